@@ -1,0 +1,14 @@
+//! The deterministic core: simulated time, the event queue and random streams.
+//!
+//! Architecture invariant: `kernel` does no IO and knows nothing of TOML, clap, rayon, indicatif
+//! or the rest of the crate. Time is integer nanoseconds; no `f64` seconds and no `std::time`.
+
+pub mod dist;
+pub mod queue;
+pub mod rng;
+pub mod time;
+
+pub use dist::Dist;
+pub use queue::EventQueue;
+pub use rng::{Purpose, Stream, stable_id};
+pub use time::SimTime;

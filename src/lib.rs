@@ -1,0 +1,15 @@
+//! blastradius: a deterministic discrete-event simulator for chaos engineering.
+//!
+//! Rooms, with dependencies pointing one way (see ARCHITECTURE.md):
+//! `kernel`, `metrics` <- `model` <- `sim` <- `report` <- `cli`.
+
+pub mod kernel;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod sim;
+
+pub mod cli;
+
+/// The tool's version, written into every report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

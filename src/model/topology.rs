@@ -1,0 +1,209 @@
+//! The validated model: dense ids, resolved names, parameters in nanoseconds.
+//!
+//! Everything here has passed validation (see `load`): names resolve, numbers are in range,
+//! the call graph is acyclic. The simulator relies on these invariants and does not re-check.
+
+use petgraph::graph::DiGraph;
+
+use crate::kernel::Dist;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ZoneId(pub u16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WorkloadId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+impl ZoneId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+impl WorkloadId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A whole system. Invariant: ids index the vectors; `graph` has one vertex per node, with the
+/// vertex index equal to the `NodeId`, and one edge per call (cache backing included); it is
+/// acyclic.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    pub name: String,
+    /// Zone names; `ZoneId` indexes this.
+    pub zones: Vec<String>,
+    /// Nodes in file order; `NodeId` indexes this.
+    pub nodes: Vec<Node>,
+    pub workloads: Vec<Workload>,
+    /// The dependency graph: an edge caller -> callee per call and per cache backing.
+    pub graph: DiGraph<NodeId, EdgeKind>,
+}
+
+impl Topology {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .position(|node| node.name == name)
+            .map(|i| NodeId(i as u32))
+    }
+
+    pub fn zone_id(&self, name: &str) -> Option<ZoneId> {
+        self.zones
+            .iter()
+            .position(|zone| zone == name)
+            .map(|i| ZoneId(i as u16))
+    }
+
+    pub fn workload_id(&self, name: &str) -> Option<WorkloadId> {
+        self.workloads
+            .iter()
+            .position(|w| w.name == name)
+            .map(|i| WorkloadId(i as u32))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// An entry of the caller's `calls`, by index.
+    Call(u32),
+    /// A cache's `backing` store, called on a miss.
+    Backing,
+}
+
+/// User traffic entering the system at one node.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub name: String,
+    /// From `stable_id("workload", name)`: seeds the workload's streams.
+    pub stable_id: u64,
+    pub target: NodeId,
+    /// Mean requests per second. Invariant: finite and > 0.
+    pub rate_per_s: f64,
+    pub arrival: Arrival,
+    /// The client gives up after this; `None` waits forever.
+    pub timeout_ns: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    Poisson,
+    Constant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NodeKind {
+    Service,
+    Cache,
+    Database,
+    External,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Service => "service",
+            NodeKind::Cache => "cache",
+            NodeKind::Database => "database",
+            NodeKind::External => "external",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Concurrency {
+    /// A worker is held until the node's calls return (thread per request).
+    Blocking,
+    /// A worker is held only for the node's own service time.
+    Async,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnUnavailable {
+    /// Callers go to the backing store when the cache cannot answer.
+    Fallthrough,
+    /// Callers see the cache's failure.
+    Fail,
+}
+
+/// What distinguishes one kind of node from another, beyond the shared serving parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Role {
+    Service,
+    /// Invariant: `0 <= hit_ratio <= 1`; `backing` is a node other than this one.
+    Cache {
+        hit_ratio: f64,
+        backing: NodeId,
+        on_unavailable: OnUnavailable,
+    },
+    /// Requests are served by the replicas in the primary zone.
+    Database {
+        primary: ZoneId,
+        /// Declared failover time; acted on by the resilience mechanisms.
+        failover_ns: Option<u64>,
+    },
+    /// A third party: no zones, unlimited concurrency, latency from `service_time`.
+    /// Invariant: `0 <= error_rate <= 1`.
+    External { error_rate: f64 },
+}
+
+/// A node of the system. Invariant for every role but `External`: `zones` is non-empty, each
+/// zone at most once, `replicas_per_zone >= 1` and `workers >= 1`.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    pub kind: NodeKind,
+    /// From `stable_id("node", name)`: seeds the node's streams.
+    pub stable_id: u64,
+    /// Zones the node is placed in; empty for externals.
+    pub zones: Vec<ZoneId>,
+    pub replicas_per_zone: u32,
+    /// Requests served at once by one replica.
+    pub workers: u32,
+    /// Waiting room per replica; `None` is unbounded (still subject to the run's bounds).
+    pub queue: Option<u32>,
+    pub concurrency: Concurrency,
+    /// Own work, spent before the calls; for an external, its whole latency.
+    pub service_time: Dist,
+    /// Calls made after the own work, in order.
+    pub calls: Vec<Call>,
+    pub role: Role,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jitter {
+    None,
+    /// Sleep a uniform amount in [0, backoff].
+    Full,
+    /// Sleep backoff/2 plus a uniform amount in [0, backoff/2].
+    Equal,
+}
+
+/// An edge of the dependency graph with its policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub to: NodeId,
+    /// Per attempt; `None` waits forever.
+    pub timeout_ns: Option<u64>,
+    /// Extra attempts after the first fails.
+    pub retries: u32,
+    /// Base backoff before retry `k` (1-based): `backoff_ns * 2^(k-1)`, capped at `max_backoff_ns`.
+    pub backoff_ns: u64,
+    pub max_backoff_ns: u64,
+    pub jitter: Jitter,
+    /// Share of requests that make this call. Invariant: in [0, 1].
+    pub probability: f64,
+    /// A failure of an optional call degrades the request instead of failing it.
+    pub optional: bool,
+}
