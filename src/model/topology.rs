@@ -191,7 +191,7 @@ pub enum Jitter {
 }
 
 /// An edge of the dependency graph with its policy.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Call {
     pub to: NodeId,
     /// Per attempt; `None` waits forever.
