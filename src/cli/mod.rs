@@ -1,1 +1,91 @@
-//! placeholder
+//! The command line: argument parsing, file IO, output and exit codes.
+//!
+//! Architecture invariant: `cli` is the only room that touches files, the terminal and the
+//! process's exit code; everything it computes it asks of the library.
+
+mod run;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes, as PRODUCT.md defines them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every hypothesis holds.
+    Success = 0,
+    /// A hypothesis failed.
+    HypothesisFailed = 1,
+    /// Bad command line (clap exits with 2 itself).
+    Usage = 2,
+    /// An invalid model or scenario.
+    InvalidInput = 3,
+    /// An internal or I/O error.
+    Internal = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "blastradius",
+    version,
+    about = "Deterministic discrete-event simulation of fault scenarios against a model of a distributed system",
+    long_about = None,
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate scenarios and print a report for each.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Use this seed instead of the scenario's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Parses the process's arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let exit = match cli.command {
+        Command::Run(args) => run::run(&args),
+    };
+    exit.into()
+}
+
+/// Writes data to stdout. A closed pipe (`blastradius run ... | head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), io::Error> {
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

@@ -97,7 +97,11 @@ fn percentile_quantile(points: &[(f64, f64)], q: f64) -> f64 {
     } else {
         return points[0].1;
     };
-    let (x0, x1, x) = (tail_coordinate(lo.0), tail_coordinate(hi.0), tail_coordinate(q));
+    let (x0, x1, x) = (
+        tail_coordinate(lo.0),
+        tail_coordinate(hi.0),
+        tail_coordinate(q),
+    );
     if x1 <= x0 {
         return hi.1;
     }
@@ -140,7 +144,10 @@ mod tests {
 
     #[test]
     fn uniform_bounds_and_mean() {
-        let dist = Dist::Uniform { min_ns: 100, max_ns: 300 };
+        let dist = Dist::Uniform {
+            min_ns: 100,
+            max_ns: 300,
+        };
         let mut stream = Stream::new(1, 1, Purpose::Service);
         for _ in 0..10_000 {
             assert!((100..=300).contains(&dist.sample(&mut stream)));
@@ -163,7 +170,9 @@ mod tests {
         let dist = Dist::Percentiles {
             points: vec![(0.0, 1e6), (0.5, 10e6), (0.9, 30e6), (0.99, 100e6)],
         };
-        let Dist::Percentiles { points } = &dist else { unreachable!() };
+        let Dist::Percentiles { points } = &dist else {
+            unreachable!()
+        };
         assert_eq!(percentile_quantile(points, 0.5), 10e6);
         assert!((percentile_quantile(points, 0.9) - 30e6).abs() < 1.0);
         assert!((percentile_quantile(points, 0.99) - 100e6).abs() < 1.0);

@@ -112,7 +112,8 @@ mod tests {
 
     #[test]
     fn streams_differ_by_seed_component_and_purpose() {
-        let first = |seed, name, purpose| Stream::new(seed, stable_id("node", name), purpose).next_u64();
+        let first =
+            |seed, name, purpose| Stream::new(seed, stable_id("node", name), purpose).next_u64();
         let base = first(42, "api", Purpose::Service);
         assert_ne!(base, first(43, "api", Purpose::Service));
         assert_ne!(base, first(42, "db", Purpose::Service));

@@ -107,8 +107,16 @@ mod tests {
         let summary = latency.summary();
         assert!((summary.mean - 50.5e6).abs() < 1.0, "exact mean");
         // Two significant figures: quantiles within 1%.
-        assert!((summary.p50 as f64 / 50e6 - 1.0).abs() < 0.01, "{}", summary.p50);
-        assert!((summary.p99 as f64 / 99e6 - 1.0).abs() < 0.01, "{}", summary.p99);
+        assert!(
+            (summary.p50 as f64 / 50e6 - 1.0).abs() < 0.01,
+            "{}",
+            summary.p50
+        );
+        assert!(
+            (summary.p99 as f64 / 99e6 - 1.0).abs() < 0.01,
+            "{}",
+            summary.p99
+        );
         assert_eq!(summary.max, 100_000_000);
     }
 

@@ -150,6 +150,14 @@ mod tests {
         metrics.record_end(20, 5, Outcome::Ok, true);
         assert_eq!(metrics.outcomes.ok, 1);
         assert_eq!(metrics.latency.count(), 1);
-        assert_eq!(metrics.series.finish().iter().map(|b| b.completed).sum::<u64>(), 2);
+        assert_eq!(
+            metrics
+                .series
+                .finish()
+                .iter()
+                .map(|b| b.completed)
+                .sum::<u64>(),
+            2
+        );
     }
 }

@@ -54,7 +54,10 @@ impl TimeSeries {
     /// Records a request that ended at `now_ns`. Invariant: `now_ns` never decreases.
     pub fn record(&mut self, now_ns: u64, latency_ns: u64, outcome: Outcome) {
         let index = (now_ns / self.step_ns) as usize;
-        assert!(index >= self.buckets.len(), "time series recorded out of order");
+        assert!(
+            index >= self.buckets.len(),
+            "time series recorded out of order"
+        );
         while self.buckets.len() < index {
             self.close_current();
         }

@@ -1,11 +1,37 @@
-//! Model and scenario files: raw TOML with spans -> validated `Topology` / `Scenario`, and the
+//! Model and scenario files: TOML with spans -> validated `Topology` / `Scenario`, and the
 //! diagnostics for everything that can be wrong with them.
 //!
-//! Architecture invariant: `model` knows nothing of `sim`; it reads text handed to it and, for
-//! a scenario's model path, the file system through one function (`load`).
+//! Architecture invariant: `model` knows nothing of `sim`; it reads the text handed to it and,
+//! for `load_model` / `load_scenario` and a scenario's model path, the file system. Every
+//! mistake in a file is collected and reported at once, never a panic on any input.
+//!
+//! Modules: `codes` (the code table), `diagnostic` (diagnostics and rendering), `reader` and
+//! `values` (the typed reader over the spanned TOML tree), `duration`, `dist`, `nodes`, `graph`,
+//! `load_model`, `load_scenario`, and the validated types in `topology` and `scenario`.
+
+mod codes;
+mod diagnostic;
+mod dist;
+mod duration;
+mod error;
+mod graph;
+mod load_model;
+mod load_scenario;
+mod nodes;
+mod reader;
+mod values;
+
+#[cfg(test)]
+mod validation_tests;
 
 pub mod scenario;
 pub mod topology;
 
-pub use scenario::{Limits, Scenario};
+pub use codes::Code;
+pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};
+pub use duration::parse_duration;
+pub use error::LoadError;
+pub use load_model::{load_model, parse_model, parse_model_with_warnings};
+pub use load_scenario::{load_scenario, load_scenario_with_warnings};
+pub use scenario::{Hypothesis, Limits, Metric, Scenario};
 pub use topology::*;

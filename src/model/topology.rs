@@ -155,7 +155,9 @@ pub enum Role {
     },
     /// A third party: no zones, unlimited concurrency, latency from `service_time`.
     /// Invariant: `0 <= error_rate <= 1`.
-    External { error_rate: f64 },
+    External {
+        error_rate: f64,
+    },
 }
 
 /// A node of the system. Invariant for every role but `External`: `zones` is non-empty, each

@@ -85,9 +85,12 @@ impl<'t> Simulation<'t> {
             .iter()
             .map(|node| Caller::new(seed, node.stable_id, node.calls.clone()))
             .collect();
-        callers.extend(topology.workloads.iter().map(|workload| {
-            Caller::new(seed, workload.stable_id, vec![client_call(workload)])
-        }));
+        callers.extend(
+            topology
+                .workloads
+                .iter()
+                .map(|workload| Caller::new(seed, workload.stable_id, vec![client_call(workload)])),
+        );
         let node_streams = topology
             .nodes
             .iter()
@@ -180,14 +183,21 @@ impl<'t> Simulation<'t> {
         let mean_gap_ns = 1e9 / spec.rate_per_s;
         let time = match spec.arrival {
             // The k-th arrival at k gaps exactly, so rounding never accumulates.
-            Arrival::Constant => SimTime(libm::round((source.arrivals + 1) as f64 * mean_gap_ns) as u64),
+            Arrival::Constant => {
+                SimTime(libm::round((source.arrivals + 1) as f64 * mean_gap_ns) as u64)
+            }
             Arrival::Poisson => {
                 let gap = -mean_gap_ns * libm::log(source.stream.unit_open0());
                 self.now.after(libm::round(gap) as u64)
             }
         };
         if time.ns() <= self.config.duration_ns {
-            self.queue.schedule(time, Event::Arrival { workload: workload as u32 });
+            self.queue.schedule(
+                time,
+                Event::Arrival {
+                    workload: workload as u32,
+                },
+            );
         }
     }
 
@@ -243,8 +253,18 @@ impl<'t> Simulation<'t> {
             let frame = self.frames.get(at).expect("advancing a live frame");
             let caller = &mut self.callers[frame.caller as usize];
             let Some(call) = caller.calls.get(frame.call as usize).copied() else {
-                let outcome = if frame.degraded { Outcome::Degraded } else { Outcome::Ok };
-                return self.finish(at, Answer { outcome, miss: false });
+                let outcome = if frame.degraded {
+                    Outcome::Degraded
+                } else {
+                    Outcome::Ok
+                };
+                return self.finish(
+                    at,
+                    Answer {
+                        outcome,
+                        miss: false,
+                    },
+                );
             };
             if caller.probability.chance(call.probability) {
                 let frame = self.frames.get_mut(at).expect("live");
@@ -258,18 +278,29 @@ impl<'t> Simulation<'t> {
 
     /// Sends one attempt of the current call to its current target.
     fn attempt(&mut self, at: FrameRef) {
-        let frame = self.frames.get_mut(at).expect("attempting from a live frame");
+        let frame = self
+            .frames
+            .get_mut(at)
+            .expect("attempting from a live frame");
         frame.token = frame.token.wrapping_add(1);
         frame.waiting = true;
         let (token, target, zone) = (frame.token, frame.target, frame.zone);
         let call = self.callers[frame.caller as usize].calls[frame.call as usize];
         if let Some(timeout_ns) = call.timeout_ns {
             let due = self.now.after(timeout_ns);
-            self.queue.schedule(due, Event::CallTimeout { frame: at, token });
+            self.queue
+                .schedule(due, Event::CallTimeout { frame: at, token });
         }
         let parent = Parent::Call { frame: at, token };
         if let Err(cause) = self.dispatch(target, zone, parent) {
-            self.on_answer(at, token, Answer { outcome: Outcome::Failed(cause), miss: false });
+            self.on_answer(
+                at,
+                token,
+                Answer {
+                    outcome: Outcome::Failed(cause),
+                    miss: false,
+                },
+            );
         }
     }
 
@@ -283,7 +314,8 @@ impl<'t> Simulation<'t> {
         self.node_metrics[node.index()].outcomes.requests += u64::from(counted);
         let spec = self.topology.node(node);
         if let Role::External { .. } = spec.role {
-            let frame = self.new_node_frame(node, FRAME_NONE_REPLICA, NO_ZONE, parent, Stage::Serving);
+            let frame =
+                self.new_node_frame(node, FRAME_NONE_REPLICA, NO_ZONE, parent, Stage::Serving);
             self.start_service(frame, node);
             return Ok(());
         }
@@ -342,13 +374,19 @@ impl<'t> Simulation<'t> {
 
     fn start_service(&mut self, at: FrameRef, node: NodeId) {
         let spec = self.topology.node(node);
-        let delay = spec.service_time.sample(&mut self.node_streams[node.index()].service);
+        let delay = spec
+            .service_time
+            .sample(&mut self.node_streams[node.index()].service);
         self.frames.get_mut(at).expect("serving a live frame").stage = Stage::Serving;
-        self.queue.schedule(self.now.after(delay), Event::ServiceDone { frame: at });
+        self.queue
+            .schedule(self.now.after(delay), Event::ServiceDone { frame: at });
     }
 
     fn on_service_done(&mut self, at: FrameRef) {
-        let frame = self.frames.get(at).expect("a frame in service is never freed");
+        let frame = self
+            .frames
+            .get(at)
+            .expect("a frame in service is never freed");
         let node = NodeId(frame.caller);
         let streams = &mut self.node_streams[node.index()];
         match self.topology.node(node).role {
@@ -358,11 +396,23 @@ impl<'t> Simulation<'t> {
                 } else {
                     Outcome::Ok
                 };
-                self.finish(at, Answer { outcome, miss: false });
+                self.finish(
+                    at,
+                    Answer {
+                        outcome,
+                        miss: false,
+                    },
+                );
             }
             Role::Cache { hit_ratio, .. } => {
                 let miss = !streams.cache_hit.chance(hit_ratio);
-                self.finish(at, Answer { outcome: Outcome::Ok, miss });
+                self.finish(
+                    at,
+                    Answer {
+                        outcome: Outcome::Ok,
+                        miss,
+                    },
+                );
             }
             Role::Service | Role::Database { .. } => {
                 if self.topology.node(node).concurrency == Concurrency::Async {
@@ -387,7 +437,10 @@ impl<'t> Simulation<'t> {
         state.busy -= 1;
         if let Some(next) = state.waiting.pop_front() {
             state.busy += 1;
-            self.frames.get_mut(next).expect("queued frames are live").holds_worker = true;
+            self.frames
+                .get_mut(next)
+                .expect("queued frames are live")
+                .holds_worker = true;
             self.start_service(next, node);
         }
     }
@@ -395,17 +448,32 @@ impl<'t> Simulation<'t> {
     // ---- answers --------------------------------------------------------------------------
 
     fn on_call_timeout(&mut self, at: FrameRef, token: u32) {
-        let Some(frame) = self.frames.get(at) else { return };
+        let Some(frame) = self.frames.get(at) else {
+            return;
+        };
         if frame.token != token || !frame.waiting {
             return;
         }
         // The callee keeps working; its late answer will carry a stale token.
-        let cause = if self.is_client(frame) { Cause::ClientTimeout } else { Cause::Timeout };
-        self.on_answer(at, token, Answer { outcome: Outcome::Failed(cause), miss: false });
+        let cause = if self.is_client(frame) {
+            Cause::ClientTimeout
+        } else {
+            Cause::Timeout
+        };
+        self.on_answer(
+            at,
+            token,
+            Answer {
+                outcome: Outcome::Failed(cause),
+                miss: false,
+            },
+        );
     }
 
     fn on_retry_due(&mut self, at: FrameRef, token: u32) {
-        let Some(frame) = self.frames.get(at) else { return };
+        let Some(frame) = self.frames.get(at) else {
+            return;
+        };
         if frame.token == token && !frame.waiting {
             self.attempt(at);
         }
@@ -413,7 +481,9 @@ impl<'t> Simulation<'t> {
 
     /// An attempt's answer reaches its caller (unless the caller gave up on it).
     fn on_answer(&mut self, at: FrameRef, token: u32, answer: Answer) {
-        let Some(frame) = self.frames.get_mut(at) else { return };
+        let Some(frame) = self.frames.get_mut(at) else {
+            return;
+        };
         if frame.token != token || !frame.waiting {
             return;
         }
@@ -439,8 +509,11 @@ impl<'t> Simulation<'t> {
         let frame = self.frames.get_mut(at).expect("live");
         let caller = &mut self.callers[frame.caller as usize];
         let call = caller.calls[frame.call as usize];
-        if let Role::Cache { backing, on_unavailable: OnUnavailable::Fallthrough, .. } =
-            self.topology.node(frame.target).role
+        if let Role::Cache {
+            backing,
+            on_unavailable: OnUnavailable::Fallthrough,
+            ..
+        } = self.topology.node(frame.target).role
         {
             frame.target = backing;
             frame.attempt = 0;
@@ -454,14 +527,22 @@ impl<'t> Simulation<'t> {
                 return self.attempt(at);
             }
             let due = self.now.after(delay);
-            return self.queue.schedule(due, Event::RetryDue { frame: at, token });
+            return self
+                .queue
+                .schedule(due, Event::RetryDue { frame: at, token });
         }
         if call.optional {
             frame.degraded = true;
             frame.call += 1;
             return self.advance(at);
         }
-        self.finish(at, Answer { outcome: Outcome::Failed(cause), miss: false });
+        self.finish(
+            at,
+            Answer {
+                outcome: Outcome::Failed(cause),
+                miss: false,
+            },
+        );
     }
 
     fn is_client(&self, frame: &Frame) -> bool {
@@ -483,7 +564,11 @@ impl<'t> Simulation<'t> {
             metrics.record_end(now, latency, answer.outcome, frame.counted);
             self.clients_live -= 1;
         }
-        if let Parent::Call { frame: parent, token } = frame.parent {
+        if let Parent::Call {
+            frame: parent,
+            token,
+        } = frame.parent
+        {
             self.on_answer(parent, token, answer);
         }
     }
@@ -500,11 +585,17 @@ impl<'t> Simulation<'t> {
             if caller < node_count {
                 self.node_metrics[caller].outcomes.in_flight += 1;
             } else {
-                self.workload_metrics[caller - node_count].outcomes.in_flight += 1;
+                self.workload_metrics[caller - node_count]
+                    .outcomes
+                    .in_flight += 1;
             }
         }
         let end_ns = self.now.ns();
-        for metrics in self.workload_metrics.iter_mut().chain(self.node_metrics.iter_mut()) {
+        for metrics in self
+            .workload_metrics
+            .iter_mut()
+            .chain(self.node_metrics.iter_mut())
+        {
             metrics.series.close(end_ns);
         }
         RunResult {

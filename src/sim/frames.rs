@@ -94,7 +94,10 @@ impl Frames {
             generation: 0,
             frame: Some(frame),
         });
-        FrameRef { index, generation: 0 }
+        FrameRef {
+            index,
+            generation: 0,
+        }
     }
 
     pub fn get(&self, at: FrameRef) -> Option<&Frame> {

@@ -9,7 +9,9 @@ pub fn backoff_ns(call: &Call, retry: u32, stream: &mut Stream) -> u64 {
     if call.backoff_ns == 0 {
         return 0;
     }
-    let factor = 1u64.checked_shl(retry.saturating_sub(1)).unwrap_or(u64::MAX);
+    let factor = 1u64
+        .checked_shl(retry.saturating_sub(1))
+        .unwrap_or(u64::MAX);
     let base = call
         .backoff_ns
         .saturating_mul(factor)

@@ -77,7 +77,6 @@ impl Replicas {
         &mut self.replicas[index as usize]
     }
 
-
     /// Picks a healthy replica of `node` for a caller in `from`; `None` when none is healthy.
     pub fn route(&mut self, topology: &Topology, node: NodeId, from: ZoneId) -> Option<u32> {
         let preferred = match topology.node(node).role {

@@ -68,7 +68,9 @@ fn mm1_mean_is_close_to_theory() {
 #[test]
 fn full_queue_rejects_and_client_timeout_fails() {
     // One worker, no waiting room, arrivals far faster than service: most are rejected.
-    let slow = Dist::Constant { value_ns: 10_000_000 };
+    let slow = Dist::Constant {
+        value_ns: 10_000_000,
+    };
     let topo = topology(vec![server("s", 1, Some(0), slow)], 1000.0, Some(5_000_000));
     let result = run(&topo, &config(10));
     let w = &result.workloads[0].outcomes;
@@ -85,12 +87,18 @@ fn same_seed_same_numbers_different_seed_different() {
     let topo = topology(vec![server("s", 1, None, exp)], 500.0, None);
     let a = run(&topo, &config(5));
     let b = run(&topo, &config(5));
-    assert_eq!(a.workloads[0].latency.summary(), b.workloads[0].latency.summary());
+    assert_eq!(
+        a.workloads[0].latency.summary(),
+        b.workloads[0].latency.summary()
+    );
     assert_eq!(a.events, b.events);
     let mut other = config(5);
     other.seed = 8;
     let c = run(&topo, &other);
-    assert_ne!(a.workloads[0].latency.summary(), c.workloads[0].latency.summary());
+    assert_ne!(
+        a.workloads[0].latency.summary(),
+        c.workloads[0].latency.summary()
+    );
 }
 
 #[test]
@@ -102,7 +110,10 @@ fn events_bound_ends_the_run_with_that_outcome() {
     let result = run(&topo, &limited);
     assert!(matches!(
         result.outcome,
-        RunOutcome::BoundReached { bound: Bound::Events, .. }
+        RunOutcome::BoundReached {
+            bound: Bound::Events,
+            ..
+        }
     ));
     assert_eq!(result.events, 1000);
 }

@@ -1,0 +1,169 @@
+//! The table of diagnostic codes: one stable code per kind of mistake, with a one-line
+//! explanation for an `explain` command.
+//!
+//! Codes never change meaning once released; a new kind of mistake gets a new code at the end.
+
+/// A stable diagnostic code. `E` codes are errors, `W` codes warnings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    Syntax,
+    UnknownKey,
+    WrongType,
+    MissingKey,
+    OutOfRange,
+    BadDuration,
+    UnknownChoice,
+    UnknownNode,
+    UndeclaredZone,
+    DuplicateName,
+    ZoneTwice,
+    BadDistribution,
+    Cycle,
+    PrimaryNotPlaced,
+    UnknownWorkload,
+    FaultsUnsupported,
+    ModelUnreadable,
+    BadHypothesis,
+    Unreachable,
+}
+
+impl Code {
+    /// Every code, in the order of the table.
+    pub const ALL: [Code; 19] = [
+        Code::Syntax,
+        Code::UnknownKey,
+        Code::WrongType,
+        Code::MissingKey,
+        Code::OutOfRange,
+        Code::BadDuration,
+        Code::UnknownChoice,
+        Code::UnknownNode,
+        Code::UndeclaredZone,
+        Code::DuplicateName,
+        Code::ZoneTwice,
+        Code::BadDistribution,
+        Code::Cycle,
+        Code::PrimaryNotPlaced,
+        Code::UnknownWorkload,
+        Code::FaultsUnsupported,
+        Code::ModelUnreadable,
+        Code::BadHypothesis,
+        Code::Unreachable,
+    ];
+
+    /// The code as printed: `E0001`.
+    pub fn as_str(self) -> &'static str {
+        self.entry().0
+    }
+
+    /// One line saying what the code means.
+    pub fn explanation(self) -> &'static str {
+        self.entry().1
+    }
+
+    /// Whether the code is a warning (a load with only warnings succeeds).
+    pub fn is_warning(self) -> bool {
+        self.as_str().starts_with('W')
+    }
+
+    /// Looks a printed code up, for `explain E0007`.
+    pub fn lookup(text: &str) -> Option<Code> {
+        Code::ALL
+            .into_iter()
+            .find(|code| code.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    fn entry(self) -> (&'static str, &'static str) {
+        match self {
+            Code::Syntax => ("E0001", "the file is not valid TOML"),
+            Code::UnknownKey => ("E0002", "a key that this table does not have (a typo?)"),
+            Code::WrongType => (
+                "E0003",
+                "a value of the wrong type, e.g. a number where a duration string is expected",
+            ),
+            Code::MissingKey => ("E0004", "a required key is missing from a table"),
+            Code::OutOfRange => (
+                "E0005",
+                "a number or list outside its allowed range: non-positive rate, NaN, a ratio outside [0, 1], an empty list, warmup not below duration",
+            ),
+            Code::BadDuration => (
+                "E0006",
+                "a duration string that does not parse: it needs a non-negative number and a unit (ns, us, ms, s, m, h)",
+            ),
+            Code::UnknownChoice => (
+                "E0007",
+                "a value that is not one of the allowed words (arrival, concurrency, jitter, dist, on_unavailable, metric)",
+            ),
+            Code::UnknownNode => (
+                "E0008",
+                "a reference to a node that the model does not define",
+            ),
+            Code::UndeclaredZone => (
+                "E0009",
+                "a zone that is not in the model's top-level `zones` list",
+            ),
+            Code::DuplicateName => (
+                "E0010",
+                "a name defined twice: node names are unique across all kinds, zone names within `zones`",
+            ),
+            Code::ZoneTwice => (
+                "E0011",
+                "a node lists the same zone twice; use `replicas` for more instances per zone",
+            ),
+            Code::BadDistribution => (
+                "E0012",
+                "distribution parameters that do not make a distribution: min above max, p99 below the median, percentiles that decrease",
+            ),
+            Code::Cycle => (
+                "E0013",
+                "the calls form a cycle; the dependency graph must be acyclic",
+            ),
+            Code::PrimaryNotPlaced => (
+                "E0014",
+                "a database's `primary` zone is not one of the zones it is placed in",
+            ),
+            Code::UnknownWorkload => (
+                "E0015",
+                "a hypothesis names a workload that the model does not define",
+            ),
+            Code::FaultsUnsupported => (
+                "E0016",
+                "the scenario has `[[fault]]` entries, and fault injection is not supported by this version",
+            ),
+            Code::ModelUnreadable => ("E0017", "the model file named by a scenario cannot be read"),
+            Code::BadHypothesis => (
+                "E0018",
+                "a hypothesis without a bound, or with `min` above `max`",
+            ),
+            Code::Unreachable => (
+                "W0001",
+                "a node that no workload can reach; it will never serve a request",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            assert_eq!(Code::lookup(code.as_str()), Some(code));
+            assert!(!code.explanation().is_empty());
+        }
+        assert_eq!(Code::lookup("e0001"), Some(Code::Syntax));
+        assert_eq!(Code::lookup("E9999"), None);
+        assert!(Code::Unreachable.is_warning());
+        assert!(!Code::Cycle.is_warning());
+    }
+}

@@ -1,0 +1,452 @@
+//! A scenario file, text to `Scenario`: run length, seed, limits, hypotheses, and the model it
+//! names (read relative to the scenario's directory; its mistakes are reported against the
+//! model file). Faults are not supported yet and are reported as such.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::codes::Code;
+use super::diagnostic::{Diagnostics, line_column};
+use super::error::{LoadError, read_text};
+use super::load_model::read_model;
+use super::nodes::or_default;
+use super::reader::{Fields, Sink, Value, found, help_for_name};
+use super::scenario::{Hypothesis, Limits, Metric, Scenario};
+use super::topology::{Topology, WorkloadId};
+
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "model",
+    "duration",
+    "warmup",
+    "seed",
+    "limits",
+    "hypothesis",
+    "fault",
+];
+
+/// Reads and validates the scenario at `path` and the model it names.
+pub fn load_scenario(path: &Path) -> Result<Scenario, LoadError> {
+    load_scenario_with_warnings(path).map(|(scenario, _)| scenario)
+}
+
+/// Like `load_scenario`, also handing back the warnings of a scenario that loads.
+pub fn load_scenario_with_warnings(path: &Path) -> Result<(Scenario, Diagnostics), LoadError> {
+    let text = read_text(path)?;
+    parse_scenario(path, &text, |model| std::fs::read_to_string(model)).map_err(LoadError::Invalid)
+}
+
+/// The scenario in `text`, reading its model with `read_file`.
+pub(crate) fn parse_scenario(
+    file: &Path,
+    text: &str,
+    read_file: impl Fn(&Path) -> io::Result<String>,
+) -> Result<(Scenario, Diagnostics), Diagnostics> {
+    let mut sink = Sink::new(file, text);
+    let root = sink.parse();
+    let mut fields = Fields::new(root.get_ref(), 0..0, "the scenario", SCENARIO_KEYS);
+    let model = fields
+        .required("model")
+        .and_then(|v| read_model_file(&mut sink, v, &read_file));
+    let (topology, model_diagnostics) = match &model {
+        Some((path, model_text)) => parse_model_text(path, model_text),
+        None => (None, Diagnostics::default()),
+    };
+    let scenario = read_scenario(&mut sink, &mut fields, topology);
+    fields.finish(&mut sink);
+    let failed = sink.has_errors() || model_diagnostics.has_errors();
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.add_file(file, text, sink.finish());
+    diagnostics.append(model_diagnostics);
+    match (scenario, model) {
+        (Some(mut scenario), Some((model_path, _))) if !failed => {
+            scenario.path = file.to_path_buf();
+            scenario.model_path = model_path;
+            Ok((scenario, diagnostics))
+        }
+        _ => Err(diagnostics),
+    }
+}
+
+/// Removes `.` and `dir/..` pairs without touching the file system, so messages and reports
+/// name `models/shop.toml` rather than `scenarios/../models/shop.toml`. A `..` that climbs
+/// past the start (or follows another `..`) is kept.
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        PathBuf::from(".")
+    } else {
+        parts.iter().collect()
+    }
+}
+
+/// Resolves the `model` path relative to the scenario's directory and reads it.
+fn read_model_file(
+    sink: &mut Sink<'_>,
+    value: &Value<'_>,
+    read_file: &impl Fn(&Path) -> io::Result<String>,
+) -> Option<(PathBuf, String)> {
+    let relative = sink.string("model", value)?;
+    let directory = sink.file.parent().unwrap_or(Path::new(""));
+    let path = lexically_normal(&directory.join(relative));
+    match read_file(&path) {
+        Ok(text) => Some((path, text)),
+        Err(error) => {
+            sink.error(
+                Code::ModelUnreadable,
+                value.span(),
+                format!("cannot read the model file {}: {error}", path.display()),
+            )
+            .label("the path is relative to this scenario's directory");
+            None
+        }
+    }
+}
+
+fn parse_model_text(path: &Path, text: &str) -> (Option<Topology>, Diagnostics) {
+    let mut sink = Sink::new(path, text);
+    let topology = read_model(&mut sink).filter(|_| !sink.has_errors());
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.add_file(path, text, sink.finish());
+    (topology, diagnostics)
+}
+
+/// Everything but the paths; `topology` is `None` when the model did not load, in which case
+/// hypotheses are checked without resolving their workloads.
+fn read_scenario(
+    sink: &mut Sink<'_>,
+    fields: &mut Fields<'_, '_>,
+    topology: Option<Topology>,
+) -> Option<Scenario> {
+    let name = fields
+        .required("name")
+        .and_then(|v| sink.string("name", v))
+        .map(str::to_string);
+    let duration = fields
+        .required("duration")
+        .and_then(|v| sink.positive_duration("duration", v));
+    let warmup = or_default(fields.get("warmup"), 0, |v| sink.duration("warmup", v));
+    if let (Some(duration), Some(warmup), Some(value)) = (duration, warmup, fields.get("warmup")) {
+        if warmup >= duration {
+            sink.error(
+                Code::OutOfRange,
+                value.span(),
+                "the warmup is not shorter than the duration",
+            )
+            .label("expected less than `duration`");
+        }
+    }
+    let seed = or_default(fields.get("seed"), 0, |v| {
+        sink.integer("seed", v, 0, u64::MAX)
+    });
+    let limits = or_default(fields.get("limits"), Limits::default(), |v| {
+        read_limits(sink, v)
+    });
+    let hypotheses = or_default(fields.get("hypothesis"), Vec::new(), |v| {
+        read_hypotheses(sink, v, topology.as_ref())
+    });
+    if let Some(faults) = fields.get("fault") {
+        report_faults(sink, faults);
+    }
+    Some(Scenario {
+        name: name?,
+        path: PathBuf::new(),
+        model_path: PathBuf::new(),
+        topology: topology?,
+        duration_ns: duration?,
+        warmup_ns: warmup?,
+        seed: seed?,
+        limits: limits?,
+        hypotheses: hypotheses?,
+    })
+}
+
+const LIMIT_KEYS: &[&str] = &[
+    "max_events",
+    "max_requests_in_flight",
+    "max_calls_in_flight",
+];
+
+fn read_limits(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Limits> {
+    let fields = Fields::of(sink, value, "`[limits]`", "a table `[limits]`", LIMIT_KEYS)?;
+    let defaults = Limits::default();
+    let events = or_default(fields.get("max_events"), defaults.max_events, |v| {
+        sink.integer("max_events", v, 1, u64::MAX)
+    });
+    let requests = or_default(
+        fields.get("max_requests_in_flight"),
+        defaults.max_requests_in_flight,
+        |v| sink.count("max_requests_in_flight", v, 1),
+    );
+    let calls = or_default(
+        fields.get("max_calls_in_flight"),
+        defaults.max_calls_in_flight,
+        |v| sink.count("max_calls_in_flight", v, 1),
+    );
+    fields.finish(sink);
+    Some(Limits {
+        max_events: events?,
+        max_requests_in_flight: requests?,
+        max_calls_in_flight: calls?,
+    })
+}
+
+/// Each `[[fault]]` gets an error of its own: silently ignoring a fault would report a
+/// steady state as the result of an experiment.
+fn report_faults(sink: &mut Sink<'_>, value: &Value<'_>) {
+    let spans: Vec<_> = match value.get_ref() {
+        toml::de::DeValue::Array(items) => items.iter().map(Value::span).collect(),
+        _ => vec![value.span()],
+    };
+    for span in spans {
+        sink.error(
+            Code::FaultsUnsupported,
+            span,
+            "fault injection is not supported by this version of blastradius",
+        )
+        .label("this fault cannot be run")
+        .help("remove the `[[fault]]` entries to run the scenario as a steady-state baseline");
+    }
+}
+
+fn read_hypotheses(
+    sink: &mut Sink<'_>,
+    value: &Value<'_>,
+    topology: Option<&Topology>,
+) -> Option<Vec<Hypothesis>> {
+    let toml::de::DeValue::Array(items) = value.get_ref() else {
+        let message = format!(
+            "expected an array of tables `[[hypothesis]]`, found {}",
+            found(value.get_ref())
+        );
+        sink.error(Code::WrongType, value.span(), message)
+            .label("write each hypothesis as `[[hypothesis]]`");
+        return None;
+    };
+    let mut hypotheses = Vec::new();
+    let mut ok = true;
+    for item in items.iter() {
+        match read_hypothesis(sink, item, topology) {
+            Some(h) => hypotheses.push(h),
+            None => ok = false,
+        }
+    }
+    ok.then_some(hypotheses)
+}
+
+const HYPOTHESIS_KEYS: &[&str] = &["workload", "metric", "min", "max"];
+
+fn metric_choices() -> Vec<(&'static str, Metric)> {
+    let mut choices: Vec<_> = Metric::ALL.iter().map(|m| (m.as_str(), *m)).collect();
+    choices.push(("p99.9", Metric::P999));
+    choices
+}
+
+fn read_hypothesis(
+    sink: &mut Sink<'_>,
+    value: &Value<'_>,
+    topology: Option<&Topology>,
+) -> Option<Hypothesis> {
+    let mut fields = Fields::of(
+        sink,
+        value,
+        "this hypothesis",
+        "a table `[[hypothesis]]`",
+        HYPOTHESIS_KEYS,
+    )?;
+    let workload = fields
+        .required("workload")
+        .and_then(|v| resolve_workload(sink, v, topology));
+    let metric = fields
+        .required("metric")
+        .and_then(|v| sink.choice("metric", v, &metric_choices()));
+    let min = fields.get("min");
+    let max = fields.get("max");
+    let bounds = metric.and_then(|m| read_bounds(sink, m, min, max, fields.span()));
+    fields.finish(sink);
+    let (min, max) = bounds?;
+    Some(Hypothesis {
+        workload: workload?,
+        metric: metric?,
+        min,
+        max,
+        line: line_column(sink.text, value.span().start).0,
+    })
+}
+
+fn resolve_workload(
+    sink: &mut Sink<'_>,
+    value: &Value<'_>,
+    topology: Option<&Topology>,
+) -> Option<WorkloadId> {
+    let name = sink.string("workload", value)?;
+    let topology = topology?;
+    if let Some(id) = topology.workload_id(name) {
+        return Some(id);
+    }
+    let names: Vec<&str> = topology.workloads.iter().map(|w| w.name.as_str()).collect();
+    let help = help_for_name(name, &names, "the model's workloads are");
+    sink.error(
+        Code::UnknownWorkload,
+        value.span(),
+        format!("unknown workload `{name}`"),
+    )
+    .label("not a workload of the model")
+    .help(help);
+    None
+}
+
+/// Reads `min` and `max` in the metric's unit: at least one, and `min <= max`.
+fn read_bounds(
+    sink: &mut Sink<'_>,
+    metric: Metric,
+    min: Option<&Value<'_>>,
+    max: Option<&Value<'_>>,
+    span: std::ops::Range<usize>,
+) -> Option<(Option<f64>, Option<f64>)> {
+    if min.is_none() && max.is_none() {
+        sink.error(
+            Code::BadHypothesis,
+            span,
+            "a hypothesis needs `min`, `max` or both",
+        )
+        .label("this hypothesis has no bound");
+        return None;
+    }
+    let lo = or_default(min, None, |v| bound(sink, metric, "min", v).map(Some));
+    let hi = or_default(max, None, |v| bound(sink, metric, "max", v).map(Some));
+    let (lo, hi) = (lo?, hi?);
+    if let (Some(l), Some(h), Some(value)) = (lo, hi, max) {
+        if l > h {
+            sink.error(
+                Code::BadHypothesis,
+                value.span(),
+                "the hypothesis's `max` is below its `min`",
+            )
+            .label("expected at least `min`");
+            return None;
+        }
+    }
+    Some((lo, hi))
+}
+
+fn bound(sink: &mut Sink<'_>, metric: Metric, key: &str, value: &Value<'_>) -> Option<f64> {
+    if metric.is_latency() {
+        sink.duration(key, value).map(|ns| ns as f64)
+    } else if metric.is_fraction() {
+        sink.fraction(key, value)
+    } else {
+        sink.non_negative(key, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = r#"
+name = "m"
+zones = ["z"]
+[workload.checkout]
+target = "api"
+rate = 10
+[service.api]
+zones = ["z"]
+service_time = { dist = "constant", value = "1ms" }
+"#;
+
+    fn parse(text: &str) -> Result<Scenario, Vec<String>> {
+        let file = Path::new("scenarios/s.toml");
+        let read = |path: &Path| {
+            if path == Path::new("scenarios/../models/m.toml") {
+                Ok(MODEL.to_string())
+            } else {
+                Err(io::Error::new(io::ErrorKind::NotFound, "no such file"))
+            }
+        };
+        parse_scenario(file, text, read)
+            .map(|(scenario, _)| scenario)
+            .map_err(|d| d.items.into_iter().map(|d| d.message).collect())
+    }
+
+    const HEAD: &str = "name = \"s\"\nmodel = \"../models/m.toml\"\nduration = \"1m\"\n";
+
+    #[test]
+    fn a_scenario_loads_with_defaults() {
+        let scenario = parse(HEAD).unwrap();
+        assert_eq!(scenario.duration_ns, 60_000_000_000);
+        assert_eq!((scenario.warmup_ns, scenario.seed), (0, 0));
+        assert_eq!(scenario.limits, Limits::default());
+        assert_eq!(scenario.model_path, Path::new("models/m.toml"));
+        assert_eq!(scenario.topology.nodes.len(), 1);
+    }
+
+    #[test]
+    fn hypotheses_take_values_in_their_metrics_units() {
+        let text = format!(
+            "{HEAD}seed = 7\n[limits]\nmax_events = 1000\n\
+             [[hypothesis]]\nworkload = \"checkout\"\nmetric = \"p99\"\nmax = \"300ms\"\n\
+             [[hypothesis]]\nworkload = \"checkout\"\nmetric = \"availability\"\nmin = 0.999\n"
+        );
+        let scenario = parse(&text).unwrap();
+        assert_eq!(scenario.seed, 7);
+        assert_eq!(scenario.limits.max_events, 1000);
+        let h = &scenario.hypotheses;
+        assert_eq!(
+            (h[0].metric, h[0].min, h[0].max, h[0].line),
+            (Metric::P99, None, Some(3e8), 7)
+        );
+        assert_eq!(
+            (h[1].metric, h[1].min, h[1].max),
+            (Metric::Availability, Some(0.999), None)
+        );
+    }
+
+    #[test]
+    fn every_scenario_mistake_is_reported() {
+        let text = "name = 5\nmodel = \"../models/m.toml\"\nduration = \"1m\"\nwarmup = \"2m\"\n\
+             seed = -1\n[limits]\nmax_calls_in_flight = 0\n\
+             [[hypothesis]]\nworkload = \"chekout\"\nmetric = \"p99\"\nmax = 0.3\n\
+             [[hypothesis]]\nworkload = \"checkout\"\nmetric = \"latency\"\nmax = \"1s\"\n\
+             [[hypothesis]]\nworkload = \"checkout\"\nmetric = \"mean\"\n\
+             [[hypothesis]]\nworkload = \"checkout\"\nmetric = \"error_rate\"\nmin = 0.5\nmax = 0.1\n\
+             [[fault]]\nkind = \"zone-outage\"\n";
+        let errors = parse(text).unwrap_err();
+        let expected = [
+            "wrong type for `name`: expected a string",
+            "warmup is not shorter",
+            "`seed` must be",
+            "`max_calls_in_flight` must be",
+            "unknown workload `chekout`",
+            "expected a duration string",
+            "unknown metric `latency`",
+            "needs `min`, `max` or both",
+            "`max` is below its `min`",
+            "fault injection is not supported",
+        ];
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+        for (error, expected) in errors.iter().zip(expected) {
+            assert!(error.contains(expected), "{error} / {expected}");
+        }
+    }
+
+    #[test]
+    fn a_missing_model_is_reported_at_the_model_key() {
+        let errors = parse("name = \"s\"\nmodel = \"nope.toml\"\nduration = \"1m\"\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].contains("cannot read the model file scenarios/nope.toml"),
+            "{errors:?}"
+        );
+    }
+}

@@ -1,0 +1,466 @@
+//! One node table (`[service.NAME]`, `[cache.NAME]`, `[database.NAME]`, `[external.NAME]`)
+//! and its calls, read into a `Node`. Name resolution uses the lists gathered by `load_model`;
+//! every resolved call is recorded as an `Edge` for the graph checks, even when another key of
+//! the node is wrong, so cycles are found alongside other mistakes.
+
+use std::ops::Range;
+
+use crate::kernel::stable_id;
+
+use super::codes::Code;
+use super::dist::read_dist;
+use super::reader::{Fields, Sink, Value, help_for_name};
+use super::topology::{
+    Call, Concurrency, EdgeKind, Jitter, Node, NodeId, NodeKind, OnUnavailable, Role, ZoneId,
+};
+
+/// The names a node may refer to.
+pub(crate) struct Names<'a> {
+    /// The declared zones; `None` when the list itself is broken, so zone references go
+    /// unchecked instead of each being reported as undeclared.
+    pub(crate) zones: Option<Vec<String>>,
+    /// Node names; the position is the `NodeId`.
+    pub(crate) nodes: Vec<&'a str>,
+}
+
+/// A dependency: a call or a cache's backing, with the span that declares it.
+pub(crate) struct Edge {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    pub(crate) kind: EdgeKind,
+    pub(crate) span: Range<usize>,
+}
+
+/// A node's table before it is read.
+pub(crate) struct NodeEntry<'v, 'i> {
+    pub(crate) kind: NodeKind,
+    pub(crate) name: &'v str,
+    pub(crate) name_span: Range<usize>,
+    pub(crate) value: &'v Value<'i>,
+}
+
+const SHARED_KEYS: [&str; 7] = [
+    "zones",
+    "replicas",
+    "workers",
+    "queue",
+    "concurrency",
+    "service_time",
+    "calls",
+];
+
+fn keys(kind: NodeKind) -> &'static [&'static str] {
+    const SERVICE: [&str; 7] = SHARED_KEYS;
+    const CACHE: [&str; 10] = concat(SHARED_KEYS, ["hit_ratio", "backing", "on_unavailable"]);
+    const DATABASE: [&str; 9] = concat(SHARED_KEYS, ["primary", "failover"]);
+    match kind {
+        NodeKind::Service => &SERVICE,
+        NodeKind::Cache => &CACHE,
+        NodeKind::Database => &DATABASE,
+        NodeKind::External => &["latency", "error_rate"],
+    }
+}
+
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; C] {
+    assert!(A + B == C);
+    let mut out = [""; C];
+    let mut i = 0;
+    while i < C {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
+
+/// Reads a value with `read`, or gives `default` when the key is absent.
+pub(crate) fn or_default<T>(
+    value: Option<&Value<'_>>,
+    default: T,
+    read: impl FnOnce(&Value<'_>) -> Option<T>,
+) -> Option<T> {
+    match value {
+        Some(value) => read(value),
+        None => Some(default),
+    }
+}
+
+/// Resolves a node name, reporting an unknown one with a did-you-mean.
+pub(crate) fn resolve_node(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    key: &str,
+    value: &Value<'_>,
+) -> Option<usize> {
+    let name = sink.string(key, value)?;
+    if let Some(index) = names.nodes.iter().position(|n| *n == name) {
+        return Some(index);
+    }
+    let help = help_for_name(name, &names.nodes, "the nodes are");
+    sink.error(
+        Code::UnknownNode,
+        value.span(),
+        format!("unknown node `{name}`"),
+    )
+    .label("not a node of this model")
+    .help(help);
+    None
+}
+
+/// Reads the node with dense index `id`.
+pub(crate) fn read_node(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    entry: &NodeEntry<'_, '_>,
+    id: usize,
+    edges: &mut Vec<Edge>,
+) -> Option<Node> {
+    let what = format!("`[{}.{}]`", entry.kind.as_str(), entry.name);
+    let mut fields = Fields::of(
+        sink,
+        entry.value,
+        what,
+        "a table of node settings",
+        keys(entry.kind),
+    )?;
+    let node = if entry.kind == NodeKind::External {
+        read_external(sink, &mut fields, entry)
+    } else {
+        read_internal(sink, names, &mut fields, entry, id, edges)
+    };
+    fields.finish(sink);
+    node
+}
+
+fn read_external(
+    sink: &mut Sink<'_>,
+    fields: &mut Fields<'_, '_>,
+    entry: &NodeEntry<'_, '_>,
+) -> Option<Node> {
+    let latency = fields
+        .required("latency")
+        .and_then(|v| read_dist(sink, "latency", v));
+    let error_rate = or_default(fields.get("error_rate"), 0.0, |v| {
+        sink.fraction("error_rate", v)
+    });
+    Some(Node {
+        name: entry.name.to_string(),
+        kind: NodeKind::External,
+        stable_id: stable_id("node", entry.name),
+        zones: Vec::new(),
+        replicas_per_zone: 1,
+        workers: u32::MAX,
+        queue: None,
+        concurrency: Concurrency::Async,
+        service_time: latency?,
+        calls: Vec::new(),
+        role: Role::External {
+            error_rate: error_rate?,
+        },
+    })
+}
+
+const CONCURRENCY: [(&str, Concurrency); 2] = [
+    ("blocking", Concurrency::Blocking),
+    ("async", Concurrency::Async),
+];
+
+fn read_internal(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    fields: &mut Fields<'_, '_>,
+    entry: &NodeEntry<'_, '_>,
+    id: usize,
+    edges: &mut Vec<Edge>,
+) -> Option<Node> {
+    let zones = fields
+        .required("zones")
+        .map(|v| read_node_zones(sink, names, v));
+    let replicas = or_default(fields.get("replicas"), 1, |v| sink.count("replicas", v, 1));
+    let workers = or_default(fields.get("workers"), 1, |v| sink.count("workers", v, 1));
+    let queue = or_default(fields.get("queue"), None, |v| {
+        sink.count("queue", v, 0).map(Some)
+    });
+    let concurrency = or_default(fields.get("concurrency"), Concurrency::Blocking, |v| {
+        sink.choice("concurrency", v, &CONCURRENCY)
+    });
+    let service_time = fields
+        .required("service_time")
+        .and_then(|v| read_dist(sink, "service_time", v));
+    let calls = or_default(fields.get("calls"), Vec::new(), |v| {
+        read_calls(sink, names, v, id, edges)
+    });
+    let zones = zones.flatten();
+    let role = read_role(sink, names, fields, entry, id, zones.as_deref(), edges);
+    Some(Node {
+        name: entry.name.to_string(),
+        kind: entry.kind,
+        stable_id: stable_id("node", entry.name),
+        zones: zones?,
+        replicas_per_zone: replicas?,
+        workers: workers?,
+        queue: queue?,
+        concurrency: concurrency?,
+        service_time: service_time?,
+        calls: calls?,
+        role: role?,
+    })
+}
+
+/// A node's `zones`: a non-empty list of declared zones, each once.
+fn read_node_zones(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    value: &Value<'_>,
+) -> Option<Vec<ZoneId>> {
+    let items = sink.array("zones", value)?;
+    if items.is_empty() {
+        sink.error(
+            Code::OutOfRange,
+            value.span(),
+            "a node's `zones` must not be empty",
+        )
+        .label("expected at least one zone");
+        return None;
+    }
+    let mut ids = Vec::new();
+    let mut ok = true;
+    for item in items {
+        match resolve_zone(sink, names, "zones", item) {
+            Some(id) if ids.contains(&id) => {
+                sink.error(
+                    Code::ZoneTwice,
+                    item.span(),
+                    "the node is placed in this zone twice",
+                )
+                .label("already listed")
+                .help("list each zone once; `replicas` sets the instances per zone");
+                ok = false;
+            }
+            Some(id) => ids.push(id),
+            None => ok = false,
+        }
+    }
+    (ok && names.zones.is_some()).then_some(ids)
+}
+
+/// Resolves a zone name against the declared zones (when they are known).
+fn resolve_zone(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    key: &str,
+    value: &Value<'_>,
+) -> Option<ZoneId> {
+    let name = sink.string(key, value)?;
+    let zones = names.zones.as_ref()?;
+    if let Some(index) = zones.iter().position(|z| z == name) {
+        return u16::try_from(index).ok().map(ZoneId);
+    }
+    let declared: Vec<&str> = zones.iter().map(String::as_str).collect();
+    let help = help_for_name(name, &declared, "the declared zones are");
+    sink.error(
+        Code::UndeclaredZone,
+        value.span(),
+        format!("zone `{name}` is not declared"),
+    )
+    .label("not in the model's top-level `zones`")
+    .help(help);
+    None
+}
+
+fn read_calls(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    value: &Value<'_>,
+    caller: usize,
+    edges: &mut Vec<Edge>,
+) -> Option<Vec<Call>> {
+    let items = sink.array("calls", value)?;
+    let mut calls = Vec::new();
+    let mut ok = true;
+    for (index, item) in items.iter().enumerate() {
+        match read_call(sink, names, item, caller, index, edges) {
+            Some(call) => calls.push(call),
+            None => ok = false,
+        }
+    }
+    ok.then_some(calls)
+}
+
+const CALL_KEYS: &[&str] = &[
+    "to",
+    "timeout",
+    "retries",
+    "backoff",
+    "max_backoff",
+    "jitter",
+    "probability",
+    "optional",
+];
+
+const JITTER: [(&str, Jitter); 3] = [
+    ("none", Jitter::None),
+    ("full", Jitter::Full),
+    ("equal", Jitter::Equal),
+];
+
+fn read_call(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    value: &Value<'_>,
+    caller: usize,
+    index: usize,
+    edges: &mut Vec<Edge>,
+) -> Option<Call> {
+    let expected = "a call like { to = \"db\", timeout = \"50ms\" }";
+    let mut fields = Fields::of(sink, value, "this call", expected, CALL_KEYS)?;
+    let to = fields
+        .required("to")
+        .and_then(|v| resolve_target(sink, names, v, caller, EdgeKind::Call(index as u32), edges));
+    let timeout = or_default(fields.get("timeout"), None, |v| {
+        sink.positive_duration("timeout", v).map(Some)
+    });
+    let retries = or_default(fields.get("retries"), 0, |v| sink.count("retries", v, 0));
+    let backoff = or_default(fields.get("backoff"), 0, |v| sink.duration("backoff", v));
+    let max_backoff = or_default(fields.get("max_backoff"), u64::MAX, |v| {
+        sink.duration("max_backoff", v)
+    });
+    let jitter = or_default(fields.get("jitter"), Jitter::None, |v| {
+        sink.choice("jitter", v, &JITTER)
+    });
+    let probability = or_default(fields.get("probability"), 1.0, |v| {
+        sink.fraction("probability", v)
+    });
+    let optional = or_default(fields.get("optional"), false, |v| {
+        sink.boolean("optional", v)
+    });
+    fields.finish(sink);
+    Some(Call {
+        to: NodeId(u32::try_from(to?).ok()?),
+        timeout_ns: timeout?,
+        retries: retries?,
+        backoff_ns: backoff?,
+        max_backoff_ns: max_backoff?,
+        jitter: jitter?,
+        probability: probability?,
+        optional: optional?,
+    })
+}
+
+/// Resolves the callee of a call or a backing, rejecting the caller itself, and records the
+/// edge.
+fn resolve_target(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    value: &Value<'_>,
+    caller: usize,
+    kind: EdgeKind,
+    edges: &mut Vec<Edge>,
+) -> Option<usize> {
+    let key = if kind == EdgeKind::Backing {
+        "backing"
+    } else {
+        "to"
+    };
+    let to = resolve_node(sink, names, key, value)?;
+    if to == caller {
+        let name = names.nodes.get(caller).copied().unwrap_or("?");
+        sink.error(
+            Code::Cycle,
+            value.span(),
+            format!("dependency cycle: {name} -> {name}"),
+        )
+        .label("a node cannot depend on itself");
+        return None;
+    }
+    let span = value.span();
+    edges.push(Edge {
+        from: caller,
+        to,
+        kind,
+        span,
+    });
+    Some(to)
+}
+
+const ON_UNAVAILABLE: [(&str, OnUnavailable); 2] = [
+    ("fallthrough", OnUnavailable::Fallthrough),
+    ("fail", OnUnavailable::Fail),
+];
+
+fn read_role(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    fields: &mut Fields<'_, '_>,
+    entry: &NodeEntry<'_, '_>,
+    id: usize,
+    zones: Option<&[ZoneId]>,
+    edges: &mut Vec<Edge>,
+) -> Option<Role> {
+    match entry.kind {
+        NodeKind::Service | NodeKind::External => Some(Role::Service),
+        NodeKind::Cache => {
+            let hit_ratio = fields
+                .required("hit_ratio")
+                .and_then(|v| sink.fraction("hit_ratio", v));
+            let backing = fields
+                .required("backing")
+                .and_then(|v| resolve_target(sink, names, v, id, EdgeKind::Backing, edges));
+            let on_unavailable = or_default(
+                fields.get("on_unavailable"),
+                OnUnavailable::Fallthrough,
+                |v| sink.choice("on_unavailable", v, &ON_UNAVAILABLE),
+            );
+            Some(Role::Cache {
+                hit_ratio: hit_ratio?,
+                backing: NodeId(u32::try_from(backing?).ok()?),
+                on_unavailable: on_unavailable?,
+            })
+        }
+        NodeKind::Database => {
+            let primary = fields
+                .required("primary")
+                .and_then(|v| read_primary(sink, names, v, zones));
+            let failover = or_default(fields.get("failover"), None, |v| {
+                sink.duration("failover", v).map(Some)
+            });
+            Some(Role::Database {
+                primary: primary?,
+                failover_ns: failover?,
+            })
+        }
+    }
+}
+
+/// A database's primary: a declared zone, and one the database is placed in.
+fn read_primary(
+    sink: &mut Sink<'_>,
+    names: &Names<'_>,
+    value: &Value<'_>,
+    zones: Option<&[ZoneId]>,
+) -> Option<ZoneId> {
+    let primary = resolve_zone(sink, names, "primary", value)?;
+    let placed = zones?;
+    if placed.contains(&primary) {
+        return Some(primary);
+    }
+    let zone_names = names.zones.as_deref().unwrap_or_default();
+    let placed_names: Vec<&str> = placed
+        .iter()
+        .filter_map(|z| zone_names.get(z.index()).map(String::as_str))
+        .collect();
+    let name = zone_names.get(primary.index()).map_or("?", String::as_str);
+    sink.error(
+        Code::PrimaryNotPlaced,
+        value.span(),
+        format!("the primary zone `{name}` is not one of the database's zones"),
+    )
+    .label("not in this node's `zones`")
+    .help(format!(
+        "the database is placed in {}",
+        super::reader::quote_list(&placed_names)
+    ));
+    None
+}
