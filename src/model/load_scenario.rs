@@ -368,7 +368,7 @@ service_time = { dist = "constant", value = "1ms" }
     fn parse(text: &str) -> Result<Scenario, Vec<String>> {
         let file = Path::new("scenarios/s.toml");
         let read = |path: &Path| {
-            if path == Path::new("scenarios/../models/m.toml") {
+            if path == Path::new("models/m.toml") {
                 Ok(MODEL.to_string())
             } else {
                 Err(io::Error::new(io::ErrorKind::NotFound, "no such file"))
