@@ -20,6 +20,8 @@ fn bench_model(c: &mut Criterion, file: &str, seconds: u64) {
         duration_ns: seconds * 1_000_000_000,
         warmup_ns: 0,
         limits: Limits::default(),
+        windows: None,
+        record_requests: false,
     };
     let mut group = c.benchmark_group("simulate");
     group.sample_size(10);

@@ -3,6 +3,8 @@
 //! Rooms, with dependencies pointing one way (see ARCHITECTURE.md):
 //! `kernel`, `metrics` <- `model` <- `sim` <- `report` <- `cli`.
 
+pub mod analysis;
+pub mod faults;
 pub mod kernel;
 pub mod metrics;
 pub mod model;

@@ -4,9 +4,9 @@
 use rayon::prelude::*;
 
 use super::{Exit, Format, RunArgs, write_stdout};
+use crate::analysis::{Verdict, study};
 use crate::model::{Scenario, load_scenario};
 use crate::report::{RunDocument, to_json, to_text};
-use crate::sim::{self, RunConfig};
 
 pub fn run(args: &RunArgs) -> Exit {
     let scenarios = match load_all(args) {
@@ -14,10 +14,11 @@ pub fn run(args: &RunArgs) -> Exit {
         Err(exit) => return exit,
     };
     // Collecting in input order keeps the output independent of the thread count.
-    let reports: Vec<String> = scenarios
+    let documents: Vec<RunDocument> = scenarios
         .par_iter()
-        .map(|scenario| render(scenario, args.format))
+        .map(|scenario| RunDocument::new(scenario, &study(scenario)))
         .collect();
+    let reports: Vec<String> = documents.iter().map(|d| render(d, args.format)).collect();
     let separator = if args.format == Format::Text {
         "\n"
     } else {
@@ -27,7 +28,11 @@ pub fn run(args: &RunArgs) -> Exit {
         eprintln!("error: writing the report: {error}");
         return Exit::Internal;
     }
-    Exit::Success
+    if documents.iter().any(|d| d.verdict == Verdict::Failed) {
+        Exit::HypothesisFailed
+    } else {
+        Exit::Success
+    }
 }
 
 /// Loads every scenario, printing the diagnostics of all the invalid ones before giving up.
@@ -63,11 +68,9 @@ fn load_all(args: &RunArgs) -> Result<Vec<Scenario>, Exit> {
     }
 }
 
-fn render(scenario: &Scenario, format: Format) -> String {
-    let result = sim::run(&scenario.topology, &RunConfig::of(scenario));
-    let document = RunDocument::new(scenario, &result);
+fn render(document: &RunDocument, format: Format) -> String {
     match format {
-        Format::Text => to_text(&document),
-        Format::Json => to_json(&document),
+        Format::Text => to_text(document),
+        Format::Json => to_json(document),
     }
 }

@@ -26,16 +26,22 @@ pub enum Cause {
     Error,
     /// No healthy replica could take the call.
     NoReplica,
+    /// A fault injected an error (the `errors` fault kind).
+    InjectedError,
+    /// The replica serving the call stopped (crash or zone outage) while it held the call.
+    Lost,
 }
 
 impl Cause {
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 7;
     pub const ALL: [Cause; Cause::COUNT] = [
         Cause::ClientTimeout,
         Cause::Timeout,
         Cause::Rejected,
         Cause::Error,
         Cause::NoReplica,
+        Cause::InjectedError,
+        Cause::Lost,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +51,8 @@ impl Cause {
             Cause::Rejected => "rejected",
             Cause::Error => "error",
             Cause::NoReplica => "no_replica",
+            Cause::InjectedError => "injected_error",
+            Cause::Lost => "lost",
         }
     }
 }
@@ -98,31 +106,88 @@ impl Outcomes {
     }
 }
 
+/// Outcomes and latency of the requests that arrived in one window of a run.
+#[derive(Clone, Debug, Default)]
+pub struct WindowStats {
+    pub outcomes: Outcomes,
+    pub latency: Latency,
+}
+
+/// Where a request's arrival falls: in the warm-up (not counted) or in a window. Runs without
+/// windows count everything after the warm-up in window 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    No,
+    InWindow(u8),
+}
+
 /// Everything recorded for one workload or one node in one run.
 #[derive(Clone, Debug)]
 pub struct EndpointMetrics {
+    /// Every request that arrived after the warm-up.
     pub outcomes: Outcomes,
     /// Latency of every request that ended after the warm-up, whatever its outcome.
     pub latency: Latency,
+    /// Per window of the run (before, during, after the faults), by arrival time; empty when
+    /// the run has no windows.
+    pub windows: Vec<WindowStats>,
     pub series: TimeSeries,
 }
 
 impl EndpointMetrics {
-    pub fn new(step_ns: u64) -> EndpointMetrics {
+    pub fn new(step_ns: u64, windows: usize) -> EndpointMetrics {
         EndpointMetrics {
             outcomes: Outcomes::default(),
             latency: Latency::new(),
+            windows: vec![WindowStats::default(); windows],
             series: TimeSeries::new(step_ns),
         }
     }
 
-    /// Records one ended request. `counted` is false for requests that arrived during the
-    /// warm-up: they still appear in the time series, which shows the whole run.
-    pub fn record_end(&mut self, now_ns: u64, latency_ns: u64, outcome: Outcome, counted: bool) {
+    /// Counts a request's arrival.
+    pub fn record_arrival(&mut self, counted: Counted) {
+        if let Counted::InWindow(window) = counted {
+            self.outcomes.requests += 1;
+            if let Some(stats) = self.windows.get_mut(window as usize) {
+                stats.outcomes.requests += 1;
+            }
+        }
+    }
+
+    /// Records one ended request. Requests that arrived during the warm-up still appear in the
+    /// time series, which shows the whole run.
+    pub fn record_end(&mut self, now_ns: u64, latency_ns: u64, outcome: Outcome, counted: Counted) {
         self.series.record(now_ns, latency_ns, outcome);
-        if counted {
+        if let Counted::InWindow(window) = counted {
             self.outcomes.record(outcome);
             self.latency.record(latency_ns);
+            if let Some(stats) = self.windows.get_mut(window as usize) {
+                stats.outcomes.record(outcome);
+                stats.latency.record(latency_ns);
+            }
+        }
+    }
+
+    /// Records a request refused on arrival (queue full, no replica, injected error): counted
+    /// and in the series, but not in the latency distribution, which describes served work.
+    pub fn record_refused(&mut self, now_ns: u64, cause: Cause, counted: Counted) {
+        let outcome = Outcome::Failed(cause);
+        self.series.record(now_ns, 0, outcome);
+        if let Counted::InWindow(window) = counted {
+            self.outcomes.record(outcome);
+            if let Some(stats) = self.windows.get_mut(window as usize) {
+                stats.outcomes.record(outcome);
+            }
+        }
+    }
+
+    /// Counts a request still in flight when the run stopped.
+    pub fn record_in_flight(&mut self, counted: Counted) {
+        if let Counted::InWindow(window) = counted {
+            self.outcomes.in_flight += 1;
+            if let Some(stats) = self.windows.get_mut(window as usize) {
+                stats.outcomes.in_flight += 1;
+            }
         }
     }
 }
@@ -145,19 +210,34 @@ mod tests {
 
     #[test]
     fn warmup_requests_show_in_series_only() {
-        let mut metrics = EndpointMetrics::new(1_000_000_000);
-        metrics.record_end(10, 5, Outcome::Ok, false);
-        metrics.record_end(20, 5, Outcome::Ok, true);
+        let mut metrics = EndpointMetrics::new(1_000_000_000, 0);
+        metrics.record_end(10, 5, Outcome::Ok, Counted::No);
+        metrics.record_end(20, 5, Outcome::Ok, Counted::InWindow(0));
         assert_eq!(metrics.outcomes.ok, 1);
         assert_eq!(metrics.latency.count(), 1);
-        assert_eq!(
-            metrics
-                .series
-                .finish()
-                .iter()
-                .map(|b| b.completed)
-                .sum::<u64>(),
-            2
-        );
+        let completed: u64 = metrics.series.finish().iter().map(|b| b.completed).sum();
+        assert_eq!(completed, 2);
+    }
+
+    #[test]
+    fn windows_split_what_the_total_counts() {
+        let mut metrics = EndpointMetrics::new(1_000_000_000, 3);
+        let ends = [
+            (0, Outcome::Ok),
+            (1, Outcome::Failed(Cause::Lost)),
+            (2, Outcome::Ok),
+        ];
+        for (window, outcome) in ends {
+            metrics.record_arrival(Counted::InWindow(window));
+            metrics.record_end(u64::from(window), 7, outcome, Counted::InWindow(window));
+        }
+        metrics.record_arrival(Counted::InWindow(2));
+        metrics.record_in_flight(Counted::InWindow(2));
+        assert_eq!(metrics.outcomes.requests, 4);
+        assert_eq!(metrics.windows[1].outcomes.failed(), 1);
+        assert_eq!(metrics.windows[2].outcomes.requests, 2);
+        assert_eq!(metrics.windows[2].outcomes.in_flight, 1);
+        let sum: u64 = metrics.windows.iter().map(|w| w.outcomes.requests).sum();
+        assert_eq!(sum, metrics.outcomes.requests);
     }
 }

@@ -21,15 +21,22 @@ pub enum Code {
     Cycle,
     PrimaryNotPlaced,
     UnknownWorkload,
-    FaultsUnsupported,
+    BadFaultTarget,
     ModelUnreadable,
     BadHypothesis,
+    UnknownEdge,
+    FaultAfterEnd,
+    OverlappingFaults,
+    ConflictingKeys,
     Unreachable,
+    SelectionTooLarge,
+    FaultWithoutEffect,
+    FaultInWarmup,
 }
 
 impl Code {
     /// Every code, in the order of the table.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 26] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::WrongType,
@@ -45,10 +52,17 @@ impl Code {
         Code::Cycle,
         Code::PrimaryNotPlaced,
         Code::UnknownWorkload,
-        Code::FaultsUnsupported,
+        Code::BadFaultTarget,
         Code::ModelUnreadable,
         Code::BadHypothesis,
+        Code::UnknownEdge,
+        Code::FaultAfterEnd,
+        Code::OverlappingFaults,
+        Code::ConflictingKeys,
         Code::Unreachable,
+        Code::SelectionTooLarge,
+        Code::FaultWithoutEffect,
+        Code::FaultInWarmup,
     ];
 
     /// The code as printed: `E0001`.
@@ -92,7 +106,7 @@ impl Code {
             ),
             Code::UnknownChoice => (
                 "E0007",
-                "a value that is not one of the allowed words (arrival, concurrency, jitter, dist, on_unavailable, metric)",
+                "a value that is not one of the allowed words (arrival, concurrency, jitter, dist, on_unavailable, metric, window, fault kind)",
             ),
             Code::UnknownNode => (
                 "E0008",
@@ -104,7 +118,7 @@ impl Code {
             ),
             Code::DuplicateName => (
                 "E0010",
-                "a name defined twice: node names are unique across all kinds, zone names within `zones`",
+                "a name defined or listed twice: node names are unique across all kinds, zone names within `zones`; a fault's `zones` or `nodes` and a hypothesis's `window` list each name once",
             ),
             Code::ZoneTwice => (
                 "E0011",
@@ -124,20 +138,48 @@ impl Code {
             ),
             Code::UnknownWorkload => (
                 "E0015",
-                "a hypothesis names a workload that the model does not define",
+                "a hypothesis or a fault names a workload that the model does not define",
             ),
-            Code::FaultsUnsupported => (
+            Code::BadFaultTarget => (
                 "E0016",
-                "the scenario has `[[fault]]` entries, and fault injection is not supported by this version",
+                "a fault aimed at something its kind cannot act on: replicas of an external, a cache fault on a node that is not a cache, a node in a zone it is not placed in",
             ),
             Code::ModelUnreadable => ("E0017", "the model file named by a scenario cannot be read"),
             Code::BadHypothesis => (
                 "E0018",
-                "a hypothesis without a bound, or with `min` above `max`",
+                "a hypothesis without a bound, with `min` above `max`, a change whose sign contradicts its key, or a bound its metric does not take",
+            ),
+            Code::UnknownEdge => (
+                "E0019",
+                "a fault's `edge` is not `caller->callee` for a call of the model or a cache's backing",
+            ),
+            Code::FaultAfterEnd => (
+                "E0020",
+                "a fault that starts at or after the end of the run, so it never acts",
+            ),
+            Code::OverlappingFaults => (
+                "E0021",
+                "faults that contradict each other in time: outages of the same zone that overlap",
+            ),
+            Code::ConflictingKeys => (
+                "E0022",
+                "keys that exclude each other: `count` and `percent`, `node` and `edge`, `zone` and `zones`, `nodes` and `node` or `zone`, a crash's `duration` and `restart_after`",
             ),
             Code::Unreachable => (
                 "W0001",
                 "a node that no workload can reach; it will never serve a request",
+            ),
+            Code::SelectionTooLarge => (
+                "W0002",
+                "a fault's `count` is larger than its target's replicas; all of them are taken",
+            ),
+            Code::FaultWithoutEffect => (
+                "W0003",
+                "a fault that changes nothing, such as `capacity` with at least the node's workers",
+            ),
+            Code::FaultInWarmup => (
+                "W0004",
+                "a fault that starts before the warm-up ends; its effect until then is not measured",
             ),
         }
     }

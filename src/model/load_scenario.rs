@@ -1,18 +1,20 @@
-//! A scenario file, text to `Scenario`: run length, seed, limits, hypotheses, and the model it
-//! names (read relative to the scenario's directory; its mistakes are reported against the
-//! model file). Faults are not supported yet and are reported as such.
+//! A scenario file, text to `Scenario`: run length, seed, limits, `[blast_radius]`, and the model
+//! it names (read relative to the scenario's directory; its mistakes are reported against the
+//! model file). Faults are read in `load_fault`, hypotheses in `load_hypothesis`.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::codes::Code;
-use super::diagnostic::{Diagnostics, line_column};
+use super::diagnostic::Diagnostics;
 use super::error::{LoadError, read_text};
+use super::load_fault::{Run, read_faults};
+use super::load_hypothesis::read_hypotheses;
 use super::load_model::read_model;
 use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value, found, help_for_name};
-use super::scenario::{Hypothesis, Limits, Metric, Scenario};
-use super::topology::{Topology, WorkloadId};
+use super::reader::{Fields, Sink, Value};
+use super::scenario::{Limits, Scenario};
+use super::topology::Topology;
 
 const SCENARIO_KEYS: &[&str] = &[
     "name",
@@ -23,6 +25,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "limits",
     "hypothesis",
     "fault",
+    "blast_radius",
 ];
 
 /// Reads and validates the scenario at `path` and the model it names.
@@ -155,9 +158,16 @@ fn read_scenario(
     let hypotheses = or_default(fields.get("hypothesis"), Vec::new(), |v| {
         read_hypotheses(sink, v, topology.as_ref())
     });
-    if let Some(faults) = fields.get("fault") {
-        report_faults(sink, faults);
-    }
+    let run = Run {
+        duration_ns: duration,
+        warmup_ns: warmup,
+    };
+    let faults = or_default(fields.get("fault"), Vec::new(), |v| {
+        read_faults(sink, v, topology.as_ref(), run)
+    });
+    let slow = or_default(fields.get("blast_radius"), None, |v| {
+        read_blast_radius(sink, v)
+    });
     Some(Scenario {
         name: name?,
         path: PathBuf::new(),
@@ -168,6 +178,8 @@ fn read_scenario(
         seed: seed?,
         limits: limits?,
         hypotheses: hypotheses?,
+        faults: faults?,
+        slow_threshold_ns: slow?,
     })
 }
 
@@ -201,158 +213,28 @@ fn read_limits(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Limits> {
     })
 }
 
-/// Each `[[fault]]` gets an error of its own: silently ignoring a fault would report a
-/// steady state as the result of an experiment.
-fn report_faults(sink: &mut Sink<'_>, value: &Value<'_>) {
-    let spans: Vec<_> = match value.get_ref() {
-        toml::de::DeValue::Array(items) => items.iter().map(Value::span).collect(),
-        _ => vec![value.span()],
-    };
-    for span in spans {
-        sink.error(
-            Code::FaultsUnsupported,
-            span,
-            "fault injection is not supported by this version of blastradius",
-        )
-        .label("this fault cannot be run")
-        .help("remove the `[[fault]]` entries to run the scenario as a steady-state baseline");
-    }
-}
+const BLAST_RADIUS_KEYS: &[&str] = &["slow"];
 
-fn read_hypotheses(
-    sink: &mut Sink<'_>,
-    value: &Value<'_>,
-    topology: Option<&Topology>,
-) -> Option<Vec<Hypothesis>> {
-    let toml::de::DeValue::Array(items) = value.get_ref() else {
-        let message = format!(
-            "expected an array of tables `[[hypothesis]]`, found {}",
-            found(value.get_ref())
-        );
-        sink.error(Code::WrongType, value.span(), message)
-            .label("write each hypothesis as `[[hypothesis]]`");
-        return None;
-    };
-    let mut hypotheses = Vec::new();
-    let mut ok = true;
-    for item in items.iter() {
-        match read_hypothesis(sink, item, topology) {
-            Some(h) => hypotheses.push(h),
-            None => ok = false,
-        }
-    }
-    ok.then_some(hypotheses)
-}
-
-const HYPOTHESIS_KEYS: &[&str] = &["workload", "metric", "min", "max"];
-
-fn metric_choices() -> Vec<(&'static str, Metric)> {
-    let mut choices: Vec<_> = Metric::ALL.iter().map(|m| (m.as_str(), *m)).collect();
-    choices.push(("p99.9", Metric::P999));
-    choices
-}
-
-fn read_hypothesis(
-    sink: &mut Sink<'_>,
-    value: &Value<'_>,
-    topology: Option<&Topology>,
-) -> Option<Hypothesis> {
-    let mut fields = Fields::of(
+/// `[blast_radius]`: `slow`, the latency above which a user request counts as hurt.
+fn read_blast_radius(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Option<u64>> {
+    let fields = Fields::of(
         sink,
         value,
-        "this hypothesis",
-        "a table `[[hypothesis]]`",
-        HYPOTHESIS_KEYS,
+        "`[blast_radius]`",
+        "a table `[blast_radius]`",
+        BLAST_RADIUS_KEYS,
     )?;
-    let workload = fields
-        .required("workload")
-        .and_then(|v| resolve_workload(sink, v, topology));
-    let metric = fields
-        .required("metric")
-        .and_then(|v| sink.choice("metric", v, &metric_choices()));
-    let min = fields.get("min");
-    let max = fields.get("max");
-    let bounds = metric.and_then(|m| read_bounds(sink, m, min, max, fields.span()));
+    let slow = or_default(fields.get("slow"), None, |v| {
+        sink.positive_duration("slow", v).map(Some)
+    });
     fields.finish(sink);
-    let (min, max) = bounds?;
-    Some(Hypothesis {
-        workload: workload?,
-        metric: metric?,
-        min,
-        max,
-        line: line_column(sink.text, value.span().start).0,
-    })
-}
-
-fn resolve_workload(
-    sink: &mut Sink<'_>,
-    value: &Value<'_>,
-    topology: Option<&Topology>,
-) -> Option<WorkloadId> {
-    let name = sink.string("workload", value)?;
-    let topology = topology?;
-    if let Some(id) = topology.workload_id(name) {
-        return Some(id);
-    }
-    let names: Vec<&str> = topology.workloads.iter().map(|w| w.name.as_str()).collect();
-    let help = help_for_name(name, &names, "the model's workloads are");
-    sink.error(
-        Code::UnknownWorkload,
-        value.span(),
-        format!("unknown workload `{name}`"),
-    )
-    .label("not a workload of the model")
-    .help(help);
-    None
-}
-
-/// Reads `min` and `max` in the metric's unit: at least one, and `min <= max`.
-fn read_bounds(
-    sink: &mut Sink<'_>,
-    metric: Metric,
-    min: Option<&Value<'_>>,
-    max: Option<&Value<'_>>,
-    span: std::ops::Range<usize>,
-) -> Option<(Option<f64>, Option<f64>)> {
-    if min.is_none() && max.is_none() {
-        sink.error(
-            Code::BadHypothesis,
-            span,
-            "a hypothesis needs `min`, `max` or both",
-        )
-        .label("this hypothesis has no bound");
-        return None;
-    }
-    let lo = or_default(min, None, |v| bound(sink, metric, "min", v).map(Some));
-    let hi = or_default(max, None, |v| bound(sink, metric, "max", v).map(Some));
-    let (lo, hi) = (lo?, hi?);
-    if let (Some(l), Some(h), Some(value)) = (lo, hi, max) {
-        if l > h {
-            sink.error(
-                Code::BadHypothesis,
-                value.span(),
-                "the hypothesis's `max` is below its `min`",
-            )
-            .label("expected at least `min`");
-            return None;
-        }
-    }
-    Some((lo, hi))
-}
-
-fn bound(sink: &mut Sink<'_>, metric: Metric, key: &str, value: &Value<'_>) -> Option<f64> {
-    if metric.is_latency() {
-        sink.duration(key, value).map(|ns| ns as f64)
-    } else if metric.is_fraction() {
-        sink.fraction(key, value)
-    } else {
-        sink.non_negative(key, value)
-    }
+    slow
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::scenario::Metric;
 
     const MODEL: &str = r#"
 name = "m"
@@ -430,9 +312,10 @@ service_time = { dist = "constant", value = "1ms" }
             "unknown workload `chekout`",
             "expected a duration string",
             "unknown metric `latency`",
-            "needs `min`, `max` or both",
+            "needs a bound",
             "`max` is below its `min`",
-            "fault injection is not supported",
+            "missing target in this `zone-outage` fault",
+            "missing key `start`",
         ];
         assert_eq!(errors.len(), expected.len(), "{errors:#?}");
         for (error, expected) in errors.iter().zip(expected) {

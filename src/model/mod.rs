@@ -7,23 +7,36 @@
 //!
 //! Modules: `codes` (the code table), `diagnostic` (diagnostics and rendering), `reader` and
 //! `values` (the typed reader over the spanned TOML tree), `duration`, `dist`, `nodes`, `graph`,
-//! `load_model`, `load_scenario`, and the validated types in `topology` and `scenario`.
+//! `load_model`, `load_scenario` (with `load_fault`, `fault_target`, `load_hypothesis` and
+//! `resolve`, which looks scenario names up in the model), and the validated types in
+//! `topology`, `scenario` and `fault`.
 
 mod codes;
 mod diagnostic;
 mod dist;
 mod duration;
 mod error;
+mod fault_target;
 mod graph;
+mod load_fault;
+mod load_hypothesis;
 mod load_model;
 mod load_scenario;
 mod nodes;
 mod reader;
+mod resolve;
 mod values;
 
 #[cfg(test)]
+mod fault_check_tests;
+#[cfg(test)]
+mod fault_tests;
+#[cfg(test)]
+mod hypothesis_tests;
+#[cfg(test)]
 mod validation_tests;
 
+pub mod fault;
 pub mod scenario;
 pub mod topology;
 
@@ -31,7 +44,8 @@ pub use codes::Code;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};
 pub use duration::parse_duration;
 pub use error::LoadError;
+pub use fault::{FaultKind, FaultSpec, FaultTarget, Selection};
 pub use load_model::{load_model, parse_model, parse_model_with_warnings};
 pub use load_scenario::{load_scenario, load_scenario_with_warnings};
-pub use scenario::{Hypothesis, Limits, Metric, Scenario};
+pub use scenario::{Change, Hypothesis, Limits, Metric, Scenario, Window};
 pub use topology::*;

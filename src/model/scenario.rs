@@ -1,7 +1,8 @@
-//! A scenario: a model, a run length, a seed, steady-state hypotheses, and (later) faults.
+//! A scenario: a model, a run length, a seed, a fault schedule and steady-state hypotheses.
 
 use std::path::PathBuf;
 
+use super::fault::FaultSpec;
 use super::topology::{Topology, WorkloadId};
 
 /// Bounds that end a run early with a reported outcome instead of a hang or an OOM kill.
@@ -42,10 +43,16 @@ pub struct Scenario {
     pub limits: Limits,
     /// Steady-state hypotheses, in file order.
     pub hypotheses: Vec<Hypothesis>,
+    /// The fault schedule, in file order (the experiment run applies it; the control does not).
+    pub faults: Vec<FaultSpec>,
+    /// `[blast_radius] slow = "..."`: a user request slower than this counts as hurt. `None`:
+    /// per workload, the control's p99 over the measured run.
+    pub slow_threshold_ns: Option<u64>,
 }
 
-/// A steady-state hypothesis: a workload's metric stays within bounds.
-/// Invariant: at least one of `min` and `max`; `min <= max` when both are set.
+/// A steady-state hypothesis: a workload's metric stays within bounds, absolute or relative to
+/// the control. Invariant: at least one of `min`, `max`, `max_increase`, `max_decrease`;
+/// `min <= max` when both are set; `windows` is non-empty, without repeats, in time order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hypothesis {
     pub workload: WorkloadId,
@@ -54,6 +61,13 @@ pub struct Hypothesis {
     pub min: Option<f64>,
     /// Upper bound, in the metric's unit.
     pub max: Option<f64>,
+    /// Largest allowed change of the experiment above the control (`max_increase`).
+    pub max_increase: Option<Change>,
+    /// Largest allowed change of the experiment below the control (`max_decrease`).
+    pub max_decrease: Option<Change>,
+    /// The windows the hypothesis is checked in (`window = "during"` or a list); default
+    /// during and after. Ignored for `recovery_time`, which is one number per run.
+    pub windows: Vec<Window>,
     /// The 1-based line of the `[[hypothesis]]` header, for reports and CI annotations.
     pub line: usize,
 }
@@ -76,10 +90,43 @@ pub enum Metric {
     Throughput,
     /// Share of requests that succeed only because an optional call's failure was tolerated.
     Degraded,
+    /// Time from the end of the last fault until the experiment is back within the control's
+    /// band (nanoseconds); "not recovered" fails any `max`.
+    RecoveryTime,
+}
+
+/// A change relative to the control: `"+20%"` is `Relative(0.2)`, `"50ms"` or `0.01` is
+/// `Absolute` in the metric's unit (nanoseconds for latencies).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Change {
+    Relative(f64),
+    Absolute(f64),
+}
+
+/// Windows of a run, split at the faults (warm-up excluded): before the first fault starts,
+/// while any is active (from the first start to the last end), after the last ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Window {
+    Before,
+    During,
+    After,
+}
+
+impl Window {
+    pub const ALL: [Window; 3] = [Window::Before, Window::During, Window::After];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Window::Before => "before",
+            Window::During => "during",
+            Window::After => "after",
+        }
+    }
 }
 
 impl Metric {
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 10] = [
         Metric::Availability,
         Metric::ErrorRate,
         Metric::P50,
@@ -89,6 +136,7 @@ impl Metric {
         Metric::Mean,
         Metric::Throughput,
         Metric::Degraded,
+        Metric::RecoveryTime,
     ];
 
     /// The name used in scenario files and reports.
@@ -103,6 +151,7 @@ impl Metric {
             Metric::Mean => "mean",
             Metric::Throughput => "throughput",
             Metric::Degraded => "degraded",
+            Metric::RecoveryTime => "recovery_time",
         }
     }
 
@@ -110,7 +159,12 @@ impl Metric {
     pub fn is_latency(self) -> bool {
         matches!(
             self,
-            Metric::P50 | Metric::P90 | Metric::P99 | Metric::P999 | Metric::Mean
+            Metric::P50
+                | Metric::P90
+                | Metric::P99
+                | Metric::P999
+                | Metric::Mean
+                | Metric::RecoveryTime
         )
     }
 

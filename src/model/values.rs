@@ -9,7 +9,7 @@ use super::duration::parse_duration;
 use super::reader::{Sink, Value, found, help_for_name, quote_list};
 
 impl Sink<'_> {
-    fn wrong_type(&mut self, key: &str, value: &Value<'_>, expected: &str) {
+    pub(crate) fn wrong_type(&mut self, key: &str, value: &Value<'_>, expected: &str) {
         let diagnostic = self.error(
             Code::WrongType,
             value.span(),
@@ -24,7 +24,13 @@ impl Sink<'_> {
         }
     }
 
-    fn out_of_range(&mut self, key: &str, value: &Value<'_>, shown: &str, expected: &str) {
+    pub(crate) fn out_of_range(
+        &mut self,
+        key: &str,
+        value: &Value<'_>,
+        shown: &str,
+        expected: &str,
+    ) {
         self.error(
             Code::OutOfRange,
             value.span(),
@@ -120,6 +126,16 @@ impl Sink<'_> {
         let x = self.number(key, value)?;
         if !(0.0..=1.0).contains(&x) {
             self.out_of_range(key, value, &x.to_string(), "between 0 and 1");
+            return None;
+        }
+        Some(x)
+    }
+
+    /// A percentage in (0, 100], as a number: `percent = 50`.
+    pub(crate) fn percent(&mut self, key: &str, value: &Value<'_>) -> Option<f64> {
+        let x = self.number(key, value)?;
+        if x <= 0.0 || x > 100.0 {
+            self.out_of_range(key, value, &x.to_string(), "above 0 and at most 100");
             return None;
         }
         Some(x)
@@ -267,6 +283,13 @@ mod tests {
         assert_eq!(read("k = 1", |s, v| s.fraction("p", v)).0, Some(1.0));
         assert_eq!(read("k = 1.01", |s, v| s.fraction("p", v)).0, None);
         assert_eq!(read("k = 0", |s, v| s.non_negative("x", v)).0, Some(0.0));
+        assert_eq!(read("k = 100", |s, v| s.percent("p", v)).0, Some(100.0));
+        assert_eq!(read("k = 0.5", |s, v| s.percent("p", v)).0, Some(0.5));
+        for bad in ["k = 0", "k = 100.5", "k = -1"] {
+            let (x, errors) = read(bad, |s, v| s.percent("percent", v));
+            assert_eq!(x, None, "{bad}");
+            assert!(errors[0].contains("above 0 and at most 100"), "{errors:?}");
+        }
     }
 
     #[test]

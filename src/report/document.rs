@@ -4,10 +4,16 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use crate::analysis::{
+    BlastRadius, Deviation, HypothesisResult, Recovery, Study, Verdict, WindowSpan, deviations,
+    values_in,
+};
 use crate::metrics::{Bucket, Cause, EndpointMetrics, LatencySummary};
 use crate::model::Scenario;
-use crate::sim::{RunOutcome, RunResult};
+use crate::sim::RunOutcome;
 
+/// What a report says about one scenario: its two runs (control without faults, experiment
+/// with them), the deviation per window, the hypotheses, the blast radius and the recovery.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunDocument {
     pub tool: &'static str,
@@ -19,20 +25,49 @@ pub struct RunDocument {
     pub seed: u64,
     pub duration_ns: u64,
     pub warmup_ns: u64,
+    pub verdict: Verdict,
+    /// How the experiment run ended (a bound reached is shown here).
     pub outcome: RunOutcome,
-    /// Simulated time when the run stopped (the duration, unless a bound was reached).
+    pub control_outcome: RunOutcome,
+    /// Simulated time when the experiment stopped (the duration, unless a bound was reached).
     pub end_ns: u64,
+    /// Events the experiment processed.
     pub events: u64,
+    pub faults: Vec<FaultReport>,
+    /// Windows by name: `before`, `during`, `after` (only `before` without faults).
+    pub windows: IndexMap<&'static str, SpanReport>,
     /// In model order.
     pub workloads: IndexMap<String, WorkloadReport>,
     /// In model order.
     pub nodes: IndexMap<String, NodeReport>,
+    pub hypotheses: Vec<HypothesisResult>,
+    /// `null` without faults.
+    pub blast_radius: Option<BlastRadius>,
+    pub recovery: Vec<Recovery>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultReport {
+    pub kind: &'static str,
+    pub line: usize,
+    pub start_ns: u64,
+    /// `null` when the fault lasts until the end of the run.
+    pub end_ns: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct SpanReport {
+    pub start_ns: u64,
+    pub end_ns: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct WorkloadReport {
     pub target: String,
     pub control: EndpointReport,
+    pub experiment: EndpointReport,
+    /// Per window, every metric in control and experiment with the change.
+    pub deviation: IndexMap<&'static str, Vec<Deviation>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -40,6 +75,8 @@ pub struct NodeReport {
     pub kind: &'static str,
     pub zones: Vec<String>,
     pub control: EndpointReport,
+    pub experiment: EndpointReport,
+    pub deviation: IndexMap<&'static str, Vec<Deviation>>,
 }
 
 /// The numbers of one workload or node in one run.
@@ -71,17 +108,31 @@ pub struct SeriesReport {
 }
 
 impl RunDocument {
-    pub fn new(scenario: &Scenario, result: &RunResult) -> RunDocument {
+    pub fn new(scenario: &Scenario, study: &Study) -> RunDocument {
         let topology = &scenario.topology;
-        let measured_ns = result.end_ns.saturating_sub(scenario.warmup_ns);
+        let (control, experiment) = (&study.control, &study.experiment);
+        let measured_ns = experiment.end_ns.saturating_sub(scenario.warmup_ns);
+        let spans = &study.analysis.windows;
+        let report = |c: &EndpointMetrics, e: &EndpointMetrics| {
+            (
+                EndpointReport::new(c, measured_ns),
+                EndpointReport::new(e, measured_ns),
+                deviation_by_window(spans, c, e),
+            )
+        };
         let workloads = topology
             .workloads
             .iter()
-            .zip(&result.workloads)
-            .map(|(workload, metrics)| {
+            .enumerate()
+            .map(|(w, workload)| {
+                let (control, experiment, deviation) =
+                    report(&control.workloads[w], &experiment.workloads[w]);
+                let target = topology.node(workload.target).name.clone();
                 let report = WorkloadReport {
-                    target: topology.node(workload.target).name.clone(),
-                    control: EndpointReport::new(metrics, measured_ns),
+                    target,
+                    control,
+                    experiment,
+                    deviation,
                 };
                 (workload.name.clone(), report)
             })
@@ -89,20 +140,27 @@ impl RunDocument {
         let nodes = topology
             .nodes
             .iter()
-            .zip(&result.nodes)
-            .map(|(node, metrics)| {
+            .enumerate()
+            .map(|(n, node)| {
+                let (control, experiment, deviation) =
+                    report(&control.nodes[n], &experiment.nodes[n]);
+                let zones = node
+                    .zones
+                    .iter()
+                    .map(|z| topology.zones[z.index()].clone())
+                    .collect();
+                let kind = node.kind.as_str();
                 let report = NodeReport {
-                    kind: node.kind.as_str(),
-                    zones: node
-                        .zones
-                        .iter()
-                        .map(|z| topology.zones[z.index()].clone())
-                        .collect(),
-                    control: EndpointReport::new(metrics, measured_ns),
+                    kind,
+                    zones,
+                    control,
+                    experiment,
+                    deviation,
                 };
                 (node.name.clone(), report)
             })
             .collect();
+        let analysis = &study.analysis;
         RunDocument {
             tool: "blastradius",
             version: crate::VERSION,
@@ -113,13 +171,58 @@ impl RunDocument {
             seed: scenario.seed,
             duration_ns: scenario.duration_ns,
             warmup_ns: scenario.warmup_ns,
-            outcome: result.outcome,
-            end_ns: result.end_ns,
-            events: result.events,
+            verdict: analysis.verdict,
+            outcome: experiment.outcome,
+            control_outcome: control.outcome,
+            end_ns: experiment.end_ns,
+            events: experiment.events,
+            faults: fault_reports(scenario),
+            windows: spans
+                .iter()
+                .map(|s| {
+                    (
+                        s.window.as_str(),
+                        SpanReport {
+                            start_ns: s.start_ns,
+                            end_ns: s.end_ns,
+                        },
+                    )
+                })
+                .collect(),
             workloads,
             nodes,
+            hypotheses: analysis.hypotheses.clone(),
+            blast_radius: analysis.blast_radius.clone(),
+            recovery: analysis.recovery.clone(),
         }
     }
+}
+
+fn fault_reports(scenario: &Scenario) -> Vec<FaultReport> {
+    scenario
+        .faults
+        .iter()
+        .map(|fault| FaultReport {
+            kind: fault.kind.as_str(),
+            line: fault.line,
+            start_ns: fault.start_ns,
+            end_ns: fault.duration_ns.map(|_| fault.end_ns()),
+        })
+        .collect()
+}
+
+fn deviation_by_window(
+    spans: &[WindowSpan],
+    control: &EndpointMetrics,
+    experiment: &EndpointMetrics,
+) -> IndexMap<&'static str, Vec<Deviation>> {
+    spans
+        .iter()
+        .map(|span| {
+            let (c, e) = (values_in(control, span), values_in(experiment, span));
+            (span.window.as_str(), deviations(&c, &e))
+        })
+        .collect()
 }
 
 impl EndpointReport {

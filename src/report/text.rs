@@ -1,65 +1,320 @@
-//! Text: the report a person reads in a terminal. Verdict-first headline, then a table per
-//! workload and per node.
+//! Text: the report a person reads in a terminal in ten seconds. Verdict first, then the
+//! hypotheses, the blast radius and recovery, then the deviations, then the raw tables.
 
 use std::fmt::Write;
 
 use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 
 use super::document::{EndpointReport, RunDocument};
+use crate::analysis::{BlastRadius, Deviation, RecoveryStatus, Verdict};
 use crate::kernel::time::format_duration_ns;
 use crate::sim::RunOutcome;
 
 pub fn to_text(document: &RunDocument) -> String {
     let mut out = String::new();
     write_headline(&mut out, document);
-    out.push_str("\nworkloads\n");
-    let rows = document
-        .workloads
-        .iter()
-        .map(|(name, workload)| (name.as_str(), workload.target.as_str(), &workload.control));
-    out.push_str(&endpoint_table("workload", "target", rows));
-    out.push_str("\nnodes\n");
-    let rows = document
-        .nodes
-        .iter()
-        .map(|(name, node)| (name.as_str(), node.kind, &node.control));
-    out.push_str(&endpoint_table("node", "kind", rows));
-    write_causes(&mut out, document);
+    write_hypotheses(&mut out, document);
+    if let Some(blast) = &document.blast_radius {
+        write_blast_radius(&mut out, blast);
+        write_recovery(&mut out, document);
+        write_deviations(&mut out, document);
+    }
+    write_tables(&mut out, document);
     out
 }
 
-fn write_headline(out: &mut String, document: &RunDocument) {
+fn write_headline(out: &mut String, doc: &RunDocument) {
     let _ = writeln!(
         out,
         "{} — model {} ({}), seed {}",
-        document.scenario, document.model, document.model_file, document.seed
+        doc.scenario, doc.model, doc.model_file, doc.seed
     );
-    let status = match document.outcome {
-        RunOutcome::Completed => "completed".to_string(),
-        RunOutcome::BoundReached { bound, at_ns } => format!(
-            "STOPPED EARLY: reached {} at {} — numbers cover the run until then",
-            bound.as_str(),
-            format_duration_ns(at_ns)
+    let failed = doc.hypotheses.iter().filter(|h| !h.pass).count();
+    let verdict = match doc.verdict {
+        Verdict::Passed if doc.hypotheses.is_empty() => {
+            "PASSED (no hypotheses to check)".to_string()
+        }
+        Verdict::Passed => format!("PASSED — all {} hypotheses hold", doc.hypotheses.len()),
+        Verdict::Failed => format!(
+            "FAILED — {failed} of {} hypotheses failed",
+            doc.hypotheses.len()
         ),
     };
+    let mut summary = vec![verdict];
+    if let Some(blast) = &doc.blast_radius {
+        summary.push(format!("{} of user requests hurt", percent(blast.share)));
+        let leaks: Vec<String> = blast
+            .containment
+            .iter()
+            .filter(|c| !c.contained)
+            .map(|c| format!("harm leaked outside {}", c.boundary.join("+")))
+            .collect();
+        summary.extend(leaks);
+    }
+    let _ = writeln!(out, "VERDICT: {}", summary.join("; "));
+    for (label, outcome) in [
+        ("experiment", doc.outcome),
+        ("control", doc.control_outcome),
+    ] {
+        if let RunOutcome::BoundReached { bound, at_ns } = outcome {
+            let _ = writeln!(
+                out,
+                "STOPPED EARLY: the {label} reached {} at {}; its numbers cover the run until then",
+                bound.as_str(),
+                format_duration_ns(at_ns)
+            );
+        }
+    }
     let _ = writeln!(
         out,
-        "simulated {} (warm-up {} not counted), {} events: {}",
-        format_duration_ns(document.duration_ns),
-        format_duration_ns(document.warmup_ns),
-        document.events,
-        status
+        "simulated {} (warm-up {} not counted), {} events",
+        format_duration_ns(doc.duration_ns),
+        format_duration_ns(doc.warmup_ns),
+        doc.events
     );
+    for fault in &doc.faults {
+        let until = fault
+            .end_ns
+            .map_or("the end".to_string(), format_duration_ns);
+        let _ = writeln!(
+            out,
+            "fault: {} (line {}) from {} to {}",
+            fault.kind,
+            fault.line,
+            format_duration_ns(fault.start_ns),
+            until
+        );
+    }
 }
 
-fn endpoint_table<'a>(
-    first: &str,
-    second: &str,
-    rows: impl Iterator<Item = (&'a str, &'a str, &'a EndpointReport)>,
-) -> String {
+fn write_hypotheses(out: &mut String, doc: &RunDocument) {
+    if doc.hypotheses.is_empty() {
+        return;
+    }
+    out.push_str("\nhypotheses\n");
+    for h in &doc.hypotheses {
+        let mark = if h.pass { "ok  " } else { "FAIL" };
+        let _ = writeln!(
+            out,
+            "  {mark} {} {} {} (line {})",
+            h.workload, h.metric, h.bounds, h.line
+        );
+        for check in &h.checks {
+            let shown = |v: Option<f64>| v.map_or("-".to_string(), |v| show_metric(h.metric, v));
+            let mut line = format!(
+                "       {:<8} experiment {} (control {})",
+                check.window,
+                shown(check.experiment),
+                shown(check.control)
+            );
+            if let Some(note) = &check.note {
+                let _ = write!(line, " — {note}");
+            }
+            let _ = writeln!(out, "{line}");
+        }
+    }
+}
+
+fn write_blast_radius(out: &mut String, blast: &BlastRadius) {
+    out.push_str("\nblast radius\n");
+    let _ = writeln!(
+        out,
+        "  {} of paired user requests hurt by the faults ({} of {}; {} fared better by chance)",
+        percent(blast.share),
+        blast.hurt,
+        blast.paired,
+        blast.helped
+    );
+    for (name, harm) in &blast.workloads {
+        let _ = writeln!(
+            out,
+            "  {name}: {} hurt (slower than {} counts)",
+            percent(harm.share),
+            format_duration_ns(harm.slow_threshold_ns)
+        );
+        if !harm.why.is_empty() {
+            let _ = writeln!(out, "    why: {}", list(&harm.why));
+        }
+        if !harm.zones.is_empty() {
+            let _ = writeln!(out, "    entered in: {}", list(&harm.zones));
+        }
+        if !harm.origins.is_empty() {
+            let _ = writeln!(out, "    failures started at: {}", list(&harm.origins));
+        }
+        if harm.extra_requests > 0 {
+            let _ = writeln!(
+                out,
+                "    plus {} extra requests from the traffic spike",
+                harm.extra_requests
+            );
+        }
+    }
+    for node in &blast.nodes {
+        let _ = writeln!(
+            out,
+            "  node {}: errors {} -> {}, p99 {} -> {}",
+            node.node,
+            percent(node.control_error_rate),
+            percent(node.experiment_error_rate),
+            format_duration_ns(node.control_p99_ns),
+            format_duration_ns(node.experiment_p99_ns)
+        );
+    }
+    for c in &blast.containment {
+        let verdict = if c.contained { "contained" } else { "LEAKED" };
+        let _ = writeln!(
+            out,
+            "  containment of {} (line {}) in {}: {verdict} — {} hurt inside, {} outside ({} fared better outside)",
+            c.kind,
+            c.line,
+            c.boundary.join(", "),
+            c.hurt_inside,
+            c.hurt_outside,
+            c.helped_outside
+        );
+    }
+}
+
+fn write_recovery(out: &mut String, doc: &RunDocument) {
+    out.push_str("\nrecovery\n");
+    for r in &doc.recovery {
+        let text = match r.status {
+            RecoveryStatus::Recovered { after_ns } => {
+                format!(
+                    "back within the control's band {} after the faults ended",
+                    format_duration_ns(after_ns)
+                )
+            }
+            RecoveryStatus::NotRecovered if r.possibly_metastable => {
+                "NOT RECOVERED by the end of the run: possible metastable failure".to_string()
+            }
+            RecoveryStatus::NotRecovered => "not recovered by the end of the run".to_string(),
+            RecoveryStatus::NotApplicable => {
+                "not applicable: the faults last until the end".to_string()
+            }
+        };
+        let _ = writeln!(out, "  {}: {text}", r.workload);
+    }
+}
+
+/// Control -> experiment for the headline metrics, per endpoint and window.
+fn write_deviations(out: &mut String, doc: &RunDocument) {
+    out.push_str("\ndeviation (control -> experiment, by window)\n");
+    let mut table = new_table(&[
+        "",
+        "window",
+        "requests/s",
+        "availability",
+        "p50",
+        "p99",
+        "mean",
+    ]);
+    let rows = doc
+        .workloads
+        .iter()
+        .map(|(n, w)| (format!("workload {n}"), &w.deviation))
+        .chain(
+            doc.nodes
+                .iter()
+                .map(|(n, node)| (format!("node {n}"), &node.deviation)),
+        );
+    for (label, by_window) in rows {
+        for (window, deviations) in by_window {
+            let cell = |metric: &str| {
+                let d = deviations
+                    .iter()
+                    .find(|d| d.metric == metric)
+                    .expect("every metric");
+                show_change(d)
+            };
+            table.add_row(vec![
+                label.clone(),
+                window.to_string(),
+                cell("throughput"),
+                cell("availability"),
+                cell("p50"),
+                cell("p99"),
+                cell("mean"),
+            ]);
+        }
+    }
+    push_table(out, table);
+}
+
+fn show_change(d: &Deviation) -> String {
+    let metric = crate::model::Metric::ALL
+        .iter()
+        .copied()
+        .find(|m| m.as_str() == d.metric);
+    let show = |v: f64| metric.map_or(format!("{v:.1}"), |m| show_metric(m.as_str(), v));
+    if d.change == 0.0 {
+        show(d.control)
+    } else {
+        format!("{} -> {}", show(d.control), show(d.experiment))
+    }
+}
+
+fn write_tables(out: &mut String, doc: &RunDocument) {
+    let with_faults = doc.blast_radius.is_some();
+    let runs: &[(&str, bool)] = if with_faults {
+        &[
+            ("control (no faults)", false),
+            ("experiment (with faults)", true),
+        ]
+    } else {
+        &[("", false)]
+    };
+    for &(title, experiment) in runs {
+        let pick = |c: &'_ EndpointReport, e: &'_ EndpointReport| {
+            if experiment { e.clone() } else { c.clone() }
+        };
+        if !title.is_empty() {
+            let _ = writeln!(out, "\n== {title} ==");
+        }
+        out.push_str("\nworkloads\n");
+        let rows: Vec<_> = doc
+            .workloads
+            .iter()
+            .map(|(name, w)| {
+                (
+                    name.clone(),
+                    w.target.clone(),
+                    pick(&w.control, &w.experiment),
+                )
+            })
+            .collect();
+        out.push_str(&endpoint_table("workload", "target", &rows));
+        out.push_str("\nnodes\n");
+        let rows: Vec<_> = doc
+            .nodes
+            .iter()
+            .map(|(name, n)| {
+                (
+                    name.clone(),
+                    n.kind.to_string(),
+                    pick(&n.control, &n.experiment),
+                )
+            })
+            .collect();
+        out.push_str(&endpoint_table("node", "kind", &rows));
+        write_causes(out, &rows);
+    }
+}
+
+fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')));
-    table.set_header(vec![
+    table.set_header(header.to_vec());
+    table
+}
+
+fn push_table(out: &mut String, table: Table) {
+    out.push_str(&table.trim_fmt());
+    out.push('\n');
+}
+
+fn endpoint_table(first: &str, second: &str, rows: &[(String, String, EndpointReport)]) -> String {
+    let mut table = new_table(&[
         first,
         second,
         "requests",
@@ -78,8 +333,8 @@ fn endpoint_table<'a>(
     for (name, detail, report) in rows {
         let latency = &report.latency_ns;
         table.add_row(vec![
-            name.to_string(),
-            detail.to_string(),
+            name.clone(),
+            detail.clone(),
             report.requests.to_string(),
             report.ok.to_string(),
             report.degraded.to_string(),
@@ -104,20 +359,10 @@ fn endpoint_table<'a>(
     text
 }
 
-/// Failures by cause, only where there are any, so a healthy run prints nothing here.
-fn write_causes(out: &mut String, document: &RunDocument) {
-    let endpoints = document
-        .workloads
-        .iter()
-        .map(|(name, w)| (format!("workload {name}"), &w.control))
-        .chain(
-            document
-                .nodes
-                .iter()
-                .map(|(name, n)| (format!("node {name}"), &n.control)),
-        );
+/// Failures by cause and requests in flight, only where there are any.
+fn write_causes(out: &mut String, nodes: &[(String, String, EndpointReport)]) {
     let mut lines = Vec::new();
-    for (label, report) in endpoints {
+    for (name, _, report) in nodes {
         let causes: Vec<String> = report
             .failed_by_cause
             .iter()
@@ -125,28 +370,34 @@ fn write_causes(out: &mut String, document: &RunDocument) {
             .map(|(cause, count)| format!("{cause} {count}"))
             .collect();
         if !causes.is_empty() {
-            lines.push(format!("  {label}: {}", causes.join(", ")));
+            lines.push(format!("  {name}: {}", causes.join(", ")));
         }
     }
     if !lines.is_empty() {
-        out.push_str("\nfailures by cause\n");
+        out.push_str("failures by cause at nodes\n");
         for line in lines {
             let _ = writeln!(out, "{line}");
         }
     }
-    let in_flight: Vec<String> = document
-        .workloads
-        .iter()
-        .filter(|(_, w)| w.control.in_flight > 0)
-        .map(|(name, w)| format!("{name} {}", w.control.in_flight))
-        .collect();
-    if !in_flight.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nstill in flight when the run stopped (neither ok nor failed): {}",
-            in_flight.join(", ")
-        );
+}
+
+fn list<K: std::fmt::Display>(map: &indexmap::IndexMap<K, u64>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn show_metric(metric: &str, value: f64) -> String {
+    match metric {
+        "availability" | "error_rate" | "degraded" => format_share(value),
+        "throughput" => format!("{value:.1}"),
+        _ => format_duration_ns(value.max(0.0).round() as u64),
     }
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.2}%", share * 100.0)
 }
 
 /// Availability with enough nines to see the difference between 99.9% and 99.99%.

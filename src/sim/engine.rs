@@ -1,85 +1,143 @@
-//! The event loop and the handlers of the request flow.
+//! The event loop: setup, the one `match` over events, arrivals, and the end of a run.
 //!
-//! A user request is a *client frame* making one call (to the workload's target, with the
-//! workload's timeout), so client timeouts, retries, cache misses and fall-through share one
-//! call machinery with node-to-node calls. A call at a node is a frame that queues for a worker,
-//! spends the node's own service time, then makes the node's calls in order.
+//! The request flow itself is in `flow.rs`, faults applied in `effects.rs`; all three are
+//! `impl Simulation` blocks over the state defined here.
 
-use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_ZONE, Parent, Stage};
-use super::policy::backoff_ns;
+use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::replicas::Replicas;
-use super::{Bound, RunConfig, RunOutcome, RunResult};
+use super::{Bound, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
+use crate::faults::{Action, FaultPlan};
 use crate::kernel::{EventQueue, Purpose, SimTime, Stream};
-use crate::metrics::{Cause, EndpointMetrics, Outcome, TimeSeries};
-use crate::model::{
-    Arrival, Call, Concurrency, NodeId, OnUnavailable, Role, Topology, Workload, ZoneId,
-};
+use crate::metrics::{Counted, EndpointMetrics, Outcome, TimeSeries};
+use crate::model::{Arrival, Call, NodeId, Topology, Workload, ZoneId};
 
 /// Everything that can happen. Handlers check generations and tokens, so timers are never
 /// cancelled: a stale one finds nothing to do.
 #[derive(Clone, Copy, Debug)]
-enum Event {
-    /// The next user request of a workload arrives.
-    Arrival { workload: u32 },
+pub(super) enum Event {
+    /// The next user request of a workload's base arrival process.
+    Arrival {
+        workload: u32,
+    },
+    /// The next extra request of a traffic spike.
+    SpikeArrival {
+        effect: u32,
+    },
     /// A frame's own work (or an external's latency) is over.
-    ServiceDone { frame: FrameRef },
+    ServiceDone {
+        frame: FrameRef,
+    },
     /// A call attempt's timeout expired.
-    CallTimeout { frame: FrameRef, token: u32 },
+    CallTimeout {
+        frame: FrameRef,
+        token: u32,
+    },
     /// A retry's backoff is over.
-    RetryDue { frame: FrameRef, token: u32 },
-}
-
-/// One caller's calls and its streams: a node, or the client of a workload.
-struct Caller {
-    calls: Vec<Call>,
-    probability: Stream,
-    jitter: Stream,
-}
-
-/// The streams of a node's own behaviour.
-struct NodeStreams {
-    service: Stream,
-    cache_hit: Stream,
-    external_error: Stream,
-}
-
-struct WorkloadSource {
-    stream: Stream,
-    /// Arrivals so far, for constant spacing and zone rotation.
-    arrivals: u64,
-    next_zone: usize,
+    RetryDue {
+        frame: FrameRef,
+        token: u32,
+    },
+    /// An answer held back by a latency fault reaches its caller.
+    DelayedAnswer {
+        frame: FrameRef,
+        token: u32,
+        answer: Answer,
+    },
+    EffectStart {
+        effect: u32,
+    },
+    EffectEnd {
+        effect: u32,
+    },
+    /// A database's failover time has passed since its primary zone lost its last replica.
+    Failover {
+        node: NodeId,
+    },
 }
 
 /// How a call attempt answered.
 #[derive(Clone, Copy, Debug)]
-struct Answer {
-    outcome: Outcome,
+pub(super) struct Answer {
+    pub outcome: Outcome,
     /// A cache answered but did not hold the data: the caller goes on to the backing store.
-    miss: bool,
+    pub miss: bool,
+    /// For a failure, the node where it started.
+    pub origin: Option<NodeId>,
+}
+
+impl Answer {
+    pub fn ok(outcome: Outcome) -> Answer {
+        Answer {
+            outcome,
+            miss: false,
+            origin: None,
+        }
+    }
+
+    pub fn failed(cause: crate::metrics::Cause, origin: Option<NodeId>) -> Answer {
+        Answer {
+            outcome: Outcome::Failed(cause),
+            miss: false,
+            origin,
+        }
+    }
+}
+
+/// One caller's calls and its streams: a node, or the client of a workload.
+pub(super) struct Caller {
+    pub calls: Vec<Call>,
+    pub probability: Stream,
+    pub jitter: Stream,
+}
+
+/// The streams of a node's own behaviour.
+pub(super) struct NodeStreams {
+    pub service: Stream,
+    pub cache_hit: Stream,
+    pub external_error: Stream,
+}
+
+struct WorkloadSource {
+    stream: Stream,
+    /// Base arrivals so far, for constant spacing.
+    arrivals: u64,
+    next_zone: usize,
 }
 
 pub struct Simulation<'t> {
-    topology: &'t Topology,
-    config: RunConfig,
-    queue: EventQueue<Event>,
-    now: SimTime,
-    frames: Frames,
-    replicas: Replicas,
+    pub(super) topology: &'t Topology,
+    pub(super) config: RunConfig,
+    pub(super) plan: &'t FaultPlan,
+    pub(super) queue: EventQueue<Event>,
+    pub(super) now: SimTime,
+    pub(super) frames: Frames,
+    pub(super) replicas: Replicas,
     /// Nodes first (by `NodeId`), then one client per workload.
-    callers: Vec<Caller>,
-    node_streams: Vec<NodeStreams>,
+    pub(super) callers: Vec<Caller>,
+    pub(super) node_streams: Vec<NodeStreams>,
     sources: Vec<WorkloadSource>,
-    workload_metrics: Vec<EndpointMetrics>,
-    node_metrics: Vec<EndpointMetrics>,
-    clients_live: u32,
+    /// One stream per effect of the plan, for its shares and spikes.
+    pub(super) effect_streams: Vec<Stream>,
+    /// Active effects that act on calls (latency, errors, blackhole, zone cut), in plan order.
+    pub(super) call_effects: Vec<u32>,
+    /// Active effects that act on replica state (slowdown, capacity, hit ratio), in plan order.
+    pub(super) replica_effects: Vec<u32>,
+    /// Active traffic drops (spikes with factor < 1), in plan order.
+    pub(super) drops: Vec<u32>,
+    pub(super) workload_metrics: Vec<EndpointMetrics>,
+    pub(super) node_metrics: Vec<EndpointMetrics>,
+    pub(super) requests: Vec<Vec<RequestRecord>>,
+    pub(super) extra_requests: Vec<u64>,
+    pub(super) clients_live: u32,
     events: u64,
     stopped: Option<RunOutcome>,
 }
 
 impl<'t> Simulation<'t> {
-    pub fn new(topology: &'t Topology, config: &RunConfig) -> Simulation<'t> {
+    pub fn new(topology: &'t Topology, config: &RunConfig, plan: &'t FaultPlan) -> Simulation<'t> {
         let seed = config.seed;
         let step_ns = TimeSeries::step_for(config.duration_ns);
+        let windows = if config.windows.is_some() { 3 } else { 0 };
         let mut callers: Vec<Caller> = topology
             .nodes
             .iter()
@@ -91,40 +149,45 @@ impl<'t> Simulation<'t> {
                 .iter()
                 .map(|workload| Caller::new(seed, workload.stable_id, vec![client_call(workload)])),
         );
-        let node_streams = topology
-            .nodes
-            .iter()
-            .map(|node| NodeStreams {
-                service: Stream::new(seed, node.stable_id, Purpose::Service),
-                cache_hit: Stream::new(seed, node.stable_id, Purpose::CacheHit),
-                external_error: Stream::new(seed, node.stable_id, Purpose::ExternalError),
-            })
-            .collect();
-        let sources = topology
-            .workloads
-            .iter()
-            .map(|workload| WorkloadSource {
-                stream: Stream::new(seed, workload.stable_id, Purpose::Arrival),
-                arrivals: 0,
-                next_zone: 0,
-            })
-            .collect();
         let mut simulation = Simulation {
             topology,
             config: *config,
+            plan,
             queue: EventQueue::new(),
             now: SimTime::ZERO,
             frames: Frames::default(),
             replicas: Replicas::new(topology),
             callers,
-            node_streams,
-            sources,
-            workload_metrics: vec![EndpointMetrics::new(step_ns); topology.workloads.len()],
-            node_metrics: vec![EndpointMetrics::new(step_ns); topology.nodes.len()],
+            node_streams: topology
+                .nodes
+                .iter()
+                .map(|n| NodeStreams::new(seed, n.stable_id))
+                .collect(),
+            sources: topology
+                .workloads
+                .iter()
+                .map(|w| WorkloadSource::new(seed, w))
+                .collect(),
+            effect_streams: plan
+                .effects
+                .iter()
+                .map(|effect| Stream::new(seed, effect.stream_id, crate::kernel::Purpose::Fault))
+                .collect(),
+            call_effects: Vec::new(),
+            replica_effects: Vec::new(),
+            drops: Vec::new(),
+            workload_metrics: vec![
+                EndpointMetrics::new(step_ns, windows);
+                topology.workloads.len()
+            ],
+            node_metrics: vec![EndpointMetrics::new(step_ns, windows); topology.nodes.len()],
+            requests: vec![Vec::new(); topology.workloads.len()],
+            extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
             events: 0,
             stopped: None,
         };
+        simulation.schedule_effects();
         for workload in 0..topology.workloads.len() {
             simulation.schedule_next_arrival(workload);
         }
@@ -158,21 +221,40 @@ impl<'t> Simulation<'t> {
     fn handle(&mut self, event: Event) {
         match event {
             Event::Arrival { workload } => self.on_arrival(workload as usize),
+            Event::SpikeArrival { effect } => self.on_spike_arrival(effect),
             Event::ServiceDone { frame } => self.on_service_done(frame),
             Event::CallTimeout { frame, token } => self.on_call_timeout(frame, token),
             Event::RetryDue { frame, token } => self.on_retry_due(frame, token),
+            Event::DelayedAnswer {
+                frame,
+                token,
+                answer,
+            } => self.on_answer(frame, token, answer),
+            Event::EffectStart { effect } => self.on_effect_start(effect),
+            Event::EffectEnd { effect } => self.on_effect_end(effect),
+            Event::Failover { node } => self.on_failover(node),
         }
     }
 
-    fn stop(&mut self, bound: Bound) {
+    pub(super) fn stop(&mut self, bound: Bound) {
         self.stopped.get_or_insert(RunOutcome::BoundReached {
             bound,
             at_ns: self.now.ns(),
         });
     }
 
-    fn counted(&self) -> bool {
-        self.now.ns() >= self.config.warmup_ns
+    /// Whether something arriving now is counted, and in which window.
+    pub(super) fn counted(&self) -> Counted {
+        let now = self.now.ns();
+        if now < self.config.warmup_ns {
+            return Counted::No;
+        }
+        match self.config.windows {
+            None => Counted::InWindow(0),
+            Some(w) if now < w.during_start_ns => Counted::InWindow(0),
+            Some(w) if now < w.after_start_ns => Counted::InWindow(1),
+            Some(_) => Counted::InWindow(2),
+        }
     }
 
     // ---- arrivals -------------------------------------------------------------------------
@@ -192,18 +274,28 @@ impl<'t> Simulation<'t> {
             }
         };
         if time.ns() <= self.config.duration_ns {
-            self.queue.schedule(
-                time,
-                Event::Arrival {
-                    workload: workload as u32,
-                },
-            );
+            let workload = workload as u32;
+            self.queue.schedule(time, Event::Arrival { workload });
         }
     }
 
     fn on_arrival(&mut self, workload: usize) {
         self.sources[workload].arrivals += 1;
         self.schedule_next_arrival(workload);
+        let seq = if self.config.record_requests {
+            self.requests[workload].len() as u32
+        } else {
+            NO_SEQ
+        };
+        if self.dropped_by_traffic_fault(workload) {
+            self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE);
+            return;
+        }
+        self.start_request(workload, seq);
+    }
+
+    /// Starts one user request: a client frame making its one call.
+    pub(super) fn start_request(&mut self, workload: usize, seq: u32) {
         if self.clients_live >= self.config.limits.max_requests_in_flight {
             self.stop(Bound::RequestsInFlight);
             return;
@@ -217,6 +309,7 @@ impl<'t> Simulation<'t> {
             parent: Parent::None,
             arrived: self.now,
             counted,
+            seq,
             holds_worker: false,
             degraded: false,
             stage: Stage::Calling,
@@ -226,9 +319,24 @@ impl<'t> Simulation<'t> {
             token: 0,
             waiting: false,
         });
+        self.push_record(workload, seq, RecordStatus::InFlight, zone);
         self.clients_live += 1;
-        self.workload_metrics[workload].outcomes.requests += u64::from(counted);
+        self.workload_metrics[workload].record_arrival(counted);
         self.advance(client);
+    }
+
+    fn push_record(&mut self, workload: usize, seq: u32, status: RecordStatus, zone: ZoneId) {
+        if seq == NO_SEQ {
+            return;
+        }
+        self.requests[workload].push(RequestRecord {
+            arrived_ns: self.now.ns(),
+            latency_ns: 0,
+            status,
+            zone,
+            origin: None,
+            counted: self.now.ns() >= self.config.warmup_ns,
+        });
     }
 
     /// User traffic is spread evenly over the zones of the target (as DNS or a zonal load
@@ -244,350 +352,16 @@ impl<'t> Simulation<'t> {
         zone
     }
 
-    // ---- calls ----------------------------------------------------------------------------
-
-    /// Makes the frame's next call, skipping those its probability rules out; finishes the
-    /// frame when no call is left.
-    fn advance(&mut self, at: FrameRef) {
-        loop {
-            let frame = self.frames.get(at).expect("advancing a live frame");
-            let caller = &mut self.callers[frame.caller as usize];
-            let Some(call) = caller.calls.get(frame.call as usize).copied() else {
-                let outcome = if frame.degraded {
-                    Outcome::Degraded
-                } else {
-                    Outcome::Ok
-                };
-                return self.finish(
-                    at,
-                    Answer {
-                        outcome,
-                        miss: false,
-                    },
-                );
-            };
-            if caller.probability.chance(call.probability) {
-                let frame = self.frames.get_mut(at).expect("live");
-                frame.attempt = 0;
-                frame.target = call.to;
-                return self.attempt(at);
-            }
-            self.frames.get_mut(at).expect("live").call += 1;
-        }
-    }
-
-    /// Sends one attempt of the current call to its current target.
-    fn attempt(&mut self, at: FrameRef) {
-        let frame = self
-            .frames
-            .get_mut(at)
-            .expect("attempting from a live frame");
-        frame.token = frame.token.wrapping_add(1);
-        frame.waiting = true;
-        let (token, target, zone) = (frame.token, frame.target, frame.zone);
-        let call = self.callers[frame.caller as usize].calls[frame.call as usize];
-        if let Some(timeout_ns) = call.timeout_ns {
-            let due = self.now.after(timeout_ns);
-            self.queue
-                .schedule(due, Event::CallTimeout { frame: at, token });
-        }
-        let parent = Parent::Call { frame: at, token };
-        if let Err(cause) = self.dispatch(target, zone, parent) {
-            self.on_answer(
-                at,
-                token,
-                Answer {
-                    outcome: Outcome::Failed(cause),
-                    miss: false,
-                },
-            );
-        }
-    }
-
-    /// Delivers a call to a node: a replica's worker, its queue, or an immediate failure.
-    fn dispatch(&mut self, node: NodeId, from: ZoneId, parent: Parent) -> Result<(), Cause> {
-        if self.frames.live() - self.clients_live >= self.config.limits.max_calls_in_flight {
-            self.stop(Bound::CallsInFlight);
-            return Ok(());
-        }
-        let counted = self.counted();
-        self.node_metrics[node.index()].outcomes.requests += u64::from(counted);
-        let spec = self.topology.node(node);
-        if let Role::External { .. } = spec.role {
-            let frame =
-                self.new_node_frame(node, FRAME_NONE_REPLICA, NO_ZONE, parent, Stage::Serving);
-            self.start_service(frame, node);
-            return Ok(());
-        }
-        let Some(replica) = self.replicas.route(self.topology, node, from) else {
-            return Err(self.refuse(node, Cause::NoReplica));
-        };
-        let (workers, queue_limit) = (spec.workers, spec.queue);
-        let state = self.replicas.get(replica);
-        let zone = state.zone;
-        if state.busy < workers {
-            let frame = self.new_node_frame(node, replica, zone, parent, Stage::Serving);
-            self.replicas.get_mut(replica).busy += 1;
-            self.frames.get_mut(frame).expect("new").holds_worker = true;
-            self.start_service(frame, node);
-        } else if queue_limit.is_none_or(|limit| (state.waiting.len() as u64) < u64::from(limit)) {
-            let frame = self.new_node_frame(node, replica, zone, parent, Stage::Queued);
-            self.replicas.get_mut(replica).waiting.push_back(frame);
-        } else {
-            return Err(self.refuse(node, Cause::Rejected));
-        }
-        Ok(())
-    }
-
-    /// Records a call the node could not take at all, and returns the cause for the caller.
-    fn refuse(&mut self, node: NodeId, cause: Cause) -> Cause {
-        let (now, counted) = (self.now.ns(), self.counted());
-        self.node_metrics[node.index()].record_end(now, 0, Outcome::Failed(cause), counted);
-        cause
-    }
-
-    fn new_node_frame(
-        &mut self,
-        node: NodeId,
-        replica: u32,
-        zone: ZoneId,
-        parent: Parent,
-        stage: Stage,
-    ) -> FrameRef {
-        self.frames.insert(Frame {
-            caller: node.0,
-            replica,
-            zone,
-            parent,
-            arrived: self.now,
-            counted: self.counted(),
-            holds_worker: false,
-            degraded: false,
-            stage,
-            call: 0,
-            attempt: 0,
-            target: NodeId(0),
-            token: 0,
-            waiting: false,
-        })
-    }
-
-    fn start_service(&mut self, at: FrameRef, node: NodeId) {
-        let spec = self.topology.node(node);
-        let delay = spec
-            .service_time
-            .sample(&mut self.node_streams[node.index()].service);
-        self.frames.get_mut(at).expect("serving a live frame").stage = Stage::Serving;
-        self.queue
-            .schedule(self.now.after(delay), Event::ServiceDone { frame: at });
-    }
-
-    fn on_service_done(&mut self, at: FrameRef) {
-        let frame = self
-            .frames
-            .get(at)
-            .expect("a frame in service is never freed");
-        let node = NodeId(frame.caller);
-        let streams = &mut self.node_streams[node.index()];
-        match self.topology.node(node).role {
-            Role::External { error_rate } => {
-                let outcome = if streams.external_error.chance(error_rate) {
-                    Outcome::Failed(Cause::Error)
-                } else {
-                    Outcome::Ok
-                };
-                self.finish(
-                    at,
-                    Answer {
-                        outcome,
-                        miss: false,
-                    },
-                );
-            }
-            Role::Cache { hit_ratio, .. } => {
-                let miss = !streams.cache_hit.chance(hit_ratio);
-                self.finish(
-                    at,
-                    Answer {
-                        outcome: Outcome::Ok,
-                        miss,
-                    },
-                );
-            }
-            Role::Service | Role::Database { .. } => {
-                if self.topology.node(node).concurrency == Concurrency::Async {
-                    self.release_worker(at);
-                }
-                self.frames.get_mut(at).expect("live").stage = Stage::Calling;
-                self.advance(at);
-            }
-        }
-    }
-
-    /// Frees the frame's worker and hands it to the oldest waiting frame of the replica.
-    fn release_worker(&mut self, at: FrameRef) {
-        let frame = self.frames.get_mut(at).expect("releasing for a live frame");
-        if !frame.holds_worker {
-            return;
-        }
-        frame.holds_worker = false;
-        let replica = frame.replica;
-        let node = NodeId(frame.caller);
-        let state = self.replicas.get_mut(replica);
-        state.busy -= 1;
-        if let Some(next) = state.waiting.pop_front() {
-            state.busy += 1;
-            self.frames
-                .get_mut(next)
-                .expect("queued frames are live")
-                .holds_worker = true;
-            self.start_service(next, node);
-        }
-    }
-
-    // ---- answers --------------------------------------------------------------------------
-
-    fn on_call_timeout(&mut self, at: FrameRef, token: u32) {
-        let Some(frame) = self.frames.get(at) else {
-            return;
-        };
-        if frame.token != token || !frame.waiting {
-            return;
-        }
-        // The callee keeps working; its late answer will carry a stale token.
-        let cause = if self.is_client(frame) {
-            Cause::ClientTimeout
-        } else {
-            Cause::Timeout
-        };
-        self.on_answer(
-            at,
-            token,
-            Answer {
-                outcome: Outcome::Failed(cause),
-                miss: false,
-            },
-        );
-    }
-
-    fn on_retry_due(&mut self, at: FrameRef, token: u32) {
-        let Some(frame) = self.frames.get(at) else {
-            return;
-        };
-        if frame.token == token && !frame.waiting {
-            self.attempt(at);
-        }
-    }
-
-    /// An attempt's answer reaches its caller (unless the caller gave up on it).
-    fn on_answer(&mut self, at: FrameRef, token: u32, answer: Answer) {
-        let Some(frame) = self.frames.get_mut(at) else {
-            return;
-        };
-        if frame.token != token || !frame.waiting {
-            return;
-        }
-        frame.waiting = false;
-        match answer.outcome {
-            Outcome::Ok | Outcome::Degraded => {
-                frame.degraded |= answer.outcome == Outcome::Degraded;
-                if answer.miss {
-                    frame.target = backing_of(self.topology, frame.target);
-                    frame.attempt = 0;
-                    self.attempt(at);
-                } else {
-                    frame.call += 1;
-                    self.advance(at);
-                }
-            }
-            Outcome::Failed(cause) => self.on_call_failed(at, cause),
-        }
-    }
-
-    /// After a failed attempt: fall through past a cache, retry, skip an optional call, or fail.
-    fn on_call_failed(&mut self, at: FrameRef, cause: Cause) {
-        let frame = self.frames.get_mut(at).expect("live");
-        let caller = &mut self.callers[frame.caller as usize];
-        let call = caller.calls[frame.call as usize];
-        if let Role::Cache {
-            backing,
-            on_unavailable: OnUnavailable::Fallthrough,
-            ..
-        } = self.topology.node(frame.target).role
-        {
-            frame.target = backing;
-            frame.attempt = 0;
-            return self.attempt(at);
-        }
-        if u32::from(frame.attempt) < call.retries {
-            frame.attempt += 1;
-            let delay = backoff_ns(&call, u32::from(frame.attempt), &mut caller.jitter);
-            let token = frame.token;
-            if delay == 0 {
-                return self.attempt(at);
-            }
-            let due = self.now.after(delay);
-            return self
-                .queue
-                .schedule(due, Event::RetryDue { frame: at, token });
-        }
-        if call.optional {
-            frame.degraded = true;
-            frame.call += 1;
-            return self.advance(at);
-        }
-        self.finish(
-            at,
-            Answer {
-                outcome: Outcome::Failed(cause),
-                miss: false,
-            },
-        );
-    }
-
-    fn is_client(&self, frame: &Frame) -> bool {
-        frame.caller as usize >= self.topology.nodes.len()
-    }
-
-    /// Ends a frame: records it, frees its worker, and answers its parent.
-    fn finish(&mut self, at: FrameRef, answer: Answer) {
-        self.release_worker(at);
-        let frame = self.frames.remove(at);
-        let latency = self.now.since(frame.arrived);
-        let now = self.now.ns();
-        let node_count = self.topology.nodes.len();
-        if (frame.caller as usize) < node_count {
-            let metrics = &mut self.node_metrics[frame.caller as usize];
-            metrics.record_end(now, latency, answer.outcome, frame.counted);
-        } else {
-            let metrics = &mut self.workload_metrics[frame.caller as usize - node_count];
-            metrics.record_end(now, latency, answer.outcome, frame.counted);
-            self.clients_live -= 1;
-        }
-        if let Parent::Call {
-            frame: parent,
-            token,
-        } = frame.parent
-        {
-            self.on_answer(parent, token, answer);
-        }
-    }
-
     // ---- end of run -----------------------------------------------------------------------
 
     fn finish_run(mut self) -> RunResult {
         let node_count = self.topology.nodes.len();
         for frame in self.frames.iter() {
-            if !frame.counted {
-                continue;
-            }
             let caller = frame.caller as usize;
             if caller < node_count {
-                self.node_metrics[caller].outcomes.in_flight += 1;
+                self.node_metrics[caller].record_in_flight(frame.counted);
             } else {
-                self.workload_metrics[caller - node_count]
-                    .outcomes
-                    .in_flight += 1;
+                self.workload_metrics[caller - node_count].record_in_flight(frame.counted);
             }
         }
         let end_ns = self.now.ns();
@@ -604,6 +378,27 @@ impl<'t> Simulation<'t> {
             events: self.events,
             workloads: self.workload_metrics,
             nodes: self.node_metrics,
+            requests: self.requests,
+            extra_requests: self.extra_requests,
+        }
+    }
+
+    /// Schedules the start and end of every effect that begins within the run.
+    fn schedule_effects(&mut self) {
+        for (index, effect) in self.plan.effects.iter().enumerate() {
+            if effect.start_ns > self.config.duration_ns {
+                continue;
+            }
+            let effect_id = index as u32;
+            let start = SimTime(effect.start_ns);
+            self.queue
+                .schedule(start, Event::EffectStart { effect: effect_id });
+            let instantaneous = matches!(effect.action, Action::Flush { .. });
+            if !instantaneous && effect.end_ns <= self.config.duration_ns {
+                let end = SimTime(effect.end_ns);
+                self.queue
+                    .schedule(end, Event::EffectEnd { effect: effect_id });
+            }
         }
     }
 }
@@ -618,10 +413,23 @@ impl Caller {
     }
 }
 
-fn backing_of(topology: &Topology, cache: NodeId) -> NodeId {
-    match topology.node(cache).role {
-        Role::Cache { backing, .. } => backing,
-        _ => unreachable!("only caches answer with a miss"),
+impl NodeStreams {
+    fn new(seed: u64, stable_id: u64) -> NodeStreams {
+        NodeStreams {
+            service: Stream::new(seed, stable_id, Purpose::Service),
+            cache_hit: Stream::new(seed, stable_id, Purpose::CacheHit),
+            external_error: Stream::new(seed, stable_id, Purpose::ExternalError),
+        }
+    }
+}
+
+impl WorkloadSource {
+    fn new(seed: u64, workload: &Workload) -> WorkloadSource {
+        WorkloadSource {
+            stream: Stream::new(seed, workload.stable_id, Purpose::Arrival),
+            arrivals: 0,
+            next_zone: 0,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! recognised and dropped without searching.
 
 use crate::kernel::SimTime;
+use crate::metrics::Counted;
 use crate::model::{NodeId, ZoneId};
 
 /// A handle to a frame. Invariant: valid only while `generation` equals the slot's generation.
@@ -34,6 +35,8 @@ pub enum Stage {
 
 /// Sentinel replica index for frames not served by a replica (clients and externals).
 pub const FRAME_NONE_REPLICA: u32 = u32::MAX;
+/// Sentinel for frames without a request record.
+pub const NO_SEQ: u32 = u32::MAX;
 /// Sentinel zone for frames outside every zone (externals).
 pub const NO_ZONE: ZoneId = ZoneId(u16::MAX);
 
@@ -46,8 +49,10 @@ pub struct Frame {
     pub zone: ZoneId,
     pub parent: Parent,
     pub arrived: SimTime,
-    /// Arrived after the warm-up, so its end is counted.
-    pub counted: bool,
+    /// Whether its end is counted, and in which window.
+    pub counted: Counted,
+    /// For a client frame, its index in the workload's request records (`NO_SEQ` if none).
+    pub seq: u32,
     pub holds_worker: bool,
     pub degraded: bool,
     pub stage: Stage,
@@ -137,6 +142,19 @@ impl Frames {
     pub fn iter(&self) -> impl Iterator<Item = &Frame> {
         self.slots.iter().filter_map(|slot| slot.frame.as_ref())
     }
+
+    /// Handles to the live frames that satisfy `keep`, in slot order.
+    pub fn refs_where(&self, keep: impl Fn(&Frame) -> bool) -> Vec<FrameRef> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.frame.as_ref().is_some_and(&keep))
+            .map(|(index, slot)| FrameRef {
+                index: index as u32,
+                generation: slot.generation,
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -150,7 +168,8 @@ mod tests {
             zone: NO_ZONE,
             parent: Parent::None,
             arrived: SimTime::ZERO,
-            counted: true,
+            counted: Counted::InWindow(0),
+            seq: NO_SEQ,
             holds_worker: false,
             degraded: false,
             stage: Stage::Calling,

@@ -5,19 +5,22 @@
 //! numbers; it does no IO, never iterates a hash map, and draws randomness only from
 //! `kernel::Stream`s keyed by stable component ids, so a run is a pure function of its inputs.
 
+mod effects;
 mod engine;
+mod flow;
 mod frames;
 mod policy;
 mod replicas;
 
 use serde::Serialize;
 
-use crate::metrics::EndpointMetrics;
-use crate::model::{Limits, Scenario, Topology};
+use crate::faults::FaultPlan;
+use crate::metrics::{EndpointMetrics, Outcome};
+use crate::model::{Limits, NodeId, Scenario, Topology, ZoneId};
 
 pub use engine::Simulation;
 
-/// What a run needs besides the topology.
+/// What a run needs besides the topology and the faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunConfig {
     pub seed: u64,
@@ -25,17 +28,58 @@ pub struct RunConfig {
     /// Requests that arrive before this are simulated but not counted.
     pub warmup_ns: u64,
     pub limits: Limits,
+    /// Split the counted part of the run into before / during / after windows, by arrival.
+    pub windows: Option<Windows>,
+    /// Keep one `RequestRecord` per user request, for pairing control and experiment.
+    pub record_requests: bool,
 }
 
 impl RunConfig {
+    /// A plain run of the scenario's system: no windows, no per-request records.
     pub fn of(scenario: &Scenario) -> RunConfig {
         RunConfig {
             seed: scenario.seed,
             duration_ns: scenario.duration_ns,
             warmup_ns: scenario.warmup_ns,
             limits: scenario.limits,
+            windows: None,
+            record_requests: false,
         }
     }
+}
+
+/// The boundaries of the windows. Invariant: `warmup <= during_start_ns <= after_start_ns`.
+/// Before: [warm-up, during_start); during: [during_start, after_start); after: the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Windows {
+    pub during_start_ns: u64,
+    pub after_start_ns: u64,
+}
+
+/// How one user request ended, for pairing across runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordStatus {
+    InFlight,
+    /// Not sent: a traffic drop (`traffic-spike` with factor < 1) removed it.
+    NotSent,
+    Ended(Outcome),
+}
+
+/// One user request of a workload's base arrival process. Its index in
+/// `RunResult::requests[workload]` is its identity: the control and the experiment see the same
+/// base arrivals, so the same index is the same request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub arrived_ns: u64,
+    pub latency_ns: u64,
+    pub status: RecordStatus,
+    /// The zone the request entered in.
+    pub zone: ZoneId,
+    /// For a failure, the node where it started (`None` for a client timeout with no
+    /// failure below it, or when not failed).
+    pub origin: Option<NodeId>,
+    /// Arrived after the warm-up.
+    pub counted: bool,
 }
 
 /// A bound of `Limits` that a run reached.
@@ -76,11 +120,20 @@ pub struct RunResult {
     pub events: u64,
     pub workloads: Vec<EndpointMetrics>,
     pub nodes: Vec<EndpointMetrics>,
+    /// Per workload, one record per base arrival (empty unless `record_requests`).
+    pub requests: Vec<Vec<RequestRecord>>,
+    /// Requests added by traffic spikes, per workload (they have no pair in the control).
+    pub extra_requests: Vec<u64>,
 }
 
 /// Runs a topology without faults.
 pub fn run(topology: &Topology, config: &RunConfig) -> RunResult {
-    Simulation::new(topology, config).run()
+    Simulation::new(topology, config, &FaultPlan::default()).run()
+}
+
+/// Runs a topology with a resolved fault plan.
+pub fn run_with_faults(topology: &Topology, config: &RunConfig, plan: &FaultPlan) -> RunResult {
+    Simulation::new(topology, config, plan).run()
 }
 
 #[cfg(test)]

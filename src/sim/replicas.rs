@@ -4,22 +4,44 @@
 //! round-robin among all healthy replicas when the zone has none. Round-robin is what most
 //! load balancers do by default (Envoy, NGINX, ALB), draws no randomness (so it cannot shift
 //! other streams between control and experiment), and spreads load evenly when replicas are
-//! alike. A database is always served in its primary zone.
+//! alike. A database is always served in its primary zone; after `failover` without a healthy
+//! replica there, the primary moves to the next of its zones that has one.
 
 use std::collections::VecDeque;
 use std::ops::Range;
 
 use super::frames::FrameRef;
+use crate::faults::ReplicaRef;
 use crate::model::{NodeId, Role, Topology, ZoneId};
 
 #[derive(Clone, Debug)]
 pub struct Replica {
     pub zone: ZoneId,
-    /// Workers busy. Invariant: `busy <= workers` of the node.
+    /// Workers busy. May exceed `workers` for a while after a capacity fault lowers it: running
+    /// work finishes, new work waits.
     pub busy: u32,
+    /// Workers available now: the node's, or fewer under a capacity fault.
+    pub workers: u32,
     /// Frames waiting for a worker, oldest first.
     pub waiting: VecDeque<FrameRef>,
+    /// Healthy: no active fault has stopped it (`down == 0`).
     pub up: bool,
+    /// How many active faults hold it down.
+    pub down: u16,
+    /// Own service time multiplier (slowdown faults).
+    pub slowdown: f64,
+    /// A cache's forced hit ratio (hit-ratio faults).
+    pub hit_override: Option<f64>,
+    /// A cache that lost its content: since when, and its refill time constant.
+    pub cold: Option<Cold>,
+}
+
+/// A cache refilling after a flush or a restart: its hit ratio is the configured one times
+/// `1 - exp(-(now - since) / refill)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cold {
+    pub since_ns: u64,
+    pub refill_ns: u64,
 }
 
 /// All replicas of all nodes, laid out node by node and, within a node, zone by zone in the
@@ -35,6 +57,8 @@ pub struct Replicas {
     /// Per node and zone of the topology, the round-robin cursor within the zone.
     cursor_zone: Vec<u32>,
     zone_count: usize,
+    /// Per node, the zone serving it when it is a database (moves on failover).
+    pub primary: Vec<Option<ZoneId>>,
 }
 
 impl Replicas {
@@ -51,16 +75,30 @@ impl Replicas {
                     replicas.push(Replica {
                         zone,
                         busy: 0,
+                        workers: node.workers,
                         waiting: VecDeque::new(),
                         up: true,
+                        down: 0,
+                        slowdown: 1.0,
+                        hit_override: None,
+                        cold: None,
                     });
                 }
                 zone_ranges[n * zone_count + zone.index()] = zone_start..replicas.len() as u32;
             }
             ranges.push(start..replicas.len() as u32);
         }
+        let primary = topology
+            .nodes
+            .iter()
+            .map(|node| match node.role {
+                Role::Database { primary, .. } => Some(primary),
+                _ => None,
+            })
+            .collect();
         Replicas {
             replicas,
+            primary,
             cursor_any: vec![0; ranges.len()],
             cursor_zone: vec![0; ranges.len() * zone_count],
             ranges,
@@ -77,12 +115,34 @@ impl Replicas {
         &mut self.replicas[index as usize]
     }
 
+    /// The storage index of a replica named by model coordinates.
+    pub fn index_of(&self, replica: ReplicaRef) -> u32 {
+        let range =
+            &self.zone_ranges[replica.node.index() * self.zone_count + replica.zone.index()];
+        assert!(
+            replica.ordinal < range.end - range.start,
+            "replica {replica:?} exists"
+        );
+        range.start + replica.ordinal
+    }
+
+    /// Whether some replica of `node` in `zone` is up.
+    pub fn healthy_in(&self, node: NodeId, zone: ZoneId) -> bool {
+        let range = self.zone_ranges[node.index() * self.zone_count + zone.index()].clone();
+        range.into_iter().any(|r| self.replicas[r as usize].up)
+    }
+
+    /// The storage indices of every replica of a node.
+    pub fn of_node(&self, node: NodeId) -> Range<u32> {
+        self.ranges[node.index()].clone()
+    }
+
     /// Picks a healthy replica of `node` for a caller in `from`; `None` when none is healthy.
-    pub fn route(&mut self, topology: &Topology, node: NodeId, from: ZoneId) -> Option<u32> {
-        let preferred = match topology.node(node).role {
-            Role::Database { primary, .. } => return self.pick_in_zone(node, primary),
-            _ => from,
-        };
+    pub fn route(&mut self, node: NodeId, from: ZoneId) -> Option<u32> {
+        if let Some(primary) = self.primary[node.index()] {
+            return self.pick_in_zone(node, primary);
+        }
+        let preferred = from;
         if preferred.index() < self.zone_count
             && let Some(replica) = self.pick_in_zone(node, preferred)
         {

@@ -50,6 +50,8 @@ fn config(duration_s: u64) -> RunConfig {
         duration_ns: duration_s * 1_000_000_000,
         warmup_ns: 1_000_000_000,
         limits: Limits::default(),
+        windows: None,
+        record_requests: false,
     }
 }
 

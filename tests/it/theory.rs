@@ -37,6 +37,8 @@ fn simulate(topology: &Topology, seconds: u64, seed: u64) -> RunResult {
         duration_ns: seconds * SECOND,
         warmup_ns: 20 * SECOND,
         limits: Limits::default(),
+        windows: None,
+        record_requests: false,
     };
     sim::run(topology, &config)
 }

@@ -1,0 +1,217 @@
+//! Steady-state hypotheses checked in their windows, with the measured values.
+
+use serde::Serialize;
+
+use super::WindowSpan;
+use super::recovery::{Recovery, RecoveryStatus};
+use super::values::values_in;
+use crate::kernel::time::format_duration_ns;
+use crate::model::{Change, Hypothesis, Metric, Scenario};
+use crate::sim::RunResult;
+
+/// A hypothesis and how it fared.
+#[derive(Clone, Debug, Serialize)]
+pub struct HypothesisResult {
+    pub workload: String,
+    pub metric: &'static str,
+    /// The 1-based line of the hypothesis in the scenario file.
+    pub line: usize,
+    /// The bounds as written, e.g. `min 0.999, max_increase +20%`.
+    pub bounds: String,
+    pub checks: Vec<WindowCheck>,
+    pub pass: bool,
+}
+
+/// The hypothesis in one window (or `run` without faults, `recovery` for recovery time).
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowCheck {
+    pub window: &'static str,
+    pub control: Option<f64>,
+    pub experiment: Option<f64>,
+    pub pass: bool,
+    /// Why it failed or was not checked.
+    pub note: Option<String>,
+}
+
+pub fn evaluate(
+    scenario: &Scenario,
+    spans: &[WindowSpan],
+    has_faults: bool,
+    control: &RunResult,
+    experiment: &RunResult,
+    recovery: &[Recovery],
+) -> Vec<HypothesisResult> {
+    scenario
+        .hypotheses
+        .iter()
+        .map(|hypothesis| {
+            let checks = if hypothesis.metric == Metric::RecoveryTime {
+                vec![check_recovery(
+                    hypothesis,
+                    has_faults,
+                    &recovery[hypothesis.workload.index()],
+                )]
+            } else {
+                let w = hypothesis.workload.index();
+                let spans: Vec<&WindowSpan> = if has_faults {
+                    spans
+                        .iter()
+                        .filter(|s| hypothesis.windows.contains(&s.window))
+                        .collect()
+                } else {
+                    spans.iter().collect()
+                };
+                spans
+                    .into_iter()
+                    .map(|span| {
+                        let name = if has_faults {
+                            span.window.as_str()
+                        } else {
+                            "run"
+                        };
+                        if span.length_ns() == 0 {
+                            return skipped(name, "the window is empty");
+                        }
+                        let c = values_in(&control.workloads[w], span).get(hypothesis.metric);
+                        let e = values_in(&experiment.workloads[w], span).get(hypothesis.metric);
+                        check_value(hypothesis, name, c.unwrap_or(0.0), e.unwrap_or(0.0))
+                    })
+                    .collect()
+            };
+            HypothesisResult {
+                workload: scenario.topology.workloads[hypothesis.workload.index()]
+                    .name
+                    .clone(),
+                metric: hypothesis.metric.as_str(),
+                line: hypothesis.line,
+                bounds: describe_bounds(hypothesis),
+                pass: checks.iter().all(|c| c.pass),
+                checks,
+            }
+        })
+        .collect()
+}
+
+fn skipped(window: &'static str, note: &str) -> WindowCheck {
+    WindowCheck {
+        window,
+        control: None,
+        experiment: None,
+        pass: true,
+        note: Some(note.to_string()),
+    }
+}
+
+/// Checks every bound of the hypothesis against one window's values.
+fn check_value(h: &Hypothesis, window: &'static str, control: f64, experiment: f64) -> WindowCheck {
+    let mut broken = Vec::new();
+    if let Some(min) = h.min.filter(|&min| experiment < min) {
+        broken.push(format!("below min {}", show(h.metric, min)));
+    }
+    if let Some(max) = h.max.filter(|&max| experiment > max) {
+        broken.push(format!("above max {}", show(h.metric, max)));
+    }
+    if let Some(change) = h.max_increase {
+        let limit = match change {
+            Change::Relative(r) => control * (1.0 + r),
+            Change::Absolute(a) => control + a,
+        };
+        if experiment > limit {
+            broken.push(format!(
+                "rose above {} (control {} plus the allowed increase)",
+                show(h.metric, limit),
+                show(h.metric, control)
+            ));
+        }
+    }
+    if let Some(change) = h.max_decrease {
+        let limit = match change {
+            Change::Relative(r) => control * (1.0 - r),
+            Change::Absolute(a) => control - a,
+        };
+        if experiment < limit {
+            broken.push(format!(
+                "fell below {} (control {} minus the allowed decrease)",
+                show(h.metric, limit),
+                show(h.metric, control)
+            ));
+        }
+    }
+    WindowCheck {
+        window,
+        control: Some(control),
+        experiment: Some(experiment),
+        pass: broken.is_empty(),
+        note: (!broken.is_empty()).then(|| broken.join("; ")),
+    }
+}
+
+fn check_recovery(h: &Hypothesis, has_faults: bool, recovery: &Recovery) -> WindowCheck {
+    if !has_faults {
+        return skipped("recovery", "no faults: nothing to recover from");
+    }
+    let max = h.max.unwrap_or(f64::INFINITY);
+    let (experiment, pass, note) = match recovery.status {
+        RecoveryStatus::Recovered { after_ns } => {
+            let pass = after_ns as f64 <= max;
+            let note = (!pass).then(|| format!("took longer than {}", show(h.metric, max)));
+            (Some(after_ns as f64), pass, note)
+        }
+        RecoveryStatus::NotRecovered => (
+            None,
+            false,
+            Some("not recovered by the end of the run".to_string()),
+        ),
+        RecoveryStatus::NotApplicable => (
+            None,
+            false,
+            Some("the faults last until the end: no time to recover".to_string()),
+        ),
+    };
+    WindowCheck {
+        window: "recovery",
+        control: None,
+        experiment,
+        pass,
+        note,
+    }
+}
+
+fn describe_bounds(h: &Hypothesis) -> String {
+    let mut parts = Vec::new();
+    if let Some(min) = h.min {
+        parts.push(format!("min {}", show(h.metric, min)));
+    }
+    if let Some(max) = h.max {
+        parts.push(format!("max {}", show(h.metric, max)));
+    }
+    for (name, change) in [
+        ("max_increase", h.max_increase),
+        ("max_decrease", h.max_decrease),
+    ] {
+        match change {
+            Some(Change::Relative(r)) => parts.push(format!("{name} {}%", trim(r * 100.0))),
+            Some(Change::Absolute(a)) => parts.push(format!("{name} {}", show(h.metric, a))),
+            None => {}
+        }
+    }
+    parts.join(", ")
+}
+
+/// A value in the metric's unit: durations for latencies, numbers otherwise.
+pub fn show(metric: Metric, value: f64) -> String {
+    if metric.is_latency() {
+        if value < 0.0 {
+            format!("-{}", format_duration_ns((-value).round() as u64))
+        } else {
+            format_duration_ns(value.round() as u64)
+        }
+    } else {
+        trim(value)
+    }
+}
+
+fn trim(value: f64) -> String {
+    let text = format!("{value:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}

@@ -1,0 +1,180 @@
+//! Control vs experiment: windows, deviations, hypotheses, blast radius, recovery, verdict.
+//!
+//! Architecture invariant: `analysis` reads a scenario and two finished runs and computes; it
+//! does no IO and runs nothing. Floats are summed in a fixed order and maps are ordered, so the
+//! same runs give the same analysis.
+
+mod blast;
+mod hypothesis;
+mod recovery;
+mod values;
+
+use serde::Serialize;
+
+use crate::faults::FaultPlan;
+use crate::model::{Scenario, Window};
+use crate::sim::{RunOutcome, RunResult, Windows};
+
+pub use blast::{BlastRadius, Containment, NodeHarm, WorkloadHarm};
+pub use hypothesis::{HypothesisResult, WindowCheck};
+pub use recovery::{Recovery, RecoveryStatus};
+pub use values::{Deviation, MetricValues, deviations, values_in};
+
+/// The windows of a scenario's runs, from its resolved faults; `None` without faults.
+pub fn windows_for(scenario: &Scenario, plan: &FaultPlan) -> Option<Windows> {
+    let (start, end) = plan.active_span()?;
+    let clamp = |t: u64| t.clamp(scenario.warmup_ns, scenario.duration_ns);
+    Some(Windows {
+        during_start_ns: clamp(start),
+        after_start_ns: clamp(end).max(clamp(start)),
+    })
+}
+
+/// One window's place in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct WindowSpan {
+    pub window: Window,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+impl WindowSpan {
+    pub fn length_ns(&self) -> u64 {
+        self.end_ns - self.start_ns
+    }
+}
+
+/// The three windows of a run with faults (some may be empty), or the whole measured run as
+/// one `before` window without faults.
+pub fn spans(scenario: &Scenario, windows: Option<Windows>, end_ns: u64) -> Vec<WindowSpan> {
+    let warmup = scenario.warmup_ns.min(end_ns);
+    let Some(w) = windows else {
+        return vec![WindowSpan {
+            window: Window::Before,
+            start_ns: warmup,
+            end_ns,
+        }];
+    };
+    let during = w.during_start_ns.min(end_ns);
+    let after = w.after_start_ns.min(end_ns);
+    vec![
+        WindowSpan {
+            window: Window::Before,
+            start_ns: warmup,
+            end_ns: during,
+        },
+        WindowSpan {
+            window: Window::During,
+            start_ns: during,
+            end_ns: after,
+        },
+        WindowSpan {
+            window: Window::After,
+            start_ns: after,
+            end_ns,
+        },
+    ]
+}
+
+/// The verdict of a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every hypothesis held.
+    Passed,
+    /// At least one hypothesis failed.
+    Failed,
+}
+
+/// Everything the report says beyond the two runs' raw numbers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Analysis {
+    pub windows: Vec<WindowSpan>,
+    pub hypotheses: Vec<HypothesisResult>,
+    pub blast_radius: Option<BlastRadius>,
+    pub recovery: Vec<Recovery>,
+    pub verdict: Verdict,
+    /// A run that stopped at a bound: the numbers cover only part of the scenario.
+    pub stopped_early: bool,
+}
+
+/// Analyses a scenario's control and experiment (the same run twice without faults).
+pub fn analyse(
+    scenario: &Scenario,
+    plan: &FaultPlan,
+    control: &RunResult,
+    experiment: &RunResult,
+) -> Analysis {
+    let windows = windows_for(scenario, plan);
+    let spans = spans(scenario, windows, experiment.end_ns);
+    let recovery = recovery::assess(scenario, windows, control, experiment);
+    let hypotheses = hypothesis::evaluate(
+        scenario,
+        &spans,
+        windows.is_some(),
+        control,
+        experiment,
+        &recovery,
+    );
+    let blast_radius = windows.map(|_| blast::measure(scenario, plan, control, experiment));
+    let verdict = if hypotheses.iter().all(|h| h.pass) {
+        Verdict::Passed
+    } else {
+        Verdict::Failed
+    };
+    let stopped = |r: &RunResult| r.outcome != RunOutcome::Completed;
+    Analysis {
+        windows: spans,
+        hypotheses,
+        blast_radius,
+        recovery,
+        verdict,
+        stopped_early: stopped(control) || stopped(experiment),
+    }
+}
+
+/// A scenario's two runs and what they mean.
+#[derive(Clone, Debug)]
+pub struct Study {
+    pub plan: FaultPlan,
+    pub windows: Option<Windows>,
+    pub control: RunResult,
+    pub experiment: RunResult,
+    pub analysis: Analysis,
+}
+
+/// Runs a scenario's control and experiment — the same seed, without and with the faults —
+/// side by side, and analyses them. Without faults the two runs would be identical, so the
+/// system is simulated once.
+pub fn study(scenario: &Scenario) -> Study {
+    let plan = crate::faults::plan(
+        &scenario.topology,
+        &scenario.faults,
+        scenario.seed,
+        scenario.duration_ns,
+    );
+    let windows = windows_for(scenario, &plan);
+    let config = crate::sim::RunConfig {
+        windows,
+        record_requests: windows.is_some(),
+        ..crate::sim::RunConfig::of(scenario)
+    };
+    let topology = &scenario.topology;
+    let (control, experiment) = if plan.is_empty() {
+        let control = crate::sim::run(topology, &config);
+        (control.clone(), control)
+    } else {
+        rayon::join(
+            || crate::sim::run(topology, &config),
+            || crate::sim::run_with_faults(topology, &config, &plan),
+        )
+    };
+    let analysis = analyse(scenario, &plan, &control, &experiment);
+    Study {
+        plan,
+        windows,
+        control,
+        experiment,
+        analysis,
+    }
+}

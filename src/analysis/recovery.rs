@@ -1,0 +1,181 @@
+//! Recovery: how long after the last fault ends the experiment is back within the control's
+//! band, per workload. "Not recovered" at the end of the run flags a possible metastable
+//! failure: the system stays degraded after its trigger is gone.
+//!
+//! The band comes from the control's own per-step time series over the measured run: per step,
+//! the error rate must not exceed the control's 99th-percentile step by more than a margin, the
+//! p99 latency must stay under 1.2 × the control's 99th-percentile step, and the completions
+//! must stay above 0.8 × the control's 1st-percentile step. Recovery is the start of the first
+//! step after which every step to the end of the run is in the band.
+
+use serde::Serialize;
+
+use crate::metrics::Bucket;
+use crate::model::Scenario;
+use crate::sim::{RunResult, Windows};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Recovery {
+    pub workload: String,
+    pub status: RecoveryStatus,
+    /// Not recovered although the run went on for a while after the faults ended.
+    pub possibly_metastable: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum RecoveryStatus {
+    /// Back in the band this long after the last fault ended.
+    Recovered { after_ns: u64 },
+    /// Still out of the band at the end of the run.
+    NotRecovered,
+    /// No faults, or they last until the end of the run.
+    NotApplicable,
+}
+
+/// The control's band for one workload.
+struct Band {
+    max_error_rate: f64,
+    max_p99_ns: f64,
+    min_completed: f64,
+}
+
+/// Steps of the run long enough to judge: this many after the faults end, or "not recovered"
+/// is not called a possible metastable failure.
+const METASTABLE_MIN_STEPS: u64 = 10;
+
+pub fn assess(
+    scenario: &Scenario,
+    windows: Option<Windows>,
+    control: &RunResult,
+    experiment: &RunResult,
+) -> Vec<Recovery> {
+    scenario
+        .topology
+        .workloads
+        .iter()
+        .enumerate()
+        .map(|(w, workload)| {
+            let status = match windows {
+                Some(windows) if windows.after_start_ns < experiment.end_ns => status_of(
+                    scenario,
+                    windows,
+                    &control.workloads[w],
+                    &experiment.workloads[w],
+                    experiment.end_ns,
+                ),
+                _ => RecoveryStatus::NotApplicable,
+            };
+            let step = control.workloads[w].series.step_ns();
+            let after_steps = windows.map_or(0, |w| {
+                experiment.end_ns.saturating_sub(w.after_start_ns) / step
+            });
+            Recovery {
+                workload: workload.name.clone(),
+                status,
+                possibly_metastable: status == RecoveryStatus::NotRecovered
+                    && after_steps >= METASTABLE_MIN_STEPS,
+            }
+        })
+        .collect()
+}
+
+fn status_of(
+    scenario: &Scenario,
+    windows: Windows,
+    control: &crate::metrics::EndpointMetrics,
+    experiment: &crate::metrics::EndpointMetrics,
+    end_ns: u64,
+) -> RecoveryStatus {
+    let step = control.series.step_ns();
+    let measured_from = scenario.warmup_ns.div_ceil(step) as usize;
+    let full_steps = (end_ns / step) as usize;
+    let control_steps = &control.series.buckets()[measured_from.min(full_steps)..full_steps];
+    let band = band_of(control_steps);
+    let first = (windows.after_start_ns.div_ceil(step) as usize).min(full_steps);
+    let steps = experiment.series.buckets();
+    let last_out = (first..full_steps).rev().find(|&i| !band.holds(&steps[i]));
+    match last_out {
+        None => RecoveryStatus::Recovered {
+            after_ns: (first as u64 * step).saturating_sub(windows.after_start_ns),
+        },
+        Some(i) if i + 1 == full_steps => RecoveryStatus::NotRecovered,
+        Some(i) => RecoveryStatus::Recovered {
+            after_ns: ((i as u64 + 1) * step).saturating_sub(windows.after_start_ns),
+        },
+    }
+}
+
+fn band_of(steps: &[Bucket]) -> Band {
+    let error_rates: Vec<f64> = steps.iter().map(error_rate).collect();
+    let p99s: Vec<f64> = steps.iter().map(|b| b.p99_ns as f64).collect();
+    let completed: Vec<f64> = steps.iter().map(|b| b.completed as f64).collect();
+    Band {
+        max_error_rate: quantile(&error_rates, 0.99) * 1.5 + 0.002,
+        max_p99_ns: quantile(&p99s, 0.99) * 1.2,
+        min_completed: quantile(&completed, 0.01) * 0.8,
+    }
+}
+
+impl Band {
+    fn holds(&self, step: &Bucket) -> bool {
+        error_rate(step) <= self.max_error_rate
+            && step.p99_ns as f64 <= self.max_p99_ns
+            && step.completed as f64 >= self.min_completed
+    }
+}
+
+fn error_rate(step: &Bucket) -> f64 {
+    if step.completed == 0 {
+        0.0
+    } else {
+        step.errors as f64 / step.completed as f64
+    }
+}
+
+/// Nearest-rank quantile; 0 for an empty slice.
+fn quantile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(completed: u64, errors: u64, p99_ns: u64) -> Bucket {
+        Bucket {
+            completed,
+            errors,
+            p99_ns,
+        }
+    }
+
+    #[test]
+    fn band_accepts_normal_steps_and_rejects_outliers() {
+        let steps: Vec<Bucket> = (0..100)
+            .map(|i| bucket(1000 + i % 7, i % 3, 10_000_000))
+            .collect();
+        let band = band_of(&steps);
+        assert!(band.holds(&bucket(1000, 2, 10_000_000)));
+        assert!(!band.holds(&bucket(1000, 100, 10_000_000)), "10% errors");
+        assert!(!band.holds(&bucket(1000, 0, 50_000_000)), "p99 5x");
+        assert!(
+            !band.holds(&bucket(300, 0, 10_000_000)),
+            "throughput collapsed"
+        );
+    }
+
+    #[test]
+    fn quantile_by_rank() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&values, 0.99), 99.0);
+        assert_eq!(quantile(&values, 0.01), 1.0);
+        assert_eq!(quantile(&[], 0.5), 0.0);
+    }
+}

@@ -1,0 +1,121 @@
+//! The value of every metric for one endpoint in one window, and control-vs-experiment changes.
+
+use serde::Serialize;
+
+use super::WindowSpan;
+use crate::metrics::{EndpointMetrics, Latency, Outcomes};
+use crate::model::{Metric, Window};
+
+/// Every metric of one endpoint in one window of one run. Latencies in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct MetricValues {
+    pub requests: u64,
+    pub availability: f64,
+    pub error_rate: f64,
+    pub degraded: f64,
+    pub throughput: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+}
+
+impl MetricValues {
+    fn of(outcomes: &Outcomes, latency: &Latency, length_ns: u64) -> MetricValues {
+        let ended = outcomes.ended();
+        let share = |n: u64| {
+            if ended == 0 {
+                0.0
+            } else {
+                n as f64 / ended as f64
+            }
+        };
+        MetricValues {
+            requests: outcomes.requests,
+            availability: outcomes.availability(),
+            error_rate: share(outcomes.failed()),
+            degraded: share(outcomes.degraded),
+            throughput: if length_ns == 0 {
+                0.0
+            } else {
+                ended as f64 * 1e9 / length_ns as f64
+            },
+            mean: latency.mean_ns(),
+            p50: latency.quantile_ns(0.5) as f64,
+            p90: latency.quantile_ns(0.9) as f64,
+            p99: latency.quantile_ns(0.99) as f64,
+            p999: latency.quantile_ns(0.999) as f64,
+        }
+    }
+
+    /// The metric's value; `None` for `recovery_time`, which is not a per-window value.
+    pub fn get(&self, metric: Metric) -> Option<f64> {
+        Some(match metric {
+            Metric::Availability => self.availability,
+            Metric::ErrorRate => self.error_rate,
+            Metric::Degraded => self.degraded,
+            Metric::Throughput => self.throughput,
+            Metric::Mean => self.mean,
+            Metric::P50 => self.p50,
+            Metric::P90 => self.p90,
+            Metric::P99 => self.p99,
+            Metric::P999 => self.p999,
+            Metric::RecoveryTime => return None,
+        })
+    }
+}
+
+/// The values of an endpoint in a window (the whole measured run for a run without windows).
+pub fn values_in(metrics: &EndpointMetrics, span: &WindowSpan) -> MetricValues {
+    let index = match span.window {
+        Window::Before => 0,
+        Window::During => 1,
+        Window::After => 2,
+    };
+    match metrics.windows.get(index) {
+        Some(stats) => MetricValues::of(&stats.outcomes, &stats.latency, span.length_ns()),
+        None => MetricValues::of(&metrics.outcomes, &metrics.latency, span.length_ns()),
+    }
+}
+
+/// One metric, control vs experiment.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Deviation {
+    pub metric: &'static str,
+    pub control: f64,
+    pub experiment: f64,
+    /// experiment - control.
+    pub change: f64,
+    /// change / control; `None` when the control is 0.
+    pub relative: Option<f64>,
+}
+
+/// Every per-window metric, control vs experiment, in a fixed order.
+pub fn deviations(control: &MetricValues, experiment: &MetricValues) -> Vec<Deviation> {
+    const METRICS: [Metric; 9] = [
+        Metric::Availability,
+        Metric::ErrorRate,
+        Metric::Degraded,
+        Metric::Throughput,
+        Metric::Mean,
+        Metric::P50,
+        Metric::P90,
+        Metric::P99,
+        Metric::P999,
+    ];
+    METRICS
+        .iter()
+        .map(|&metric| {
+            let c = control.get(metric).unwrap_or(0.0);
+            let e = experiment.get(metric).unwrap_or(0.0);
+            Deviation {
+                metric: metric.as_str(),
+                control: c,
+                experiment: e,
+                change: e - c,
+                relative: (c != 0.0).then(|| (e - c) / c),
+            }
+        })
+        .collect()
+}

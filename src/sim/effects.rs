@@ -1,0 +1,339 @@
+//! Faults applied to the running system: effects start and end as events, and the request
+//! flow asks here whether a call is failed, swallowed or delayed.
+//!
+//! Every share (which calls an effect hits) is drawn from the effect's own stream, so the
+//! control — which has no effects — and the experiment see the same user requests.
+
+use super::engine::{Event, Simulation};
+use super::frames::NO_SEQ;
+use super::replicas::Cold;
+use crate::faults::{Action, RESTART_REFILL_NS};
+use crate::metrics::{Cause, Outcome};
+use crate::model::{NodeId, Role, ZoneId};
+
+/// What the active effects do to a call about to be dispatched.
+pub(super) enum AtDispatch {
+    Pass,
+    /// Never answered: the caller's timeout decides.
+    Swallow,
+    Fail(Cause),
+}
+
+impl Simulation<'_> {
+    pub(super) fn on_effect_start(&mut self, effect: u32) {
+        let action = &self.plan.effects[effect as usize].action;
+        match action {
+            Action::Down(replicas) => {
+                for &replica in replicas {
+                    let index = self.replicas.index_of(replica);
+                    self.stop_replica(index);
+                    self.watch_primary(replica.node);
+                }
+            }
+            Action::Slowdown { replicas, .. }
+            | Action::Capacity { replicas, .. }
+            | Action::HitRatio { replicas, .. } => {
+                insert_sorted(&mut self.replica_effects, effect);
+                let indices: Vec<u32> = replicas
+                    .iter()
+                    .map(|&r| self.replicas.index_of(r))
+                    .collect();
+                self.recompute_replicas(&indices);
+            }
+            Action::Flush {
+                replicas,
+                refill_ns,
+            } => {
+                let cold = Cold {
+                    since_ns: self.now.ns(),
+                    refill_ns: *refill_ns,
+                };
+                for &replica in replicas {
+                    let index = self.replicas.index_of(replica);
+                    self.replicas.get_mut(index).cold = Some(cold);
+                }
+            }
+            Action::Latency { .. }
+            | Action::Errors { .. }
+            | Action::Blackhole { .. }
+            | Action::ZoneCut(_) => insert_sorted(&mut self.call_effects, effect),
+            Action::Spike { factor, .. } if *factor > 1.0 => self.schedule_spike_arrival(effect),
+            Action::Spike { .. } => insert_sorted(&mut self.drops, effect),
+        }
+    }
+
+    pub(super) fn on_effect_end(&mut self, effect: u32) {
+        let action = &self.plan.effects[effect as usize].action;
+        match action {
+            Action::Down(replicas) => {
+                for &replica in replicas {
+                    let index = self.replicas.index_of(replica);
+                    self.restart_replica(index, replica.node);
+                    self.watch_primary(replica.node);
+                }
+            }
+            Action::Slowdown { replicas, .. }
+            | Action::Capacity { replicas, .. }
+            | Action::HitRatio { replicas, .. } => {
+                self.replica_effects.retain(|&e| e != effect);
+                let indices: Vec<u32> = replicas
+                    .iter()
+                    .map(|&r| self.replicas.index_of(r))
+                    .collect();
+                self.recompute_replicas(&indices);
+            }
+            Action::Flush { .. } => {}
+            Action::Latency { .. }
+            | Action::Errors { .. }
+            | Action::Blackhole { .. }
+            | Action::ZoneCut(_) => self.call_effects.retain(|&e| e != effect),
+            // Spike arrivals check the end themselves.
+            Action::Spike { .. } => self.drops.retain(|&e| e != effect),
+        }
+    }
+
+    /// A replica stops: everything it holds — queued, running, waiting on its own calls — is
+    /// lost without an answer, so callers find out by their timeouts.
+    fn stop_replica(&mut self, replica: u32) {
+        let state = self.replicas.get_mut(replica);
+        state.down += 1;
+        if state.down > 1 {
+            return;
+        }
+        state.up = false;
+        state.busy = 0;
+        state.waiting.clear();
+        let node_count = self.topology.nodes.len() as u32;
+        let lost = self
+            .frames
+            .refs_where(|frame| frame.replica == replica && frame.caller < node_count);
+        let now = self.now.ns();
+        for at in lost {
+            let frame = self.frames.remove(at);
+            let latency = self.now.since(frame.arrived);
+            let metrics = &mut self.node_metrics[frame.caller as usize];
+            metrics.record_end(now, latency, Outcome::Failed(Cause::Lost), frame.counted);
+        }
+    }
+
+    /// A replica comes back when no fault holds it down any more: empty, and a cache cold.
+    fn restart_replica(&mut self, replica: u32, node: NodeId) {
+        let is_cache = matches!(self.topology.node(node).role, Role::Cache { .. });
+        let now = self.now.ns();
+        let state = self.replicas.get_mut(replica);
+        state.down -= 1;
+        if state.down > 0 {
+            return;
+        }
+        state.up = true;
+        if is_cache {
+            state.cold = Some(Cold {
+                since_ns: now,
+                refill_ns: RESTART_REFILL_NS,
+            });
+        }
+    }
+
+    /// A database whose primary zone has no healthy replica fails over after its `failover`
+    /// time (never, without one): the check is scheduled, and made again when it fires.
+    fn watch_primary(&mut self, node: NodeId) {
+        let Some(primary) = self.replicas.primary[node.index()] else {
+            return;
+        };
+        let Role::Database {
+            failover_ns: Some(failover_ns),
+            ..
+        } = self.topology.node(node).role
+        else {
+            return;
+        };
+        if !self.replicas.healthy_in(node, primary) {
+            let due = self.now.after(failover_ns);
+            self.queue.schedule(due, Event::Failover { node });
+        }
+    }
+
+    /// Moves the primary to the next of the database's zones (in the order they are listed)
+    /// that has a healthy replica, if the current one still has none.
+    pub(super) fn on_failover(&mut self, node: NodeId) {
+        let Some(primary) = self.replicas.primary[node.index()] else {
+            return;
+        };
+        if self.replicas.healthy_in(node, primary) {
+            return;
+        }
+        let zones = &self.topology.node(node).zones;
+        let current = zones.iter().position(|&z| z == primary).unwrap_or(0);
+        let next = (1..zones.len())
+            .map(|step| zones[(current + step) % zones.len()])
+            .find(|&zone| self.replicas.healthy_in(node, zone));
+        if let Some(zone) = next {
+            self.replicas.primary[node.index()] = Some(zone);
+        }
+    }
+
+    /// Recomputes slowdown, workers and forced hit ratio of replicas from the active effects,
+    /// so overlapping faults compose without drift: slowdowns multiply, the smallest capacity
+    /// wins, the latest hit-ratio fault wins.
+    fn recompute_replicas(&mut self, indices: &[u32]) {
+        for &index in indices {
+            let node = self.node_of_replica(index);
+            let mut slowdown = 1.0;
+            let mut workers = self.topology.node(node).workers;
+            let mut hit_override = None;
+            for &effect in &self.replica_effects {
+                match &self.plan.effects[effect as usize].action {
+                    Action::Slowdown { replicas, factor } if self.covers(replicas, index) => {
+                        slowdown *= factor;
+                    }
+                    Action::Capacity {
+                        replicas,
+                        workers: w,
+                    } if self.covers(replicas, index) => {
+                        workers = workers.min(*w);
+                    }
+                    Action::HitRatio { replicas, value } if self.covers(replicas, index) => {
+                        hit_override = Some(*value);
+                    }
+                    _ => {}
+                }
+            }
+            let state = self.replicas.get_mut(index);
+            state.slowdown = slowdown;
+            state.workers = workers;
+            state.hit_override = hit_override;
+            if state.up {
+                self.start_waiting(index);
+            }
+        }
+    }
+
+    fn covers(&self, replicas: &[crate::faults::ReplicaRef], index: u32) -> bool {
+        replicas.iter().any(|&r| self.replicas.index_of(r) == index)
+    }
+
+    fn node_of_replica(&self, index: u32) -> NodeId {
+        let position = (0..self.topology.nodes.len())
+            .position(|n| self.replicas.of_node(NodeId(n as u32)).contains(&index))
+            .expect("every replica belongs to a node");
+        NodeId(position as u32)
+    }
+
+    /// The hit ratio a cache replica serves now: forced by a fault, or the configured one,
+    /// scaled down while the replica refills after a flush or restart.
+    pub(super) fn effective_hit_ratio(&self, replica: u32, configured: f64) -> f64 {
+        let state = self.replicas.get(replica);
+        let base = state.hit_override.unwrap_or(configured);
+        match state.cold {
+            None => base,
+            Some(cold) => {
+                let elapsed = self.now.ns().saturating_sub(cold.since_ns) as f64;
+                base * (1.0 - libm::exp(-elapsed / cold.refill_ns.max(1) as f64))
+            }
+        }
+    }
+
+    /// Errors and blackholes, checked before a call reaches the node.
+    pub(super) fn call_effect_at_dispatch(
+        &mut self,
+        caller: Option<NodeId>,
+        callee: NodeId,
+    ) -> AtDispatch {
+        for i in 0..self.call_effects.len() {
+            let effect = self.call_effects[i] as usize;
+            let (scope, share, verdict) = match &self.plan.effects[effect].action {
+                Action::Errors { scope, share } => {
+                    (*scope, *share, AtDispatch::Fail(Cause::InjectedError))
+                }
+                Action::Blackhole { scope, share } => (*scope, *share, AtDispatch::Swallow),
+                _ => continue,
+            };
+            if scope.covers(caller, callee) && self.effect_streams[effect].chance(share) {
+                return verdict;
+            }
+        }
+        AtDispatch::Pass
+    }
+
+    /// Whether a call from zone `from` to a replica in zone `to` crosses an active zone cut.
+    pub(super) fn crosses_zone_cut(&self, from: ZoneId, to: ZoneId) -> bool {
+        self.call_effects.iter().any(|&effect| {
+            let Action::ZoneCut(zones) = &self.plan.effects[effect as usize].action else {
+                return false;
+            };
+            match zones.as_slice() {
+                [single] => (from == *single) != (to == *single),
+                many => from != to && many.contains(&from) && many.contains(&to),
+            }
+        })
+    }
+
+    /// The delay latency faults add to an answer from `callee` to `caller`.
+    pub(super) fn injected_latency(&mut self, caller: Option<NodeId>, callee: NodeId) -> u64 {
+        let mut total = 0u64;
+        for i in 0..self.call_effects.len() {
+            let effect = self.call_effects[i] as usize;
+            let Action::Latency {
+                scope,
+                added,
+                share,
+            } = &self.plan.effects[effect].action
+            else {
+                continue;
+            };
+            let stream = &mut self.effect_streams[effect];
+            if scope.covers(caller, callee) && stream.chance(*share) {
+                total = total.saturating_add(added.sample(stream));
+            }
+        }
+        total
+    }
+
+    /// A traffic drop (spike factor < 1) removes a base arrival with probability 1 - factor.
+    pub(super) fn dropped_by_traffic_fault(&mut self, workload: usize) -> bool {
+        for i in 0..self.drops.len() {
+            let effect = self.drops[i] as usize;
+            let Action::Spike {
+                workload: w,
+                factor,
+            } = self.plan.effects[effect].action
+            else {
+                continue;
+            };
+            if w.index() == workload && self.effect_streams[effect].chance(1.0 - factor) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Extra requests of a spike: a Poisson stream at `(factor - 1) × rate`, superposed on the
+    /// base arrivals so those stay identical to the control's.
+    fn schedule_spike_arrival(&mut self, effect: u32) {
+        let spec = &self.plan.effects[effect as usize];
+        let Action::Spike { workload, factor } = spec.action else {
+            return;
+        };
+        let rate = self.topology.workloads[workload.index()].rate_per_s * (factor - 1.0);
+        let stream = &mut self.effect_streams[effect as usize];
+        let gap = -1e9 / rate * libm::log(stream.unit_open0());
+        let time = self.now.after(libm::round(gap) as u64);
+        if time.ns() < spec.end_ns && time.ns() <= self.config.duration_ns {
+            self.queue.schedule(time, Event::SpikeArrival { effect });
+        }
+    }
+
+    pub(super) fn on_spike_arrival(&mut self, effect: u32) {
+        let Action::Spike { workload, .. } = self.plan.effects[effect as usize].action else {
+            return;
+        };
+        self.schedule_spike_arrival(effect);
+        self.extra_requests[workload.index()] += 1;
+        self.start_request(workload.index(), NO_SEQ);
+    }
+}
+
+fn insert_sorted(active: &mut Vec<u32>, effect: u32) {
+    let position = active.partition_point(|&e| e < effect);
+    active.insert(position, effect);
+}

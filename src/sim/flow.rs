@@ -1,0 +1,387 @@
+//! The request flow: calls, attempts, replicas' workers and queues, answers, retries.
+//!
+//! A user request is a *client frame* making one call (to the workload's target, with the
+//! workload's timeout), so client timeouts, retries, cache misses and fall-through share one
+//! call machinery with node-to-node calls. A call at a node is a frame that queues for a worker,
+//! spends the node's own service time, then makes the node's calls in order.
+
+use super::effects::AtDispatch;
+use super::engine::{Answer, Event, Simulation};
+use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
+use super::policy::backoff_ns;
+use super::{Bound, RecordStatus};
+use crate::metrics::{Cause, Outcome};
+use crate::model::{Concurrency, NodeId, OnUnavailable, Role, Topology, ZoneId};
+
+impl Simulation<'_> {
+    /// Makes the frame's next call, skipping those its probability rules out; finishes the
+    /// frame when no call is left.
+    pub(super) fn advance(&mut self, at: FrameRef) {
+        loop {
+            let frame = self.frames.get(at).expect("advancing a live frame");
+            let caller = &mut self.callers[frame.caller as usize];
+            let Some(call) = caller.calls.get(frame.call as usize).copied() else {
+                let outcome = if frame.degraded {
+                    Outcome::Degraded
+                } else {
+                    Outcome::Ok
+                };
+                return self.finish(at, Answer::ok(outcome));
+            };
+            if caller.probability.chance(call.probability) {
+                let frame = self.frames.get_mut(at).expect("live");
+                frame.attempt = 0;
+                frame.target = call.to;
+                return self.attempt(at);
+            }
+            self.frames.get_mut(at).expect("live").call += 1;
+        }
+    }
+
+    /// Sends one attempt of the current call to its current target.
+    fn attempt(&mut self, at: FrameRef) {
+        let node_count = self.topology.nodes.len();
+        let frame = self
+            .frames
+            .get_mut(at)
+            .expect("attempting from a live frame");
+        frame.token = frame.token.wrapping_add(1);
+        frame.waiting = true;
+        let (token, target, zone) = (frame.token, frame.target, frame.zone);
+        let caller_node = ((frame.caller as usize) < node_count).then_some(NodeId(frame.caller));
+        let call = self.callers[frame.caller as usize].calls[frame.call as usize];
+        if let Some(timeout_ns) = call.timeout_ns {
+            let due = self.now.after(timeout_ns);
+            self.queue
+                .schedule(due, Event::CallTimeout { frame: at, token });
+        }
+        let parent = Parent::Call { frame: at, token };
+        if let Err(cause) = self.dispatch(target, caller_node, zone, parent) {
+            self.on_answer(at, token, Answer::failed(cause, Some(target)));
+        }
+    }
+
+    /// Delivers a call to a node: a replica's worker, its queue, or an immediate failure.
+    /// A swallowed call (blackhole, partition) returns `Ok` and never answers.
+    fn dispatch(
+        &mut self,
+        node: NodeId,
+        caller: Option<NodeId>,
+        from: ZoneId,
+        parent: Parent,
+    ) -> Result<(), Cause> {
+        if self.frames.live() - self.clients_live >= self.config.limits.max_calls_in_flight {
+            self.stop(Bound::CallsInFlight);
+            return Ok(());
+        }
+        if !self.call_effects.is_empty() {
+            match self.call_effect_at_dispatch(caller, node) {
+                AtDispatch::Pass => {}
+                AtDispatch::Swallow => return Ok(()),
+                AtDispatch::Fail(cause) => return Err(self.refuse(node, cause)),
+            }
+        }
+        let spec = self.topology.node(node);
+        if let Role::External { .. } = spec.role {
+            let stage = Stage::Serving;
+            let frame = self.new_node_frame(node, FRAME_NONE_REPLICA, NO_ZONE, parent, stage);
+            self.start_service(frame, node);
+            return Ok(());
+        }
+        let Some(replica) = self.replicas.route(node, from) else {
+            return Err(self.refuse(node, Cause::NoReplica));
+        };
+        let state = self.replicas.get(replica);
+        let zone = state.zone;
+        if !self.call_effects.is_empty() && self.crosses_zone_cut(from, zone) {
+            return Ok(());
+        }
+        if state.busy < state.workers {
+            let frame = self.new_node_frame(node, replica, zone, parent, Stage::Serving);
+            self.replicas.get_mut(replica).busy += 1;
+            self.frames.get_mut(frame).expect("new").holds_worker = true;
+            self.start_service(frame, node);
+        } else if spec
+            .queue
+            .is_none_or(|limit| (state.waiting.len() as u64) < u64::from(limit))
+        {
+            let frame = self.new_node_frame(node, replica, zone, parent, Stage::Queued);
+            self.replicas.get_mut(replica).waiting.push_back(frame);
+        } else {
+            return Err(self.refuse(node, Cause::Rejected));
+        }
+        Ok(())
+    }
+
+    /// Records a call the node could not take at all, and returns the cause for the caller.
+    fn refuse(&mut self, node: NodeId, cause: Cause) -> Cause {
+        let (now, counted) = (self.now.ns(), self.counted());
+        let metrics = &mut self.node_metrics[node.index()];
+        metrics.record_arrival(counted);
+        metrics.record_refused(now, cause, counted);
+        cause
+    }
+
+    fn new_node_frame(
+        &mut self,
+        node: NodeId,
+        replica: u32,
+        zone: ZoneId,
+        parent: Parent,
+        stage: Stage,
+    ) -> FrameRef {
+        let counted = self.counted();
+        self.node_metrics[node.index()].record_arrival(counted);
+        self.frames.insert(Frame {
+            caller: node.0,
+            replica,
+            zone,
+            parent,
+            arrived: self.now,
+            counted,
+            seq: NO_SEQ,
+            holds_worker: false,
+            degraded: false,
+            stage,
+            call: 0,
+            attempt: 0,
+            target: NodeId(0),
+            token: 0,
+            waiting: false,
+        })
+    }
+
+    fn start_service(&mut self, at: FrameRef, node: NodeId) {
+        let spec = self.topology.node(node);
+        let mut delay = spec
+            .service_time
+            .sample(&mut self.node_streams[node.index()].service);
+        let frame = self.frames.get_mut(at).expect("serving a live frame");
+        frame.stage = Stage::Serving;
+        if frame.replica != FRAME_NONE_REPLICA {
+            let slowdown = self.replicas.get(frame.replica).slowdown;
+            if slowdown != 1.0 {
+                delay = libm::round(delay as f64 * slowdown) as u64;
+            }
+        }
+        self.queue
+            .schedule(self.now.after(delay), Event::ServiceDone { frame: at });
+    }
+
+    pub(super) fn on_service_done(&mut self, at: FrameRef) {
+        // A frame whose replica stopped is gone; its timer is stale.
+        let Some(frame) = self.frames.get(at) else {
+            return;
+        };
+        let (node, replica) = (NodeId(frame.caller), frame.replica);
+        match self.topology.node(node).role {
+            Role::External { error_rate } => {
+                let streams = &mut self.node_streams[node.index()];
+                let answer = if streams.external_error.chance(error_rate) {
+                    Answer::failed(Cause::Error, Some(node))
+                } else {
+                    Answer::ok(Outcome::Ok)
+                };
+                self.finish(at, answer);
+            }
+            Role::Cache { hit_ratio, .. } => {
+                let hit_ratio = self.effective_hit_ratio(replica, hit_ratio);
+                let miss = !self.node_streams[node.index()].cache_hit.chance(hit_ratio);
+                let answer = Answer {
+                    miss,
+                    ..Answer::ok(Outcome::Ok)
+                };
+                self.finish(at, answer);
+            }
+            Role::Service | Role::Database { .. } => {
+                if self.topology.node(node).concurrency == Concurrency::Async {
+                    self.release_worker(at);
+                }
+                self.frames.get_mut(at).expect("live").stage = Stage::Calling;
+                self.advance(at);
+            }
+        }
+    }
+
+    /// Frees the frame's worker and hands it to the oldest waiting frame of the replica, if a
+    /// worker is free (a capacity fault may have lowered the count below the busy ones).
+    fn release_worker(&mut self, at: FrameRef) {
+        let frame = self.frames.get_mut(at).expect("releasing for a live frame");
+        if !frame.holds_worker {
+            return;
+        }
+        frame.holds_worker = false;
+        let replica = frame.replica;
+        self.replicas.get_mut(replica).busy -= 1;
+        self.start_waiting(replica);
+    }
+
+    /// Gives free workers of a replica to its oldest waiting frames.
+    pub(super) fn start_waiting(&mut self, replica: u32) {
+        loop {
+            let state = self.replicas.get_mut(replica);
+            if state.busy >= state.workers {
+                return;
+            }
+            let Some(next) = state.waiting.pop_front() else {
+                return;
+            };
+            state.busy += 1;
+            let frame = self.frames.get_mut(next).expect("queued frames are live");
+            frame.holds_worker = true;
+            let node = NodeId(frame.caller);
+            self.start_service(next, node);
+        }
+    }
+
+    // ---- answers --------------------------------------------------------------------------
+
+    pub(super) fn on_call_timeout(&mut self, at: FrameRef, token: u32) {
+        let Some(frame) = self.frames.get(at) else {
+            return;
+        };
+        if frame.token != token || !frame.waiting {
+            return;
+        }
+        // The callee keeps working; its late answer will carry a stale token.
+        let (cause, origin) = if self.is_client(frame) {
+            (Cause::ClientTimeout, None)
+        } else {
+            (Cause::Timeout, Some(frame.target))
+        };
+        self.on_answer(at, token, Answer::failed(cause, origin));
+    }
+
+    pub(super) fn on_retry_due(&mut self, at: FrameRef, token: u32) {
+        let Some(frame) = self.frames.get(at) else {
+            return;
+        };
+        if frame.token == token && !frame.waiting {
+            self.attempt(at);
+        }
+    }
+
+    /// An attempt's answer reaches its caller (unless the caller gave up on it).
+    pub(super) fn on_answer(&mut self, at: FrameRef, token: u32, answer: Answer) {
+        let Some(frame) = self.frames.get_mut(at) else {
+            return;
+        };
+        if frame.token != token || !frame.waiting {
+            return;
+        }
+        frame.waiting = false;
+        match answer.outcome {
+            Outcome::Ok | Outcome::Degraded => {
+                frame.degraded |= answer.outcome == Outcome::Degraded;
+                if answer.miss {
+                    frame.target = backing_of(self.topology, frame.target);
+                    frame.attempt = 0;
+                    self.attempt(at);
+                } else {
+                    frame.call += 1;
+                    self.advance(at);
+                }
+            }
+            Outcome::Failed(_) => self.on_call_failed(at, answer),
+        }
+    }
+
+    /// After a failed attempt: fall through past a cache, retry, skip an optional call, or fail.
+    fn on_call_failed(&mut self, at: FrameRef, answer: Answer) {
+        let frame = self.frames.get_mut(at).expect("live");
+        let caller = &mut self.callers[frame.caller as usize];
+        let call = caller.calls[frame.call as usize];
+        if let Role::Cache {
+            backing,
+            on_unavailable: OnUnavailable::Fallthrough,
+            ..
+        } = self.topology.node(frame.target).role
+        {
+            frame.target = backing;
+            frame.attempt = 0;
+            return self.attempt(at);
+        }
+        if u32::from(frame.attempt) < call.retries {
+            frame.attempt += 1;
+            let delay = backoff_ns(&call, u32::from(frame.attempt), &mut caller.jitter);
+            let token = frame.token;
+            if delay == 0 {
+                return self.attempt(at);
+            }
+            let due = self.now.after(delay);
+            return self
+                .queue
+                .schedule(due, Event::RetryDue { frame: at, token });
+        }
+        if call.optional {
+            frame.degraded = true;
+            frame.call += 1;
+            return self.advance(at);
+        }
+        self.finish(at, answer);
+    }
+
+    fn is_client(&self, frame: &Frame) -> bool {
+        frame.caller as usize >= self.topology.nodes.len()
+    }
+
+    /// Ends a frame: records it, frees its worker, and answers its parent.
+    fn finish(&mut self, at: FrameRef, answer: Answer) {
+        self.release_worker(at);
+        let frame = self.frames.remove(at);
+        let latency = self.now.since(frame.arrived);
+        let now = self.now.ns();
+        let node_count = self.topology.nodes.len();
+        let caller = frame.caller as usize;
+        if caller < node_count {
+            let metrics = &mut self.node_metrics[caller];
+            metrics.record_end(now, latency, answer.outcome, frame.counted);
+        } else {
+            let workload = caller - node_count;
+            let metrics = &mut self.workload_metrics[workload];
+            metrics.record_end(now, latency, answer.outcome, frame.counted);
+            self.clients_live -= 1;
+            if frame.seq != NO_SEQ {
+                let record = &mut self.requests[workload][frame.seq as usize];
+                record.status = RecordStatus::Ended(answer.outcome);
+                record.latency_ns = latency;
+                record.origin = answer.origin;
+            }
+        }
+        if let Parent::Call {
+            frame: parent,
+            token,
+        } = frame.parent
+        {
+            self.deliver(parent, token, answer, NodeId(frame.caller));
+        }
+    }
+
+    /// Hands an answer from `callee` to its caller, late if a latency fault holds it back.
+    fn deliver(&mut self, parent: FrameRef, token: u32, answer: Answer, callee: NodeId) {
+        if !self.call_effects.is_empty() {
+            let caller = self.frames.get(parent).map(|frame| frame.caller);
+            let caller = caller
+                .filter(|&c| (c as usize) < self.topology.nodes.len())
+                .map(NodeId);
+            let delay = self.injected_latency(caller, callee);
+            if delay > 0 {
+                let due = self.now.after(delay);
+                let event = Event::DelayedAnswer {
+                    frame: parent,
+                    token,
+                    answer,
+                };
+                return self.queue.schedule(due, event);
+            }
+        }
+        self.on_answer(parent, token, answer);
+    }
+}
+
+fn backing_of(topology: &Topology, cache: NodeId) -> NodeId {
+    match topology.node(cache).role {
+        Role::Cache { backing, .. } => backing,
+        _ => unreachable!("only caches answer with a miss"),
+    }
+}
