@@ -48,7 +48,8 @@ fn load_all(args: &RunArgs) -> Result<Vec<Scenario>, Exit> {
                 scenarios.push(scenario);
             }
             Err(error) => {
-                eprint!("{error}");
+                let text = error.to_string();
+                eprintln!("{}", text.trim_end());
                 let this = if error.is_invalid_input() {
                     Exit::InvalidInput
                 } else {

@@ -211,3 +211,102 @@ fn one_thread_and_two_threads_give_the_same_bytes() {
     assert_eq!(one.status.code(), Some(0));
     assert_eq!(one.stdout, two.stdout);
 }
+
+/// A short zone-outage scenario on the shop, with one hypothesis that must fail (availability
+/// during an outage of the zone holding the database primary) and one that holds.
+fn short_outage(dir: &Path) -> std::path::PathBuf {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/shop.toml");
+    let path = dir.join("outage.toml");
+    let text = format!(
+        r#"name = "short outage"
+model = {:?}
+duration = "60s"
+warmup = "5s"
+seed = 9
+
+[[fault]]
+kind = "zone-outage"
+zone = "az-a"
+start = "20s"
+duration = "20s"
+
+[[hypothesis]]
+workload = "checkout"
+metric = "availability"
+min = 0.999
+
+[[hypothesis]]
+workload = "checkout"
+metric = "throughput"
+max_decrease = "50%"
+"#,
+        model.display().to_string()
+    );
+    std::fs::write(&path, text).expect("temp file");
+    path
+}
+
+#[test]
+fn a_failed_hypothesis_exits_1_and_json_carries_the_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_outage(dir.path());
+    let output = blastradius(&["run", scenario.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc = json(&output);
+    assert_eq!(doc["verdict"], "failed");
+    let checkout = &doc["workloads"]["checkout"];
+    for run in ["control", "experiment"] {
+        assert!(checkout[run]["requests"].as_u64().unwrap() > 0, "{run}");
+        assert!(checkout[run]["latency_ns"]["p99"].is_number(), "{run}");
+    }
+    // The outage of az-a (database primary there, 30 s failover) costs availability during it.
+    let control = checkout["control"]["availability"].as_f64().unwrap();
+    let experiment = checkout["experiment"]["availability"].as_f64().unwrap();
+    assert!(experiment < control, "{experiment} < {control}");
+    for window in ["before", "during", "after"] {
+        assert!(
+            doc["windows"][window]["end_ns"].is_number(),
+            "window {window}"
+        );
+    }
+    assert_eq!(doc["windows"]["during"]["start_ns"], 20_000_000_000u64);
+    let hypotheses = doc["hypotheses"].as_array().unwrap();
+    assert_eq!(hypotheses.len(), 2);
+    assert_eq!(
+        hypotheses[0]["pass"], false,
+        "availability 0.999 fails during the outage"
+    );
+    assert_eq!(hypotheses[1]["pass"], true, "throughput does not halve");
+    let blast = &doc["blast_radius"];
+    assert!(blast["hurt"].as_u64().unwrap() > 0);
+    assert_eq!(
+        blast["containment"][0]["contained"], false,
+        "the pinned primary leaks"
+    );
+    assert!(doc["recovery"][0]["status"]["status"].is_string());
+}
+
+#[test]
+fn text_report_opens_with_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_outage(dir.path());
+    let output = blastradius(&["run", scenario.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let second_line = text.lines().nth(1).unwrap();
+    assert!(second_line.starts_with("VERDICT: FAILED"), "{second_line}");
+    for part in [
+        "hypotheses",
+        "blast radius",
+        "containment",
+        "recovery",
+        "deviation",
+    ] {
+        assert!(text.contains(part), "text report lacks {part}");
+    }
+}

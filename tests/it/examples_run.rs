@@ -1,37 +1,77 @@
-//! Every bundled scenario runs to completion and measures something.
+//! Every bundled scenario runs — control and experiment — and renders a report.
 
 use std::path::Path;
 
+use blastradius::analysis::{Verdict, study};
 use blastradius::model::load_scenario;
-use blastradius::sim::{self, RunConfig, RunOutcome};
+use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::sim::RunOutcome;
 
 #[test]
-fn every_bundled_scenario_runs() {
+fn every_bundled_scenario_runs_and_reports() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut ran = 0;
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     paths.sort();
+    let mut ran = 0;
     for path in paths
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
     {
+        let name = path.display();
         let scenario = load_scenario(path).unwrap_or_else(|e| panic!("{e}"));
-        let result = sim::run(&scenario.topology, &RunConfig::of(&scenario));
-        assert_eq!(result.outcome, RunOutcome::Completed, "{}", path.display());
-        for (workload, metrics) in scenario.topology.workloads.iter().zip(&result.workloads) {
+        let study = study(&scenario);
+        assert_eq!(
+            study.control.outcome,
+            RunOutcome::Completed,
+            "{name}: control"
+        );
+        for (workload, metrics) in scenario
+            .topology
+            .workloads
+            .iter()
+            .zip(&study.experiment.workloads)
+        {
             let outcomes = &metrics.outcomes;
             assert!(
                 outcomes.requests > 0,
-                "{}: {} saw no requests",
-                path.display(),
+                "{name}: {} saw no requests",
                 workload.name
             );
-            assert_eq!(outcomes.ended() + outcomes.in_flight, outcomes.requests);
+            assert_eq!(
+                outcomes.ended() + outcomes.in_flight,
+                outcomes.requests,
+                "{name}"
+            );
         }
+        // The control and the experiment saw the same base arrivals, request for request.
+        for (c, e) in study
+            .control
+            .requests
+            .iter()
+            .zip(&study.experiment.requests)
+        {
+            assert_eq!(c.len(), e.len(), "{name}: paired records");
+        }
+        let failed = study.analysis.hypotheses.iter().any(|h| !h.pass);
+        let expected = if failed {
+            Verdict::Failed
+        } else {
+            Verdict::Passed
+        };
+        assert_eq!(study.analysis.verdict, expected, "{name}");
+        assert_eq!(
+            study.analysis.blast_radius.is_some(),
+            !scenario.faults.is_empty(),
+            "{name}"
+        );
+        let document = RunDocument::new(&scenario, &study);
+        assert!(to_text(&document).contains(&scenario.name), "{name}");
+        let json: serde_json::Value = serde_json::from_str(&to_json(&document)).unwrap();
+        assert_eq!(json["scenario"], scenario.name.as_str());
         ran += 1;
     }
-    assert!(ran >= 2, "only {ran} scenarios");
+    assert!(ran >= 3, "only {ran} scenarios");
 }
