@@ -28,6 +28,8 @@ pub struct BlastRadius {
     pub share: f64,
     /// (hurt - helped) / paired.
     pub net_share: f64,
+    /// The net harm is more than chance: a sign test on the discordant pairs at 3 sigma.
+    pub significant: bool,
     pub workloads: IndexMap<String, WorkloadHarm>,
     /// Nodes whose errors or p99 rose during and after the faults, in model order.
     pub nodes: Vec<NodeHarm>,
@@ -110,6 +112,7 @@ pub fn measure(
         helped,
         share: ratio(hurt, paired),
         net_share: (hurt as f64 - helped as f64) / paired.max(1) as f64,
+        significant: beyond_chance(hurt, helped),
         workloads,
         nodes: node_harm(scenario, control, experiment),
         zones: by_zone(scenario, pairs.iter().filter(|p| p.hurt())),
@@ -316,12 +319,15 @@ fn containment(scenario: &Scenario, plan: &FaultPlan, pairs: &[Pair]) -> Vec<Con
         .collect()
 }
 
-/// A sign test on the discordant pairs outside the boundary: a leak when the net harm is more
-/// than three standard deviations of chance and more than 0.1% of the requests there.
+/// A sign test on discordant pairs: under no effect, each is as likely hurt as helped, so the
+/// net harm is noise within three standard deviations, `3 * sqrt(hurt + helped)`.
+fn beyond_chance(hurt: u64, helped: u64) -> bool {
+    hurt as f64 - helped as f64 > 3.0 * ((hurt + helped) as f64).sqrt()
+}
+
+/// A leak: net harm outside the boundary beyond chance and above 0.1% of the requests there.
 fn significant_leak(hurt: u64, helped: u64, paired: u64) -> bool {
-    let net = hurt as f64 - helped as f64;
-    let noise = 3.0 * ((hurt + helped) as f64).sqrt();
-    net > noise && net > 0.001 * paired as f64
+    beyond_chance(hurt, helped) && hurt as f64 - helped as f64 > 0.001 * paired as f64
 }
 
 #[cfg(test)]

@@ -74,7 +74,10 @@ pub fn evaluate(
                         }
                         let c = values_in(&control.workloads[w], span).get(hypothesis.metric);
                         let e = values_in(&experiment.workloads[w], span).get(hypothesis.metric);
-                        check_value(hypothesis, name, c.unwrap_or(0.0), e.unwrap_or(0.0))
+                        match (c, e) {
+                            (Some(c), Some(e)) => check_value(hypothesis, name, c, e),
+                            _ => unmeasurable(name, c, e),
+                        }
                     })
                     .collect()
             };
@@ -90,6 +93,22 @@ pub fn evaluate(
             }
         })
         .collect()
+}
+
+/// A window where the metric is undefined (no request ended, or none was answered): the
+/// hypothesis cannot be shown to hold, so it fails, saying why.
+fn unmeasurable(
+    window: &'static str,
+    control: Option<f64>,
+    experiment: Option<f64>,
+) -> WindowCheck {
+    WindowCheck {
+        window,
+        control,
+        experiment,
+        pass: false,
+        note: Some("not measurable: no request ended or none was answered".to_string()),
+    }
 }
 
 fn skipped(window: &'static str, note: &str) -> WindowCheck {

@@ -107,7 +107,7 @@ pub fn analyse(
 ) -> Analysis {
     let windows = windows_for(scenario, plan);
     let spans = spans(scenario, windows, experiment.end_ns);
-    let recovery = recovery::assess(scenario, windows, control, experiment);
+    let recovery = recovery::assess(scenario, plan.faults_end(), control, experiment);
     let hypotheses = hypothesis::evaluate(
         scenario,
         &spans,

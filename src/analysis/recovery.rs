@@ -1,5 +1,5 @@
-//! Recovery: how long after the last fault ends the experiment is back within the control's
-//! band, per workload. "Not recovered" at the end of the run flags a possible metastable
+//! Recovery: how long after the last fault stops acting the experiment is back within the
+//! control's band, per workload (a cache flush stops acting at once; its refill is recovery). "Not recovered" at the end of the run flags a possible metastable
 //! failure: the system stays degraded after its trigger is gone.
 //!
 //! The band comes from the control's own per-step time series over the measured run: per step,
@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::metrics::Bucket;
 use crate::model::Scenario;
-use crate::sim::{RunResult, Windows};
+use crate::sim::RunResult;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Recovery {
@@ -44,9 +44,10 @@ struct Band {
 /// is not called a possible metastable failure.
 const METASTABLE_MIN_STEPS: u64 = 10;
 
+/// `faults_end_ns`: when the last fault stopped acting (`FaultPlan::faults_end`).
 pub fn assess(
     scenario: &Scenario,
-    windows: Option<Windows>,
+    faults_end_ns: Option<u64>,
     control: &RunResult,
     experiment: &RunResult,
 ) -> Vec<Recovery> {
@@ -56,20 +57,21 @@ pub fn assess(
         .iter()
         .enumerate()
         .map(|(w, workload)| {
-            let status = match windows {
-                Some(windows) if windows.after_start_ns < experiment.end_ns => status_of(
-                    scenario,
-                    windows,
-                    &control.workloads[w],
-                    &experiment.workloads[w],
-                    experiment.end_ns,
-                ),
+            let status = match faults_end_ns {
+                Some(faults_end) if faults_end.max(scenario.warmup_ns) < experiment.end_ns => {
+                    status_of(
+                        scenario,
+                        faults_end.max(scenario.warmup_ns),
+                        &control.workloads[w],
+                        &experiment.workloads[w],
+                        experiment.end_ns,
+                    )
+                }
                 _ => RecoveryStatus::NotApplicable,
             };
             let step = control.workloads[w].series.step_ns();
-            let after_steps = windows.map_or(0, |w| {
-                experiment.end_ns.saturating_sub(w.after_start_ns) / step
-            });
+            let after_steps =
+                faults_end_ns.map_or(0, |w| experiment.end_ns.saturating_sub(w) / step);
             Recovery {
                 workload: workload.name.clone(),
                 status,
@@ -82,7 +84,7 @@ pub fn assess(
 
 fn status_of(
     scenario: &Scenario,
-    windows: Windows,
+    faults_end_ns: u64,
     control: &crate::metrics::EndpointMetrics,
     experiment: &crate::metrics::EndpointMetrics,
     end_ns: u64,
@@ -92,16 +94,16 @@ fn status_of(
     let full_steps = (end_ns / step) as usize;
     let control_steps = &control.series.buckets()[measured_from.min(full_steps)..full_steps];
     let band = band_of(control_steps);
-    let first = (windows.after_start_ns.div_ceil(step) as usize).min(full_steps);
+    let first = (faults_end_ns.div_ceil(step) as usize).min(full_steps);
     let steps = experiment.series.buckets();
     let last_out = (first..full_steps).rev().find(|&i| !band.holds(&steps[i]));
     match last_out {
         None => RecoveryStatus::Recovered {
-            after_ns: (first as u64 * step).saturating_sub(windows.after_start_ns),
+            after_ns: (first as u64 * step).saturating_sub(faults_end_ns),
         },
         Some(i) if i + 1 == full_steps => RecoveryStatus::NotRecovered,
         Some(i) => RecoveryStatus::Recovered {
-            after_ns: ((i as u64 + 1) * step).saturating_sub(windows.after_start_ns),
+            after_ns: ((i as u64 + 1) * step).saturating_sub(faults_end_ns),
         },
     }
 }

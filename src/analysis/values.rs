@@ -10,6 +10,10 @@ use crate::model::{Metric, Window};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct MetricValues {
     pub requests: u64,
+    /// Requests that ended (the base of the fractions).
+    pub ended: u64,
+    /// Requests answered, ok or degraded (the base of the latencies).
+    pub answered: u64,
     pub availability: f64,
     pub error_rate: f64,
     pub degraded: f64,
@@ -33,6 +37,8 @@ impl MetricValues {
         };
         MetricValues {
             requests: outcomes.requests,
+            ended,
+            answered: outcomes.ok + outcomes.degraded,
             availability: outcomes.availability(),
             error_rate: share(outcomes.failed()),
             degraded: share(outcomes.degraded),
@@ -49,8 +55,13 @@ impl MetricValues {
         }
     }
 
-    /// The metric's value; `None` for `recovery_time`, which is not a per-window value.
+    /// The metric's value; `None` where it is undefined — fractions when nothing ended,
+    /// latencies when nothing was answered — and for `recovery_time`, not a per-window value.
     pub fn get(&self, metric: Metric) -> Option<f64> {
+        if (metric.is_fraction() && self.ended == 0) || (metric.is_latency() && self.answered == 0)
+        {
+            return None;
+        }
         Some(match metric {
             Metric::Availability => self.availability,
             Metric::ErrorRate => self.error_rate,
@@ -83,11 +94,12 @@ pub fn values_in(metrics: &EndpointMetrics, span: &WindowSpan) -> MetricValues {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Deviation {
     pub metric: &'static str,
-    pub control: f64,
-    pub experiment: f64,
-    /// experiment - control.
-    pub change: f64,
-    /// change / control; `None` when the control is 0.
+    /// `None` where the metric is undefined in that run (see `MetricValues::get`).
+    pub control: Option<f64>,
+    pub experiment: Option<f64>,
+    /// experiment - control, when both are defined.
+    pub change: Option<f64>,
+    /// change / control; `None` when the control is 0 or either is undefined.
     pub relative: Option<f64>,
 }
 
@@ -107,14 +119,14 @@ pub fn deviations(control: &MetricValues, experiment: &MetricValues) -> Vec<Devi
     METRICS
         .iter()
         .map(|&metric| {
-            let c = control.get(metric).unwrap_or(0.0);
-            let e = experiment.get(metric).unwrap_or(0.0);
+            let (c, e) = (control.get(metric), experiment.get(metric));
+            let change = c.zip(e).map(|(c, e)| e - c);
             Deviation {
                 metric: metric.as_str(),
                 control: c,
                 experiment: e,
-                change: e - c,
-                relative: (c != 0.0).then(|| (e - c) / c),
+                change,
+                relative: c.zip(change).filter(|(c, _)| *c != 0.0).map(|(c, d)| d / c),
             }
         })
         .collect()

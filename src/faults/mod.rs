@@ -351,6 +351,26 @@ fn shuffle<T>(items: &mut [T], stream: &mut Stream) {
 }
 
 impl FaultPlan {
+    /// When the last fault stops acting: the latest effect end, a cache flush counting at its
+    /// instant (its refill is the system recovering, which is what recovery measures).
+    pub fn faults_end(&self) -> Option<u64> {
+        self.effects
+            .iter()
+            .map(|e| match e.action {
+                Action::Flush { .. } => e.start_ns,
+                _ => e.end_ns,
+            })
+            .max()
+    }
+
+    /// The effects of one fault: how many, from when to when (`None` if it has none).
+    pub fn span_of(&self, fault: usize) -> Option<(usize, u64, u64)> {
+        let effects: Vec<&Effect> = self.effects.iter().filter(|e| e.fault == fault).collect();
+        let start = effects.iter().map(|e| e.start_ns).min()?;
+        let end = effects.iter().map(|e| e.end_ns).max()?;
+        Some((effects.len(), start, end))
+    }
+
     /// When the faults disturb the system: from the first effect's start to the last effect's
     /// end. A cache flush is instantaneous but disturbs until the cache has refilled to 95%
     /// (three time constants). `None` without effects.

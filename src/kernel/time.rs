@@ -35,11 +35,20 @@ impl fmt::Display for SimTime {
     }
 }
 
-/// Renders nanoseconds with the largest unit that keeps the number readable ("1.5s", "250ms").
+/// Renders nanoseconds with the largest unit that keeps the number readable: "250ms", "1.5s",
+/// and minutes and hours with their remainder ("2m4s", "1h30m"), rounded to the smaller unit.
 pub fn format_duration_ns(ns: u64) -> String {
-    const UNITS: [(u64, &str); 6] = [
-        (3_600 * NS_PER_S, "h"),
-        (60 * NS_PER_S, "m"),
+    const MINUTE: u64 = 60 * NS_PER_S;
+    const HOUR: u64 = 60 * MINUTE;
+    if ns >= HOUR {
+        let minutes = (ns + MINUTE / 2) / MINUTE;
+        return compound(minutes / 60, "h", minutes % 60, "m");
+    }
+    if ns >= MINUTE {
+        let seconds = (ns + NS_PER_S / 2) / NS_PER_S;
+        return compound(seconds / 60, "m", seconds % 60, "s");
+    }
+    const UNITS: [(u64, &str); 4] = [
         (NS_PER_S, "s"),
         (NS_PER_MS, "ms"),
         (NS_PER_US, "us"),
@@ -48,19 +57,24 @@ pub fn format_duration_ns(ns: u64) -> String {
     if ns == 0 {
         return "0s".to_string();
     }
-    for (scale, unit) in UNITS {
-        if ns >= scale {
-            let whole = ns / scale;
-            let frac = (ns % scale) as f64 / scale as f64;
-            if frac == 0.0 || whole >= 100 {
-                return format!("{}{unit}", (ns as f64 / scale as f64).round() as u64);
-            }
-            let text = format!("{:.2}", whole as f64 + frac);
-            let text = text.trim_end_matches('0').trim_end_matches('.');
-            return format!("{text}{unit}");
-        }
+    let (scale, unit) = UNITS
+        .into_iter()
+        .find(|&(scale, _)| ns >= scale)
+        .expect("ns >= 1 matches the last unit");
+    let value = ns as f64 / scale as f64;
+    if value >= 100.0 || ns % scale == 0 {
+        return format!("{}{unit}", value.round() as u64);
     }
-    unreachable!("ns >= 1 always matches the last unit")
+    let text = format!("{value:.2}");
+    format!("{}{unit}", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
+fn compound(major: u64, major_unit: &str, minor: u64, minor_unit: &str) -> String {
+    if minor == 0 {
+        format!("{major}{major_unit}")
+    } else {
+        format!("{major}{major_unit}{minor}{minor_unit}")
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +89,9 @@ mod tests {
         assert_eq!(format_duration_ns(1_500 * NS_PER_MS), "1.5s");
         assert_eq!(format_duration_ns(10 * 60 * NS_PER_S), "10m");
         assert_eq!(format_duration_ns(12_345_678), "12.35ms");
+        assert_eq!(format_duration_ns(124_200 * NS_PER_MS), "2m4s");
+        assert_eq!(format_duration_ns(5_400 * NS_PER_S), "1h30m");
+        assert_eq!(format_duration_ns(59_999 * NS_PER_MS), "60s");
     }
 
     #[test]

@@ -126,7 +126,8 @@ pub enum Counted {
 pub struct EndpointMetrics {
     /// Every request that arrived after the warm-up.
     pub outcomes: Outcomes,
-    /// Latency of every request that ended after the warm-up, whatever its outcome.
+    /// Latency of the answered (ok or degraded) requests that arrived after the warm-up.
+    /// Failures are counted by cause, not here: a refusal in a microsecond is not a fast answer.
     pub latency: Latency,
     /// Per window of the run (before, during, after the faults), by arrival time; empty when
     /// the run has no windows.
@@ -158,27 +159,24 @@ impl EndpointMetrics {
     /// time series, which shows the whole run.
     pub fn record_end(&mut self, now_ns: u64, latency_ns: u64, outcome: Outcome, counted: Counted) {
         self.series.record(now_ns, latency_ns, outcome);
+        let answered = !matches!(outcome, Outcome::Failed(_));
         if let Counted::InWindow(window) = counted {
             self.outcomes.record(outcome);
-            self.latency.record(latency_ns);
+            if answered {
+                self.latency.record(latency_ns);
+            }
             if let Some(stats) = self.windows.get_mut(window as usize) {
                 stats.outcomes.record(outcome);
-                stats.latency.record(latency_ns);
+                if answered {
+                    stats.latency.record(latency_ns);
+                }
             }
         }
     }
 
-    /// Records a request refused on arrival (queue full, no replica, injected error): counted
-    /// and in the series, but not in the latency distribution, which describes served work.
+    /// Records a request refused on arrival (queue full, no replica, injected error).
     pub fn record_refused(&mut self, now_ns: u64, cause: Cause, counted: Counted) {
-        let outcome = Outcome::Failed(cause);
-        self.series.record(now_ns, 0, outcome);
-        if let Counted::InWindow(window) = counted {
-            self.outcomes.record(outcome);
-            if let Some(stats) = self.windows.get_mut(window as usize) {
-                stats.outcomes.record(outcome);
-            }
-        }
+        self.record_end(now_ns, 0, Outcome::Failed(cause), counted);
     }
 
     /// Counts a request still in flight when the run stopped.

@@ -15,7 +15,7 @@ pub struct Bucket {
     pub completed: u64,
     /// Of those, the failed ones.
     pub errors: u64,
-    /// The p99 latency of the requests that ended in the interval (0 when none did).
+    /// The p99 latency of the answered requests that ended in the interval (0 when none did).
     pub p99_ns: u64,
 }
 
@@ -64,12 +64,13 @@ impl TimeSeries {
         self.current.completed += 1;
         if matches!(outcome, Outcome::Failed(_)) {
             self.current.errors += 1;
+        } else {
+            self.current_latency.saturating_record(latency_ns.max(1));
         }
-        self.current_latency.saturating_record(latency_ns.max(1));
     }
 
     fn close_current(&mut self) {
-        if self.current.completed > 0 {
+        if !self.current_latency.is_empty() {
             self.current.p99_ns = self.current_latency.value_at_quantile(0.99);
         }
         self.buckets.push(self.current);

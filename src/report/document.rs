@@ -53,6 +53,11 @@ pub struct FaultReport {
     pub start_ns: u64,
     /// `null` when the fault lasts until the end of the run.
     pub end_ns: Option<u64>,
+    /// Concrete effects it resolved to (a chaos monkey's crashes, a recovery's returns, ...).
+    pub effects: usize,
+    /// When its effects actually acted (`null` without effects; end `null` if open-ended).
+    pub active_from_ns: Option<u64>,
+    pub active_until_ns: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -176,7 +181,7 @@ impl RunDocument {
             control_outcome: control.outcome,
             end_ns: experiment.end_ns,
             events: experiment.events,
-            faults: fault_reports(scenario),
+            faults: fault_reports(scenario, &study.plan),
             windows: spans
                 .iter()
                 .map(|s| {
@@ -198,15 +203,22 @@ impl RunDocument {
     }
 }
 
-fn fault_reports(scenario: &Scenario) -> Vec<FaultReport> {
+fn fault_reports(scenario: &Scenario, plan: &crate::faults::FaultPlan) -> Vec<FaultReport> {
     scenario
         .faults
         .iter()
-        .map(|fault| FaultReport {
-            kind: fault.kind.as_str(),
-            line: fault.line,
-            start_ns: fault.start_ns,
-            end_ns: fault.duration_ns.map(|_| fault.end_ns()),
+        .enumerate()
+        .map(|(index, fault)| {
+            let span = plan.span_of(index);
+            FaultReport {
+                kind: fault.kind.as_str(),
+                line: fault.line,
+                start_ns: fault.start_ns,
+                end_ns: fault.duration_ns.map(|_| fault.end_ns()),
+                effects: span.map_or(0, |(n, _, _)| n),
+                active_from_ns: span.map(|(_, start, _)| start),
+                active_until_ns: span.map(|(_, _, end)| end).filter(|&end| end != u64::MAX),
+            }
         })
         .collect()
 }

@@ -42,7 +42,14 @@ fn write_headline(out: &mut String, doc: &RunDocument) {
     };
     let mut summary = vec![verdict];
     if let Some(blast) = &doc.blast_radius {
-        summary.push(format!("{} of user requests hurt", percent(blast.share)));
+        summary.push(if blast.significant {
+            format!(
+                "{} of user requests hurt (net of chance)",
+                percent(blast.net_share)
+            )
+        } else {
+            "no user requests measurably hurt".to_string()
+        });
         let leaks: Vec<String> = blast
             .containment
             .iter()
@@ -76,14 +83,41 @@ fn write_headline(out: &mut String, doc: &RunDocument) {
         let until = fault
             .end_ns
             .map_or("the end".to_string(), format_duration_ns);
-        let _ = writeln!(
-            out,
+        let mut line = format!(
             "fault: {} (line {}) from {} to {}",
             fault.kind,
             fault.line,
             format_duration_ns(fault.start_ns),
             until
         );
+        if fault.effects != 1 || fault.active_from_ns != Some(fault.start_ns) {
+            let _ = write!(line, ": {} effects", fault.effects);
+            if let Some(from) = fault.active_from_ns {
+                let until = fault
+                    .active_until_ns
+                    .map_or("the end".to_string(), format_duration_ns);
+                let _ = write!(
+                    line,
+                    ", acting from {} to {until}",
+                    format_duration_ns(from)
+                );
+            }
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if doc.windows.len() > 1 {
+        let spans: Vec<String> = doc
+            .windows
+            .iter()
+            .map(|(name, s)| {
+                format!(
+                    "{name} {}–{}",
+                    format_duration_ns(s.start_ns),
+                    format_duration_ns(s.end_ns)
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "windows: {}", spans.join(" · "));
     }
 }
 
@@ -119,11 +153,18 @@ fn write_blast_radius(out: &mut String, blast: &BlastRadius) {
     out.push_str("\nblast radius\n");
     let _ = writeln!(
         out,
-        "  {} of paired user requests hurt by the faults ({} of {}; {} fared better by chance)",
+        "  {} of paired user requests hurt by the faults ({} of {}); {} fared better by chance, \
+         so the net harm is {}{}",
         percent(blast.share),
         blast.hurt,
         blast.paired,
-        blast.helped
+        blast.helped,
+        percent(blast.net_share),
+        if blast.significant {
+            ""
+        } else {
+            " — within chance"
+        }
     );
     for (name, harm) in &blast.workloads {
         let _ = writeln!(
@@ -242,12 +283,8 @@ fn write_deviations(out: &mut String, doc: &RunDocument) {
 }
 
 fn show_change(d: &Deviation) -> String {
-    let metric = crate::model::Metric::ALL
-        .iter()
-        .copied()
-        .find(|m| m.as_str() == d.metric);
-    let show = |v: f64| metric.map_or(format!("{v:.1}"), |m| show_metric(m.as_str(), v));
-    if d.change == 0.0 {
+    let show = |v: Option<f64>| v.map_or("-".to_string(), |v| show_metric(d.metric, v));
+    if d.change == Some(0.0) || (d.control.is_none() && d.experiment.is_none()) {
         show(d.control)
     } else {
         format!("{} -> {}", show(d.control), show(d.experiment))

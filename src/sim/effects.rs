@@ -268,9 +268,15 @@ impl Simulation<'_> {
         })
     }
 
-    /// The delay latency faults add to an answer from `callee` to `caller`.
-    pub(super) fn injected_latency(&mut self, caller: Option<NodeId>, callee: NodeId) -> u64 {
-        let mut total = 0u64;
+    /// The delay latency faults add to an answer from `callee` to `caller`: the part from
+    /// faults on the node itself (which its own metrics show: it is the node that is slow, to
+    /// every caller) and the total with the edge faults.
+    pub(super) fn injected_latency(
+        &mut self,
+        caller: Option<NodeId>,
+        callee: NodeId,
+    ) -> (u64, u64) {
+        let (mut on_node, mut total) = (0u64, 0u64);
         for i in 0..self.call_effects.len() {
             let effect = self.call_effects[i] as usize;
             let Action::Latency {
@@ -283,10 +289,14 @@ impl Simulation<'_> {
             };
             let stream = &mut self.effect_streams[effect];
             if scope.covers(caller, callee) && stream.chance(*share) {
-                total = total.saturating_add(added.sample(stream));
+                let delay = added.sample(stream);
+                total = total.saturating_add(delay);
+                if matches!(scope, crate::faults::Scope::Node(_)) {
+                    on_node = on_node.saturating_add(delay);
+                }
             }
         }
-        total
+        (on_node, total)
     }
 
     /// A traffic drop (spike factor < 1) removes a base arrival with probability 1 - factor.
@@ -329,7 +339,8 @@ impl Simulation<'_> {
         };
         self.schedule_spike_arrival(effect);
         self.extra_requests[workload.index()] += 1;
-        self.start_request(workload.index(), NO_SEQ);
+        let zone = self.arrival_zone(workload.index(), true);
+        self.start_request(workload.index(), NO_SEQ, zone);
     }
 }
 

@@ -101,7 +101,11 @@ struct WorkloadSource {
     stream: Stream,
     /// Base arrivals so far, for constant spacing.
     arrivals: u64,
+    /// The zone rotation of base arrivals, advanced by each one whether it is sent or dropped,
+    /// so a traffic fault never shifts the zone a base request enters (common random numbers).
     next_zone: usize,
+    /// The zone rotation of a traffic spike's extra requests, kept apart for the same reason.
+    next_extra_zone: usize,
 }
 
 pub struct Simulation<'t> {
@@ -287,20 +291,20 @@ impl<'t> Simulation<'t> {
         } else {
             NO_SEQ
         };
+        let zone = self.arrival_zone(workload, false);
         if self.dropped_by_traffic_fault(workload) {
             self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE);
             return;
         }
-        self.start_request(workload, seq);
+        self.start_request(workload, seq, zone);
     }
 
-    /// Starts one user request: a client frame making its one call.
-    pub(super) fn start_request(&mut self, workload: usize, seq: u32) {
+    /// Starts one user request entering in `zone`: a client frame making its one call.
+    pub(super) fn start_request(&mut self, workload: usize, seq: u32, zone: ZoneId) {
         if self.clients_live >= self.config.limits.max_requests_in_flight {
             self.stop(Bound::RequestsInFlight);
             return;
         }
-        let zone = self.arrival_zone(workload);
         let counted = self.counted();
         let client = self.frames.insert(Frame {
             caller: (self.topology.nodes.len() + workload) as u32,
@@ -340,15 +344,21 @@ impl<'t> Simulation<'t> {
     }
 
     /// User traffic is spread evenly over the zones of the target (as DNS or a zonal load
-    /// balancer does), in rotation so it draws no randomness.
-    fn arrival_zone(&mut self, workload: usize) -> ZoneId {
+    /// balancer does), in rotation so it draws no randomness. Base arrivals and a spike's
+    /// `extra` requests rotate separately.
+    pub(super) fn arrival_zone(&mut self, workload: usize, extra: bool) -> ZoneId {
         let target = self.topology.node(self.topology.workloads[workload].target);
         if target.zones.is_empty() {
             return NO_ZONE;
         }
         let source = &mut self.sources[workload];
-        let zone = target.zones[source.next_zone % target.zones.len()];
-        source.next_zone = (source.next_zone + 1) % target.zones.len();
+        let next = if extra {
+            &mut source.next_extra_zone
+        } else {
+            &mut source.next_zone
+        };
+        let zone = target.zones[*next % target.zones.len()];
+        *next = (*next + 1) % target.zones.len();
         zone
     }
 
@@ -429,6 +439,7 @@ impl WorkloadSource {
             stream: Stream::new(seed, workload.stable_id, Purpose::Arrival),
             arrivals: 0,
             next_zone: 0,
+            next_extra_zone: 0,
         }
     }
 }

@@ -325,11 +325,19 @@ impl Simulation<'_> {
         frame.caller as usize >= self.topology.nodes.len()
     }
 
-    /// Ends a frame: records it, frees its worker, and answers its parent.
+    /// Ends a frame: records it, frees its worker, and answers its parent — late, if a latency
+    /// fault holds the answer back.
     fn finish(&mut self, at: FrameRef, answer: Answer) {
         self.release_worker(at);
         let frame = self.frames.remove(at);
-        let latency = self.now.since(frame.arrived);
+        let (on_node, delay) = match frame.parent {
+            Parent::Call { frame: parent, .. } if !self.call_effects.is_empty() => {
+                let callee = NodeId(frame.caller);
+                self.injected_latency(self.caller_node(parent), callee)
+            }
+            _ => (0, 0),
+        };
+        let latency = self.now.since(frame.arrived) + on_node;
         let now = self.now.ns();
         let node_count = self.topology.nodes.len();
         let caller = frame.caller as usize;
@@ -348,34 +356,30 @@ impl Simulation<'_> {
                 record.origin = answer.origin;
             }
         }
-        if let Parent::Call {
+        let Parent::Call {
             frame: parent,
             token,
         } = frame.parent
-        {
-            self.deliver(parent, token, answer, NodeId(frame.caller));
+        else {
+            return;
+        };
+        if delay > 0 {
+            let due = self.now.after(delay);
+            let event = Event::DelayedAnswer {
+                frame: parent,
+                token,
+                answer,
+            };
+            self.queue.schedule(due, event);
+        } else {
+            self.on_answer(parent, token, answer);
         }
     }
 
-    /// Hands an answer from `callee` to its caller, late if a latency fault holds it back.
-    fn deliver(&mut self, parent: FrameRef, token: u32, answer: Answer, callee: NodeId) {
-        if !self.call_effects.is_empty() {
-            let caller = self.frames.get(parent).map(|frame| frame.caller);
-            let caller = caller
-                .filter(|&c| (c as usize) < self.topology.nodes.len())
-                .map(NodeId);
-            let delay = self.injected_latency(caller, callee);
-            if delay > 0 {
-                let due = self.now.after(delay);
-                let event = Event::DelayedAnswer {
-                    frame: parent,
-                    token,
-                    answer,
-                };
-                return self.queue.schedule(due, event);
-            }
-        }
-        self.on_answer(parent, token, answer);
+    /// The node a frame runs at; `None` for a client frame (or a frame already gone).
+    fn caller_node(&self, at: FrameRef) -> Option<NodeId> {
+        let caller = self.frames.get(at)?.caller;
+        ((caller as usize) < self.topology.nodes.len()).then_some(NodeId(caller))
     }
 }
 

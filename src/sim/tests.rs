@@ -124,7 +124,9 @@ fn events_bound_ends_the_run_with_that_outcome() {
 fn requests_in_flight_bound_ends_an_overloaded_run() {
     // Arrivals at 1,000/s into a server that handles 100/s, no timeout: the backlog grows
     // by ~900/s, so a bound of 500 requests in flight is reached in well under a second.
-    let slow = Dist::Constant { value_ns: 10_000_000 };
+    let slow = Dist::Constant {
+        value_ns: 10_000_000,
+    };
     let topo = topology(vec![server("s", 1, None, slow)], 1000.0, None);
     let mut limited = config(60);
     limited.limits.max_requests_in_flight = 500;
