@@ -4,9 +4,12 @@
 //! does no IO and runs nothing. Floats are summed in a fixed order and maps are ordered, so the
 //! same runs give the same analysis.
 
+mod baseline;
 mod blast;
+pub mod fma;
 mod hypothesis;
 mod recovery;
+pub mod sweep;
 mod values;
 
 use serde::Serialize;
@@ -15,6 +18,10 @@ use crate::faults::FaultPlan;
 use crate::model::{Scenario, Window};
 use crate::sim::{RunOutcome, RunResult, Windows};
 
+pub use baseline::{
+    BASELINE_FORMAT, Baseline, Comparison, Headline, MetricChange, Quantity, RecoveryHeadline,
+    Tolerance, WorkloadHeadline, compare, hypothesis_keys,
+};
 pub use blast::{BlastRadius, Containment, NodeHarm, WorkloadHarm};
 pub use hypothesis::{HypothesisResult, WindowCheck};
 pub use recovery::{Recovery, RecoveryStatus};

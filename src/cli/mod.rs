@@ -3,7 +3,17 @@
 //! Architecture invariant: `cli` is the only room that touches files, the terminal and the
 //! process's exit code; everything it computes it asks of the library.
 
+mod check;
+mod completions;
+mod explain;
+mod fma;
+mod graph;
+mod merge;
 mod run;
+mod schema;
+mod sweep;
+mod units;
+mod validate;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -48,6 +58,27 @@ pub struct Cli {
 pub enum Command {
     /// Simulate scenarios and print a report for each.
     Run(RunArgs),
+    /// Run every scenario under the paths as a CI gate: summary, JUnit, GitHub annotations,
+    /// baselines.
+    Check(check::CheckArgs),
+    /// Seeds × a parameter grid in parallel, with confidence intervals; `--shard` for clusters.
+    Sweep(sweep::SweepArgs),
+    /// Failure-mode analysis: every single fault the model admits, ranked by blast radius.
+    Fma(fma::FmaArgs),
+    /// Merge shard outputs of `sweep` or `fma` exactly into one report.
+    Merge(merge::MergeArgs),
+    /// Check model and scenario files: every diagnostic at once, rustc-style.
+    Validate(validate::ValidateArgs),
+    /// Explain a diagnostic code (E0008): what it means, an example and its fix.
+    Explain(explain::ExplainArgs),
+    /// Print or write the JSON Schemas of model and scenario files, for editors.
+    Schema(schema::SchemaArgs),
+    /// Draw a model's dependency graph as DOT or Mermaid.
+    Graph(graph::GraphArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(clap::Args, Debug)]
@@ -67,6 +98,8 @@ pub struct RunArgs {
 pub enum Format {
     Text,
     Json,
+    Markdown,
+    Html,
 }
 
 /// Parses the process's arguments and runs the command.
@@ -74,6 +107,16 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Check(args) => check::check(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Fma(args) => fma::fma(&args),
+        Command::Merge(args) => merge::merge(&args),
+        Command::Validate(args) => validate::validate(&args),
+        Command::Explain(args) => explain::explain(&args),
+        Command::Schema(args) => schema::schema(&args),
+        Command::Graph(args) => graph::graph(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man => completions::man(),
     };
     exit.into()
 }

@@ -18,8 +18,14 @@ pub fn run(args: &RunArgs) -> Exit {
         .par_iter()
         .map(|scenario| RunDocument::new(scenario, &study(scenario)))
         .collect();
-    let reports: Vec<String> = documents.iter().map(|d| render(d, args.format)).collect();
-    let separator = if args.format == Format::Text {
+    let reports: Vec<String> = if args.format == Format::Html {
+        // One page for all the scenarios; it draws each model's graph, so it needs the scenario.
+        let runs: Vec<_> = scenarios.iter().zip(&documents).collect();
+        vec![crate::report::to_html(&runs)]
+    } else {
+        documents.iter().map(|d| render(d, args.format)).collect()
+    };
+    let separator = if matches!(args.format, Format::Text | Format::Markdown) {
         "\n"
     } else {
         ""
@@ -73,5 +79,7 @@ fn render(document: &RunDocument, format: Format) -> String {
     match format {
         Format::Text => to_text(document),
         Format::Json => to_json(document),
+        Format::Markdown => crate::report::to_markdown(document),
+        Format::Html => unreachable!("HTML is one page for all the scenarios, written by `run`"),
     }
 }

@@ -32,11 +32,14 @@ pub enum Code {
     SelectionTooLarge,
     FaultWithoutEffect,
     FaultInWarmup,
+    TimeoutBelowLatency,
+    RetriesExceedClientTimeout,
+    Saturated,
 }
 
 impl Code {
     /// Every code, in the order of the table.
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 29] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::WrongType,
@@ -63,6 +66,9 @@ impl Code {
         Code::SelectionTooLarge,
         Code::FaultWithoutEffect,
         Code::FaultInWarmup,
+        Code::TimeoutBelowLatency,
+        Code::RetriesExceedClientTimeout,
+        Code::Saturated,
     ];
 
     /// The code as printed: `E0001`.
@@ -180,6 +186,18 @@ impl Code {
             Code::FaultInWarmup => (
                 "W0004",
                 "a fault that starts before the warm-up ends; its effect until then is not measured",
+            ),
+            Code::TimeoutBelowLatency => (
+                "W0005",
+                "a call timeout shorter than the fastest answer the callee can give; every attempt times out",
+            ),
+            Code::RetriesExceedClientTimeout => (
+                "W0006",
+                "a retry policy whose worst case (attempts x timeout + backoffs) outlasts the client timeout of a workload that reaches it",
+            ),
+            Code::Saturated => (
+                "W0007",
+                "a node whose utilisation under the normal workload is at least 1: saturated before any fault",
             ),
         }
     }

@@ -132,6 +132,13 @@ impl Diagnostics {
 
     /// Renders every diagnostic like rustc, then a one-line summary.
     pub fn render(&self, color: bool) -> String {
+        let mut out = self.render_items(color);
+        out.push_str(&self.summary());
+        out
+    }
+
+    /// Renders every diagnostic like rustc, each followed by a blank line, without a summary.
+    pub fn render_items(&self, color: bool) -> String {
         let renderer = if color {
             Renderer::styled()
         } else {
@@ -143,7 +150,6 @@ impl Diagnostics {
             out.push_str(&renderer.render(&[group(diagnostic, text)]));
             out.push_str("\n\n");
         }
-        out.push_str(&self.summary());
         out
     }
 

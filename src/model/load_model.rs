@@ -84,13 +84,16 @@ pub(crate) fn read_model(sink: &mut Sink<'_>) -> Option<Topology> {
         return None;
     }
     warn_unreachable(sink, &entries, &edges, &workloads);
-    Some(Topology {
+    let topology = Topology {
         name: name?,
         zones: names.zones?,
         graph: build_graph(nodes.len(), &edges),
         nodes,
         workloads,
-    })
+    };
+    // Semantic traps (warnings) and sizes the simulator cannot hold (errors).
+    super::lint::check(sink, root.get_ref(), &topology);
+    Some(topology)
 }
 
 /// The top-level `zones`: a non-empty list of distinct names. `None` if the list is unusable.

@@ -39,8 +39,10 @@ pub fn load_scenario_with_warnings(path: &Path) -> Result<(Scenario, Diagnostics
     parse_scenario(path, &text, |model| std::fs::read_to_string(model)).map_err(LoadError::Invalid)
 }
 
-/// The scenario in `text`, reading its model with `read_file`.
-pub(crate) fn parse_scenario(
+/// The scenario in `text`, reading its model with `read_file` (given the model's path, resolved
+/// relative to `file`'s directory). A pure entry point for tests and fuzzing: with a
+/// `read_file` that does no IO, nothing here touches the file system.
+pub fn parse_scenario(
     file: &Path,
     text: &str,
     read_file: impl Fn(&Path) -> io::Result<String>,

@@ -11,6 +11,7 @@
 //! `resolve`, which looks scenario names up in the model), and the validated types in
 //! `topology`, `scenario` and `fault`.
 
+mod code_docs;
 mod codes;
 mod diagnostic;
 mod dist;
@@ -18,6 +19,7 @@ mod duration;
 mod error;
 mod fault_target;
 mod graph;
+mod lint;
 mod load_fault;
 mod load_hypothesis;
 mod load_model;
@@ -25,6 +27,7 @@ mod load_scenario;
 mod nodes;
 mod reader;
 mod resolve;
+mod validate;
 mod values;
 
 #[cfg(test)]
@@ -38,14 +41,17 @@ mod validation_tests;
 
 pub mod fault;
 pub mod scenario;
+pub mod schema;
 pub mod topology;
 
+pub use code_docs::{CodeDoc, ExampleKind};
 pub use codes::Code;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};
 pub use duration::parse_duration;
 pub use error::LoadError;
 pub use fault::{FaultKind, FaultSpec, FaultTarget, Selection};
 pub use load_model::{load_model, parse_model, parse_model_with_warnings};
-pub use load_scenario::{load_scenario, load_scenario_with_warnings};
+pub use load_scenario::{load_scenario, load_scenario_with_warnings, parse_scenario};
 pub use scenario::{Change, Hypothesis, Limits, Metric, Scenario, Window};
 pub use topology::*;
+pub use validate::{FileKind, Validation, validate_file, validate_text};

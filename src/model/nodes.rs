@@ -322,7 +322,11 @@ fn read_call(
     let timeout = or_default(fields.get("timeout"), None, |v| {
         sink.positive_duration("timeout", v).map(Some)
     });
-    let retries = or_default(fields.get("retries"), 0, |v| sink.count("retries", v, 0));
+    // At most u16::MAX: the simulator counts attempts in 16 bits.
+    let retries = or_default(fields.get("retries"), 0, |v| {
+        let max = u64::from(u16::MAX);
+        sink.integer("retries", v, 0, max).map(|n| n as u32)
+    });
     let backoff = or_default(fields.get("backoff"), 0, |v| sink.duration("backoff", v));
     let max_backoff = or_default(fields.get("max_backoff"), u64::MAX, |v| {
         sink.duration("max_backoff", v)

@@ -44,6 +44,8 @@ pub struct RunDocument {
     /// `null` without faults.
     pub blast_radius: Option<BlastRadius>,
     pub recovery: Vec<Recovery>,
+    /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
+    pub journal: super::journal::Journal,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -199,6 +201,7 @@ impl RunDocument {
             hypotheses: analysis.hypotheses.clone(),
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),
+            journal: super::journal::build(scenario, study),
         }
     }
 }

@@ -3,10 +3,31 @@
 //! Architecture invariant: `report` only reads results; what it writes depends on nothing but
 //! its inputs (no clocks, no hash-map order), so reports are byte-identical across runs.
 
+mod check;
 mod document;
+mod github;
+mod graph;
+mod html;
+mod journal;
 mod json;
+mod junit;
+mod markdown;
+pub mod sweep;
 mod text;
 
+pub use check::{
+    BaselineStatus, CheckEntry, CheckReport, GateStatus, check_markdown, check_text,
+    summary_markdown,
+};
+pub use github::{
+    annotations, diagnostic_annotations, escape_data, escape_property, mermaid, step_summary,
+};
+pub use junit::{JunitTiming, to_junit};
+pub use markdown::{replay_command, to_markdown};
+
 pub use document::{EndpointReport, NodeReport, RunDocument, WorkloadReport};
+pub use graph::{Highlights, to_dot, to_mermaid};
+pub use html::to_html;
+pub use journal::Journal;
 pub use json::to_json;
 pub use text::to_text;

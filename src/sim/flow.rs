@@ -40,7 +40,6 @@ impl Simulation<'_> {
 
     /// Sends one attempt of the current call to its current target.
     fn attempt(&mut self, at: FrameRef) {
-        let node_count = self.topology.nodes.len();
         let frame = self
             .frames
             .get_mut(at)
@@ -48,7 +47,6 @@ impl Simulation<'_> {
         frame.token = frame.token.wrapping_add(1);
         frame.waiting = true;
         let (token, target, zone) = (frame.token, frame.target, frame.zone);
-        let caller_node = ((frame.caller as usize) < node_count).then_some(NodeId(frame.caller));
         let call = self.callers[frame.caller as usize].calls[frame.call as usize];
         if let Some(timeout_ns) = call.timeout_ns {
             let due = self.now.after(timeout_ns);
@@ -56,7 +54,8 @@ impl Simulation<'_> {
                 .schedule(due, Event::CallTimeout { frame: at, token });
         }
         let parent = Parent::Call { frame: at, token };
-        if let Err(cause) = self.dispatch(target, caller_node, zone, parent) {
+        let source = self.edge_source(at);
+        if let Err(cause) = self.dispatch(target, source, zone, parent) {
             self.on_answer(at, token, Answer::failed(cause, Some(target)));
         }
     }
@@ -333,7 +332,7 @@ impl Simulation<'_> {
         let (on_node, delay) = match frame.parent {
             Parent::Call { frame: parent, .. } if !self.call_effects.is_empty() => {
                 let callee = NodeId(frame.caller);
-                self.injected_latency(self.caller_node(parent), callee)
+                self.injected_latency(self.edge_source(parent), callee)
             }
             _ => (0, 0),
         };
@@ -376,10 +375,27 @@ impl Simulation<'_> {
         }
     }
 
-    /// The node a frame runs at; `None` for a client frame (or a frame already gone).
-    fn caller_node(&self, at: FrameRef) -> Option<NodeId> {
-        let caller = self.frames.get(at)?.caller;
-        ((caller as usize) < self.topology.nodes.len()).then_some(NodeId(caller))
+    /// The source of the edge a frame's current call travels, for edge-scoped faults: the
+    /// frame's node, or — on a cache's miss or fall-through leg — the cache whose backing store
+    /// is being called, so `sessions->orders-db` names the miss path as the model draws it.
+    /// `None` for a client's first leg (or a frame already gone).
+    fn edge_source(&self, at: FrameRef) -> Option<NodeId> {
+        let frame = self.frames.get(at)?;
+        let call = self.callers[frame.caller as usize]
+            .calls
+            .get(frame.call as usize)?;
+        if frame.target == call.to {
+            return ((frame.caller as usize) < self.topology.nodes.len())
+                .then_some(NodeId(frame.caller));
+        }
+        let mut cache = call.to;
+        loop {
+            match self.topology.node(cache).role {
+                Role::Cache { backing, .. } if backing == frame.target => return Some(cache),
+                Role::Cache { backing, .. } => cache = backing,
+                _ => return None,
+            }
+        }
     }
 }
 

@@ -1,0 +1,139 @@
+//! `blastradius fma MODEL`: failure-mode analysis without writing scenarios — every single
+//! fault the model admits, studied against its normal workload, ranked by blast radius.
+
+use std::path::PathBuf;
+
+use super::Exit;
+use super::units::{Shard, SummaryFormat, finish, run_units};
+use crate::analysis::fma::{FmaOptions, candidates, scenario_for};
+use crate::analysis::study;
+use crate::analysis::sweep::{record, text_hash};
+use crate::model::{load_model, parse_duration};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Family {
+    Zone,
+    Node,
+    Edge,
+    External,
+    Cache,
+    Load,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FmaArgs {
+    /// The model (TOML).
+    pub model: PathBuf,
+    /// Fault families to enumerate (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub families: Vec<Family>,
+    /// Simulated length of each run.
+    #[arg(long, default_value = "10m")]
+    pub duration: String,
+    #[arg(long, default_value = "1m")]
+    pub warmup: String,
+    /// When each fault starts.
+    #[arg(long, default_value = "3m")]
+    pub fault_start: String,
+    /// How long each fault lasts.
+    #[arg(long, default_value = "3m")]
+    pub fault_duration: String,
+    /// Latency added on each edge for the latency candidates.
+    #[arg(long, default_value = "1s")]
+    pub latency: String,
+    /// Rate multiplier of the traffic-spike candidates.
+    #[arg(long, default_value_t = 3.0)]
+    pub spike: f64,
+    /// The first seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Seeds per fault (more give confidence intervals).
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u64,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
+    /// Run only shard K of N (1-based), or `auto`; writes JSONL unit records for `merge`.
+    #[arg(long)]
+    pub shard: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn fma(args: &FmaArgs) -> Exit {
+    let topology = match load_model(&args.model) {
+        Ok(topology) => topology,
+        Err(error) => {
+            eprintln!("{}", error.to_string().trim_end());
+            return if error.is_invalid_input() {
+                Exit::InvalidInput
+            } else {
+                Exit::Internal
+            };
+        }
+    };
+    let (options, shard) = match options(args) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Usage;
+        }
+    };
+    let model_text = std::fs::read_to_string(&args.model).unwrap_or_default();
+    let hashes = (text_hash(&model_text), text_hash(&format!("{options:?}")));
+    let faults = candidates(&topology, &options);
+    let units: Vec<(usize, u64)> = (0..faults.len())
+        .flat_map(|f| (0..args.seeds).map(move |s| (f, args.seed.wrapping_add(s))))
+        .collect();
+    let total = units.len() as u64;
+    let lines = run_units(&units, shard, |index, &(f, seed)| {
+        let scenario = scenario_for(&args.model, &topology, &faults[f], &options, seed);
+        let point = vec![("fault".to_string(), faults[f].label.clone())];
+        let hashes = (hashes.0.as_str(), hashes.1.as_str());
+        let mut unit = record(
+            "fma",
+            &scenario,
+            &study(&scenario),
+            hashes,
+            index,
+            total,
+            point,
+        );
+        unit.scenario = topology.name.clone();
+        Ok(unit)
+    });
+    finish(lines, shard, args.out.as_deref(), args.format)
+}
+
+fn options(args: &FmaArgs) -> Result<(FmaOptions, Option<Shard>), String> {
+    let duration = |flag: &str, text: &str| {
+        parse_duration(text).map_err(|e| format!("--{flag} `{text}`: {e}"))
+    };
+    let all = args.families.is_empty();
+    let has = |family| all || args.families.contains(&family);
+    let options = FmaOptions {
+        zones: has(Family::Zone),
+        nodes: has(Family::Node),
+        edges: has(Family::Edge),
+        externals: has(Family::External),
+        caches: has(Family::Cache),
+        load: has(Family::Load),
+        duration_ns: duration("duration", &args.duration)?,
+        warmup_ns: duration("warmup", &args.warmup)?,
+        fault_start_ns: duration("fault-start", &args.fault_start)?,
+        fault_duration_ns: duration("fault-duration", &args.fault_duration)?,
+        added_latency_ns: duration("latency", &args.latency)?,
+        spike_factor: args.spike,
+    };
+    if options.warmup_ns >= options.duration_ns || options.fault_start_ns >= options.duration_ns {
+        return Err("the warm-up and the fault start must fall within --duration".into());
+    }
+    if !(args.spike.is_finite() && args.spike > 0.0) || args.seeds == 0 {
+        return Err("--spike must be positive and --seeds at least 1".into());
+    }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|spec| Shard::parse(spec, |name| std::env::var(name).ok()))
+        .transpose()?;
+    Ok((options, shard))
+}

@@ -1,0 +1,269 @@
+//! Running units of a sweep or an fma: sharding (`--shard K/N` or `auto` from a cluster
+//! scheduler's environment), parallel execution with a progress bar on a terminal, JSONL
+//! records, and the rendering of a summary.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use super::{Exit, write_stdout};
+use crate::analysis::sweep::{SweepSummary, UnitRecord, summarise};
+use crate::report::sweep::{fma_to_text, sweep_to_csv, sweep_to_json, sweep_to_text};
+
+/// Which units this process runs. Invariant: `index < count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based.
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// `K/N` (1-based K), or `auto`: Kubernetes Indexed Jobs (`JOB_COMPLETION_INDEX`, with the
+    /// shard count in `BLASTRADIUS_SHARDS`) or Slurm arrays (`SLURM_ARRAY_TASK_ID`,
+    /// `SLURM_ARRAY_TASK_COUNT`, `SLURM_ARRAY_TASK_MIN`).
+    pub fn parse(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<Shard, String> {
+        if spec == "auto" {
+            return from_env(env);
+        }
+        let (k, n) = spec
+            .split_once('/')
+            .ok_or_else(|| format!("--shard `{spec}`: expected K/N (e.g. 2/8) or `auto`"))?;
+        let number = |text: &str, what: &str| {
+            text.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("--shard `{spec}`: {what} `{text}` is not a whole number"))
+        };
+        let (k, n) = (number(k, "K")?, number(n, "N")?);
+        if n == 0 || k == 0 || k > n {
+            return Err(format!(
+                "--shard `{spec}`: K must be between 1 and N, and N at least 1"
+            ));
+        }
+        Ok(Shard {
+            index: k - 1,
+            count: n,
+        })
+    }
+
+    pub fn selects(self, unit: u64) -> bool {
+        unit % self.count == self.index
+    }
+}
+
+fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Shard, String> {
+    let number = |name: &str| -> Result<Option<u64>, String> {
+        env(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("{name}=`{v}` is not a whole number"))
+            })
+            .transpose()
+    };
+    if let Some(index) = number("JOB_COMPLETION_INDEX")? {
+        let count = number("BLASTRADIUS_SHARDS")?.ok_or(
+            "--shard auto on Kubernetes: set BLASTRADIUS_SHARDS to the Job's `completions`"
+                .to_string(),
+        )?;
+        return checked(index, count);
+    }
+    if let Some(task) = number("SLURM_ARRAY_TASK_ID")? {
+        let count = number("SLURM_ARRAY_TASK_COUNT")?.ok_or("SLURM_ARRAY_TASK_COUNT is not set")?;
+        let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+        return checked(task.saturating_sub(min), count);
+    }
+    Err("--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes) nor SLURM_ARRAY_TASK_ID (Slurm) is set".into())
+}
+
+fn checked(index: u64, count: u64) -> Result<Shard, String> {
+    if count == 0 || index >= count {
+        return Err(format!(
+            "--shard auto: index {index} is not below the shard count {count}"
+        ));
+    }
+    Ok(Shard { index, count })
+}
+
+/// Runs the selected units in parallel (collected in unit order) and returns their records as
+/// JSON lines. A unit that cannot be built (an invalid `--set` value) stops everything.
+pub fn run_units<U: Sync>(
+    units: &[U],
+    shard: Option<Shard>,
+    study: impl Fn(u64, &U) -> Result<UnitRecord, String> + Sync,
+) -> Result<Vec<String>, String> {
+    let selected: Vec<(u64, &U)> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (i as u64, u))
+        .filter(|(i, _)| shard.is_none_or(|s| s.selects(*i)))
+        .collect();
+    let bar = progress(selected.len() as u64);
+    let lines: Result<Vec<String>, String> = selected
+        .par_iter()
+        .map(|&(index, unit)| {
+            let record = study(index, unit)?;
+            bar.inc(1);
+            Ok(serde_json::to_string(&record).expect("a record always serialises"))
+        })
+        .collect();
+    bar.finish_and_clear();
+    lines
+}
+
+/// A bar with ETA and runs/s on stderr, only when stderr is a terminal.
+fn progress(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}")
+        .expect("a constant template is valid");
+    bar.set_style(style);
+    bar
+}
+
+/// Output formats of sweeps, fma and merge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// Parses JSON lines back into records, naming the source and line of a bad one.
+pub fn parse_records(source: &str, text: &str) -> Result<Vec<UnitRecord>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .map_err(|e| format!("{source}:{}: not a blastradius unit record: {e}", i + 1))
+        })
+        .collect()
+}
+
+/// Summarises records and prints the report; the one path shared by unsharded runs and merge.
+pub fn report(records: Vec<UnitRecord>, format: SummaryFormat) -> Exit {
+    let summary = match summarise(records) {
+        Ok(summary) => summary,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::InvalidInput;
+        }
+    };
+    let text = render(&summary, format);
+    match write_stdout(&text) {
+        Ok(()) => Exit::Success,
+        Err(error) => {
+            eprintln!("error: writing the report: {error}");
+            Exit::Internal
+        }
+    }
+}
+
+fn render(summary: &SweepSummary, format: SummaryFormat) -> String {
+    match (format, summary.study.as_str()) {
+        (SummaryFormat::Text, "fma") => fma_to_text(summary),
+        (SummaryFormat::Text, _) => sweep_to_text(summary),
+        (SummaryFormat::Json, _) => sweep_to_json(summary),
+        (SummaryFormat::Csv, _) => sweep_to_csv(summary),
+    }
+}
+
+/// Writes a shard's records: JSONL to a file or stdout.
+pub fn write_records(lines: &[String], out: Option<&Path>) -> Exit {
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    let written = match out {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+        }
+        None => write_stdout(&text).map_err(|e| format!("writing the records: {e}")),
+    };
+    match written {
+        Ok(()) => Exit::Success,
+        Err(error) => {
+            eprintln!("error: {error}");
+            Exit::Internal
+        }
+    }
+}
+
+/// Finishes a sweep or fma: a shard writes its records, a whole run reports.
+pub fn finish(
+    lines: Result<Vec<String>, String>,
+    shard: Option<Shard>,
+    out: Option<&Path>,
+    format: SummaryFormat,
+) -> Exit {
+    let lines = match lines {
+        Ok(lines) => lines,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::InvalidInput;
+        }
+    };
+    if shard.is_some() {
+        return write_records(&lines, out);
+    }
+    match parse_records("memory", &lines.join("\n")) {
+        Ok(records) => report(records, format),
+        Err(error) => {
+            eprintln!("error: {error}");
+            Exit::Internal
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn explicit_shards_are_one_based() {
+        assert_eq!(
+            Shard::parse("2/8", env(&[])),
+            Ok(Shard { index: 1, count: 8 })
+        );
+        assert!(Shard::parse("0/8", env(&[])).is_err());
+        assert!(Shard::parse("9/8", env(&[])).is_err());
+        assert!(Shard::parse("x/8", env(&[])).is_err());
+        let shard = Shard { index: 1, count: 3 };
+        let picked: Vec<u64> = (0..9).filter(|&u| shard.selects(u)).collect();
+        assert_eq!(picked, vec![1, 4, 7]);
+    }
+
+    #[test]
+    fn auto_reads_kubernetes_and_slurm() {
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "3"), ("BLASTRADIUS_SHARDS", "4")]);
+        assert_eq!(Shard::parse("auto", k8s), Ok(Shard { index: 3, count: 4 }));
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_COUNT", "5"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ]);
+        assert_eq!(
+            Shard::parse("auto", slurm),
+            Ok(Shard { index: 4, count: 5 })
+        );
+        assert!(
+            Shard::parse("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).is_err(),
+            "needs the count"
+        );
+        assert!(Shard::parse("auto", env(&[])).is_err());
+    }
+}

@@ -1,0 +1,700 @@
+//! The file vocabulary as serde types, from which the JSON Schemas for model and scenario files
+//! are generated (schemars). Editors read the schemas (Taplo / Even Better TOML, Tombi) to
+//! complete and check files as they are typed.
+//!
+//! These types describe what the loader (`load_model`, `load_scenario` and their readers)
+//! accepts, key for key: every table denies unknown keys, choices are enums, durations are
+//! strings with a unit, distributions are a union tagged by `dist` and faults one tagged by
+//! `kind`, each with exactly the keys its kind takes. They are a description, not the loader:
+//! cross-references (a call's `to` naming a node, a zone being declared) and relations between
+//! numbers (`min` below `max`) are the loader's to check. Tests keep the two in step: every
+//! bundled file validates against the schema, and broken files with an unknown key or an
+//! unknown word are rejected by it.
+
+use std::collections::BTreeMap;
+
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A duration string: a non-negative decimal number and a unit, as `parse_duration` reads it.
+pub const DURATION_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h)\s*$";
+
+/// A key of a `percentiles` distribution: `p` and a percentile above 0 and below 100, such as
+/// `p50`, `p99` or `p99.9` (at most 12 decimals), as `dist::quantile_of` reads it.
+pub const PERCENTILE_KEY_PATTERN: &str =
+    r"^p(([1-9][0-9]?|0[1-9])(\.[0-9]{1,12})?|00?\.[0-9]{0,11}[1-9][0-9]{0,11})$";
+
+/// The JSON Schema of model files, pretty-printed, ending with a newline.
+pub fn model_schema() -> String {
+    render::<Model>()
+}
+
+/// The JSON Schema of scenario files, pretty-printed, ending with a newline.
+pub fn scenario_schema() -> String {
+    render::<ScenarioFile>()
+}
+
+fn render<T: JsonSchema>() -> String {
+    let generator = SchemaSettings::draft2020_12()
+        .with_transform(RecursiveTransform(tidy))
+        .into_generator();
+    let schema = generator.into_root_schema_for::<T>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    text.push('\n');
+    text
+}
+
+/// TOML has no null, so the `null` that schemars allows for `Option` fields is removed; the
+/// integer formats (`uint32`, ...) are dropped, as the ranges already say what they mean.
+fn tidy(schema: &mut Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [single] = types.as_slice() {
+            let single = single.clone();
+            object.insert("type".into(), single);
+        }
+    }
+    if let Some(Value::Array(any_of)) = object.get_mut("anyOf") {
+        any_of.retain(|s| s.get("type").is_none_or(|t| t != "null"));
+        if let [single] = any_of.as_slice() {
+            let single = single.clone();
+            object.remove("anyOf");
+            if let Value::Object(inner) = single {
+                object.extend(inner);
+            }
+        }
+    }
+    let numeric_format = object
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| f.starts_with("int") || f.starts_with("uint") || f == "double");
+    if numeric_format {
+        object.remove("format");
+    }
+}
+
+/// A duration string with a unit: `"500us"`, `"2ms"`, `"1.5s"`, `"10m"`, `"1h"`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(transparent)]
+pub struct Duration(pub String);
+
+impl JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A duration: a number and a unit (ns, us, ms, s, m, h), like \"500us\", \"2ms\", \"1.5s\", \"10m\", \"1h\".",
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "examples": ["500us", "2ms", "1.5s", "10m", "1h"]
+        })
+    }
+}
+
+/// A model file: the system's zones, nodes and workloads.
+///
+/// Nodes are `[service.NAME]`, `[cache.NAME]`, `[database.NAME]` and `[external.NAME]` tables;
+/// node names are unique across the four kinds.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "blastradius model")]
+pub struct Model {
+    /// The model's name, shown in reports.
+    pub name: String,
+    /// The availability zones, each named once.
+    #[schemars(length(min = 1), extend("uniqueItems" = true))]
+    pub zones: Vec<String>,
+    /// User traffic, by workload name.
+    pub workload: Option<BTreeMap<String, Workload>>,
+    /// Services, by name.
+    pub service: Option<BTreeMap<String, Service>>,
+    /// Caches (cache-aside: a miss is served by `backing`), by name.
+    pub cache: Option<BTreeMap<String, Cache>>,
+    /// Databases (served in the `primary` zone), by name.
+    pub database: Option<BTreeMap<String, Database>>,
+    /// Third-party dependencies (no zones, unlimited concurrency), by name.
+    pub external: Option<BTreeMap<String, External>>,
+}
+
+/// User traffic entering the system at one node.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// The node that receives the traffic.
+    pub target: String,
+    /// Mean requests per second.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub rate: f64,
+    /// The arrival process; default `poisson`.
+    pub arrival: Option<Arrival>,
+    /// The client gives up after this; default: never.
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrival {
+    /// Exponential gaps between requests.
+    Poisson,
+    /// Evenly spaced requests.
+    Constant,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Concurrency {
+    /// A worker is held until the node's calls return (thread per request).
+    Blocking,
+    /// A worker is held only for the node's own service time.
+    Async,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Jitter {
+    /// Sleep exactly the backoff.
+    None,
+    /// Sleep a uniform amount in [0, backoff].
+    Full,
+    /// Sleep backoff/2 plus a uniform amount in [0, backoff/2].
+    Equal,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnavailable {
+    /// Callers go to the backing store when the cache cannot answer.
+    Fallthrough,
+    /// Callers see the cache's failure.
+    Fail,
+}
+
+/// The keys every service, cache and database takes, then the kind's own.
+macro_rules! internal_node {
+    ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// The zones the node is placed in, each once (declared in the top-level `zones`).
+            #[schemars(length(min = 1), extend("uniqueItems" = true))]
+            pub zones: Vec<String>,
+            /// Instances per zone; default 1.
+            #[schemars(range(min = 1))]
+            pub replicas: Option<u32>,
+            /// Requests served at once by one replica; default 1.
+            #[schemars(range(min = 1))]
+            pub workers: Option<u32>,
+            /// Waiting room per replica; when full a request is rejected. Default: unbounded.
+            pub queue: Option<u32>,
+            /// How long a request holds a worker; default `blocking`.
+            pub concurrency: Option<Concurrency>,
+            /// The node's own work, spent before its calls.
+            pub service_time: Distribution,
+            /// Calls made after the own work, in order.
+            pub calls: Option<Vec<Call>>,
+            $($extra)*
+        }
+    };
+}
+
+internal_node!(
+    /// A service: replicas in zones, serving requests and calling other nodes.
+    Service {}
+);
+
+internal_node!(
+    /// A cache: a hit is answered by the cache, a miss by its `backing` store.
+    Cache {
+        /// Share of requests answered by the cache, in [0, 1].
+        #[schemars(range(min = 0, max = 1))]
+        pub hit_ratio: f64,
+        /// The node that serves a miss.
+        pub backing: String,
+        /// What callers do when the cache cannot answer; default `fallthrough`.
+        pub on_unavailable: Option<OnUnavailable>,
+    }
+);
+
+internal_node!(
+    /// A database: served by its replicas in the `primary` zone.
+    Database {
+        /// The zone that serves requests; one of the database's `zones`.
+        pub primary: String,
+        /// Time to move to the next zone after the primary's zone has no healthy replica;
+        /// default: never.
+        pub failover: Option<Duration>,
+    }
+);
+
+/// A third party: no zones, unlimited concurrency.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct External {
+    /// The dependency's whole latency.
+    pub latency: Distribution,
+    /// Share of calls that fail, in [0, 1]; default 0.
+    #[schemars(range(min = 0, max = 1))]
+    pub error_rate: Option<f64>,
+}
+
+/// A call: an edge of the dependency graph with its policy.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// The node called.
+    pub to: String,
+    /// Per attempt; default: wait forever.
+    pub timeout: Option<Duration>,
+    /// Extra attempts after the first fails; default 0.
+    #[schemars(range(max = 65535))]
+    pub retries: Option<u32>,
+    /// Base backoff before a retry, doubled each time; default 0.
+    pub backoff: Option<Duration>,
+    /// Cap on the backoff; default: none.
+    pub max_backoff: Option<Duration>,
+    /// Randomisation of the backoff; default `none`.
+    pub jitter: Option<Jitter>,
+    /// Share of requests that make this call, in [0, 1]; default 1.
+    #[schemars(range(min = 0, max = 1))]
+    pub probability: Option<f64>,
+    /// A failure of an optional call degrades the request instead of failing it.
+    pub optional: Option<bool>,
+}
+
+/// A distribution of durations, chosen by `dist`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Distribution {
+    /// Always `value`.
+    Constant { value: Duration },
+    /// Exponential with mean `mean`.
+    Exponential { mean: Duration },
+    /// Uniform between `min` and `max`.
+    Uniform { min: Duration, max: Duration },
+    /// Log-normal given by its median and 99th percentile.
+    Lognormal { median: Duration, p99: Duration },
+    /// An empirical distribution from percentiles read off a dashboard (`p50`, `p90`, `p99`,
+    /// `"p99.9"`, ...) and an optional `min`; the tail beyond the last point continues
+    /// exponentially.
+    #[schemars(extend(
+        "patternProperties" = { PERCENTILE_KEY_PATTERN: { "$ref": "#/$defs/Duration" } },
+        "minProperties" = 2
+    ))]
+    Percentiles {
+        /// The smallest value; default 0.
+        min: Option<Duration>,
+        #[serde(flatten)]
+        #[schemars(skip)]
+        points: BTreeMap<String, Duration>,
+    },
+}
+
+/// A scenario file: a model, a run, a fault schedule and steady-state hypotheses.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "blastradius scenario")]
+pub struct ScenarioFile {
+    /// The scenario's name, shown in reports.
+    pub name: String,
+    /// The model file, relative to this scenario's directory.
+    pub model: String,
+    /// Simulated time of each run.
+    pub duration: Duration,
+    /// Time at the start that is simulated but not measured; shorter than `duration`.
+    pub warmup: Option<Duration>,
+    /// The seed of every random stream; default 0.
+    pub seed: Option<u64>,
+    /// Bounds on a run; reaching one stops it and the report says which and when.
+    pub limits: Option<Limits>,
+    /// How the blast radius is judged.
+    pub blast_radius: Option<BlastRadius>,
+    /// Steady-state hypotheses, checked per window.
+    pub hypothesis: Option<Vec<Hypothesis>>,
+    /// The fault schedule.
+    pub fault: Option<Vec<Fault>>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Events processed.
+    #[schemars(range(min = 1))]
+    pub max_events: Option<u64>,
+    /// User requests in flight at once.
+    #[schemars(range(min = 1))]
+    pub max_requests_in_flight: Option<u32>,
+    /// Calls in flight at once.
+    #[schemars(range(min = 1))]
+    pub max_calls_in_flight: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlastRadius {
+    /// A request slower than this counts as hurt; default: the control's p99.
+    pub slow: Option<Duration>,
+}
+
+/// A steady-state hypothesis on one workload's metric.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("allOf" = [
+    {
+        "description": "A hypothesis needs a bound.",
+        "anyOf": [
+            { "required": ["min"] },
+            { "required": ["max"] },
+            { "required": ["max_increase"] },
+            { "required": ["max_decrease"] }
+        ]
+    },
+    {
+        "description": "Latency metrics take durations as bounds; the others numbers.",
+        "if": {
+            "properties": { "metric": { "enum": ["p50", "p90", "p99", "p999", "p99.9", "mean", "recovery_time"] } },
+            "required": ["metric"]
+        },
+        "then": {
+            "properties": { "min": { "type": "string" }, "max": { "type": "string" }, "max_increase": { "type": "string" }, "max_decrease": { "type": "string" } }
+        },
+        "else": {
+            "properties": { "min": { "type": "number" }, "max": { "type": "number" } }
+        }
+    },
+    {
+        "description": "`recovery_time` is one number per run and takes only `max`.",
+        "if": { "properties": { "metric": { "const": "recovery_time" } }, "required": ["metric"] },
+        "then": {
+            "required": ["max"],
+            "properties": { "min": false, "max_increase": false, "max_decrease": false, "window": false }
+        }
+    }
+]))]
+pub struct Hypothesis {
+    /// The workload whose requests are measured.
+    pub workload: String,
+    pub metric: Metric,
+    /// Lower bound, in the metric's unit (a duration for latencies, a number otherwise).
+    pub min: Option<Bound>,
+    /// Upper bound, in the metric's unit (a duration for latencies, a number otherwise).
+    pub max: Option<Bound>,
+    /// Largest allowed increase over the control: `"+20%"`, or an amount in the metric's unit.
+    pub max_increase: Option<Increase>,
+    /// Largest allowed decrease from the control: `"-20%"`, or an amount in the metric's unit.
+    pub max_decrease: Option<Decrease>,
+    /// The windows checked; default during and after the faults.
+    pub window: Option<Windows>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+pub enum Metric {
+    /// Share of requests that succeeded (degraded ones included).
+    #[serde(rename = "availability")]
+    Availability,
+    /// Share of requests that failed.
+    #[serde(rename = "error_rate")]
+    ErrorRate,
+    /// Share of requests that succeeded degraded.
+    #[serde(rename = "degraded")]
+    Degraded,
+    /// Completed requests per second.
+    #[serde(rename = "throughput")]
+    Throughput,
+    /// Mean latency.
+    #[serde(rename = "mean")]
+    Mean,
+    /// Median latency.
+    #[serde(rename = "p50")]
+    P50,
+    /// 90th percentile latency.
+    #[serde(rename = "p90")]
+    P90,
+    /// 99th percentile latency.
+    #[serde(rename = "p99")]
+    P99,
+    /// 99.9th percentile latency.
+    #[serde(rename = "p999")]
+    P999,
+    /// 99.9th percentile latency (same as `p999`).
+    #[serde(rename = "p99.9")]
+    P99Dot9,
+    /// How long after the last fault ends the metrics are back in the control's band.
+    #[serde(rename = "recovery_time")]
+    RecoveryTime,
+}
+
+/// A bound: a duration for latency metrics, a number otherwise.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Bound {
+    Number(f64),
+    Duration(Duration),
+}
+
+/// `"+20%"` (the sign is optional), a duration like `"50ms"` for latency metrics, or a
+/// non-negative number for the others.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Increase {
+    Number(#[schemars(range(min = 0))] f64),
+    Text(
+        #[schemars(pattern(
+        r"^\s*\+?(\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*%|\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h))\s*$"
+    ))]
+        String,
+    ),
+}
+
+/// `"-20%"` (the sign is optional, at most 100%), a duration like `"50ms"` for latency
+/// metrics, or a non-negative number for the others.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Decrease {
+    Number(#[schemars(range(min = 0))] f64),
+    Text(
+        #[schemars(pattern(
+        r"^\s*-?(\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*%|\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h))\s*$"
+    ))]
+        String,
+    ),
+}
+
+/// One window, or a list of windows each named once.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Windows {
+    One(Window),
+    Many(#[schemars(length(min = 1), extend("uniqueItems" = true))] Vec<Window>),
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Window {
+    /// After the warm-up, before the first fault.
+    Before,
+    /// While the faults act.
+    During,
+    /// After the last fault ends.
+    After,
+}
+
+/// Exactly one of two keys.
+macro_rules! one_of {
+    ($a:literal, $b:literal) => {
+        serde_json::json!([{ "required": [$a] }, { "required": [$b] }])
+    };
+}
+
+/// A timed, targeted fault, chosen by `kind`. `start` counts from time 0 of the run; a fault
+/// without `duration` lasts to the end.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Fault {
+    /// Every replica in `zone` stops; with `recovery`, they return one by one, cold.
+    #[schemars(extend("dependentRequired" = { "recovery": ["duration"] }))]
+    ZoneOutage {
+        start: Duration,
+        duration: Option<Duration>,
+        zone: String,
+        /// The replicas return one by one over this time after the outage ends.
+        recovery: Option<Duration>,
+    },
+    /// `zones` are cut from each other, or `zone` from all the others.
+    #[schemars(extend("oneOf" = one_of!("zone", "zones")))]
+    ZonePartition {
+        start: Duration,
+        duration: Option<Duration>,
+        zone: Option<String>,
+        #[schemars(length(min = 1), extend("uniqueItems" = true))]
+        zones: Option<Vec<String>>,
+    },
+    /// The calls of `edge` (`"caller->callee"`) are swallowed.
+    Partition {
+        start: Duration,
+        duration: Option<Duration>,
+        #[schemars(pattern(r"^.*\S.*->.*\S.*$"))]
+        edge: String,
+    },
+    /// Replicas of `node` (optionally in `zone`), or every replica in `zone`, crash;
+    /// `count` or `percent` of them, drawn from the seed.
+    #[schemars(extend("anyOf" = one_of!("node", "zone"), "allOf" = [
+        { "not": { "required": ["count", "percent"] } },
+        { "not": { "required": ["duration", "restart_after"] } }
+    ]))]
+    Crash {
+        start: Duration,
+        duration: Option<Duration>,
+        node: Option<String>,
+        zone: Option<String>,
+        #[schemars(range(min = 1))]
+        count: Option<u32>,
+        #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+        percent: Option<f64>,
+        /// The crashed replicas come back after this (instead of `duration`).
+        restart_after: Option<Duration>,
+    },
+    /// A random replica of the targets crashes at random times and comes back after
+    /// `restart_after`.
+    #[schemars(extend("oneOf" = [
+        { "required": ["nodes"] },
+        { "anyOf": one_of!("node", "zone"), "not": { "required": ["nodes"] } }
+    ]))]
+    ChaosMonkey {
+        start: Duration,
+        duration: Option<Duration>,
+        node: Option<String>,
+        #[schemars(length(min = 1), extend("uniqueItems" = true))]
+        nodes: Option<Vec<String>>,
+        zone: Option<String>,
+        /// Mean time between crashes.
+        mean_interval: Duration,
+        restart_after: Duration,
+    },
+    /// Calls to `node` or along `edge` take longer by `latency`.
+    #[schemars(extend("oneOf" = one_of!("node", "edge")))]
+    Latency {
+        start: Duration,
+        duration: Option<Duration>,
+        node: Option<String>,
+        #[schemars(pattern(r"^.*\S.*->.*\S.*$"))]
+        edge: Option<String>,
+        latency: Distribution,
+        /// Share of calls affected, in [0, 1]; default 1.
+        #[schemars(range(min = 0, max = 1))]
+        share: Option<f64>,
+    },
+    /// Calls to `node` or along `edge` fail fast.
+    #[schemars(extend("oneOf" = one_of!("node", "edge")))]
+    Errors {
+        start: Duration,
+        duration: Option<Duration>,
+        node: Option<String>,
+        #[schemars(pattern(r"^.*\S.*->.*\S.*$"))]
+        edge: Option<String>,
+        /// Share of calls affected, in [0, 1]; default 1.
+        #[schemars(range(min = 0, max = 1))]
+        share: Option<f64>,
+    },
+    /// Calls to `node` or along `edge` get no answer; the caller's timeout decides.
+    #[schemars(extend("oneOf" = one_of!("node", "edge")))]
+    Blackhole {
+        start: Duration,
+        duration: Option<Duration>,
+        node: Option<String>,
+        #[schemars(pattern(r"^.*\S.*->.*\S.*$"))]
+        edge: Option<String>,
+        /// Share of calls affected, in [0, 1]; default 1.
+        #[schemars(range(min = 0, max = 1))]
+        share: Option<f64>,
+    },
+    /// The service time of replicas of `node` is multiplied by `factor`.
+    #[schemars(extend("not" = { "required": ["count", "percent"] }))]
+    Slowdown {
+        start: Duration,
+        duration: Option<Duration>,
+        node: String,
+        zone: Option<String>,
+        #[schemars(range(min = 1))]
+        count: Option<u32>,
+        #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+        percent: Option<f64>,
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        factor: f64,
+    },
+    /// Replicas of `node` keep `workers` workers each.
+    #[schemars(extend("not" = { "required": ["count", "percent"] }))]
+    Capacity {
+        start: Duration,
+        duration: Option<Duration>,
+        node: String,
+        zone: Option<String>,
+        #[schemars(range(min = 1))]
+        count: Option<u32>,
+        #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+        percent: Option<f64>,
+        workers: u32,
+    },
+    /// The cache `node` is emptied at `start` and refills; instantaneous (no `duration`).
+    #[schemars(extend("not" = { "required": ["count", "percent"] }))]
+    CacheFlush {
+        start: Duration,
+        node: String,
+        zone: Option<String>,
+        #[schemars(range(min = 1))]
+        count: Option<u32>,
+        #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+        percent: Option<f64>,
+        /// Time constant of the hit ratio's return; default 1m.
+        refill: Option<Duration>,
+    },
+    /// The hit ratio of the cache `node` is forced to `value`.
+    #[schemars(extend("not" = { "required": ["count", "percent"] }))]
+    HitRatio {
+        start: Duration,
+        duration: Option<Duration>,
+        node: String,
+        zone: Option<String>,
+        #[schemars(range(min = 1))]
+        count: Option<u32>,
+        #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+        percent: Option<f64>,
+        #[schemars(range(min = 0, max = 1))]
+        value: f64,
+    },
+    /// `workload`'s traffic is multiplied by `factor` (the extra requests are a superposed
+    /// stream).
+    TrafficSpike {
+        start: Duration,
+        duration: Option<Duration>,
+        workload: String,
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        factor: f64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_are_draft_2020_12_and_closed() {
+        for text in [model_schema(), scenario_schema()] {
+            let schema: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(
+                schema["$schema"],
+                "https://json-schema.org/draft/2020-12/schema"
+            );
+            assert_eq!(schema["additionalProperties"], false);
+            assert!(!text.contains("\"null\""), "TOML has no null");
+        }
+    }
+
+    #[test]
+    fn every_bundled_file_reads_into_the_vocabulary() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (dir, scenario) in [("models", false), ("scenarios", true)] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("directory") {
+                let path = entry.expect("entry").path();
+                if path.extension().is_none_or(|e| e != "toml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("readable");
+                let read = if scenario {
+                    toml::from_str::<ScenarioFile>(&text).map(|_| ())
+                } else {
+                    toml::from_str::<Model>(&text).map(|_| ())
+                };
+                read.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! Markdown: the report of one scenario for a pull-request comment or a CI step summary —
+//! verdict line, hypotheses, blast radius, recovery and deviations as GitHub-flavoured tables.
+//! The small formatters here are shared by the other CI renderers (`check`, `github`, `junit`).
+
+use std::fmt::Write;
+
+use super::document::RunDocument;
+use crate::analysis::{BlastRadius, Deviation, HypothesisResult, RecoveryStatus, Verdict};
+use crate::kernel::time::format_duration_ns;
+use crate::sim::RunOutcome;
+
+/// The whole report of one scenario, starting with a level-2 heading.
+pub fn to_markdown(doc: &RunDocument) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## {} {}\n",
+        verdict_mark(doc.verdict),
+        escape(&doc.scenario)
+    );
+    let _ = writeln!(out, "{}\n", verdict_line(doc));
+    write_context(&mut out, doc);
+    write_hypotheses(&mut out, doc);
+    if let Some(blast) = &doc.blast_radius {
+        write_blast_radius(&mut out, blast);
+        write_recovery(&mut out, doc);
+        write_deviations(&mut out, doc);
+    }
+    out
+}
+
+/// ✅ or ❌.
+pub(crate) fn verdict_mark(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Passed => "✅",
+        Verdict::Failed => "❌",
+    }
+}
+
+/// The verdict in one line: hypotheses, share hurt, leaks, an early stop.
+pub(crate) fn verdict_line(doc: &RunDocument) -> String {
+    let failed = doc.hypotheses.iter().filter(|h| !h.pass).count();
+    let total = doc.hypotheses.len();
+    let mut parts = vec![match doc.verdict {
+        Verdict::Passed if total == 0 => "**PASSED** (no hypotheses to check)".to_string(),
+        Verdict::Passed => format!("**PASSED** — all {total} hypotheses hold"),
+        Verdict::Failed => format!("**FAILED** — {failed} of {total} hypotheses failed"),
+    }];
+    parts.extend(blast_headline(doc));
+    if doc.outcome != RunOutcome::Completed || doc.control_outcome != RunOutcome::Completed {
+        parts.push("**stopped early** at a bound".to_string());
+    }
+    parts.join(" · ")
+}
+
+/// The blast radius in a phrase or two (none without faults).
+pub(crate) fn blast_headline(doc: &RunDocument) -> Vec<String> {
+    let Some(blast) = &doc.blast_radius else {
+        return Vec::new();
+    };
+    let mut parts = vec![if blast.significant {
+        format!(
+            "{} of user requests hurt (net of chance)",
+            percent(blast.net_share)
+        )
+    } else {
+        "no user requests measurably hurt".to_string()
+    }];
+    parts.extend(
+        blast
+            .containment
+            .iter()
+            .filter(|c| !c.contained)
+            .map(|c| format!("harm leaked outside {}", c.boundary.join("+"))),
+    );
+    parts
+}
+
+/// The command that replays a scenario exactly: its file and its seed.
+pub fn replay_command(doc: &RunDocument) -> String {
+    format!(
+        "blastradius run {} --seed {}",
+        shell_quote(&doc.scenario_file),
+        doc.seed
+    )
+}
+
+fn write_context(out: &mut String, doc: &RunDocument) {
+    let _ = writeln!(
+        out,
+        "Model `{}` (`{}`), scenario `{}`, seed {}; simulated {} (warm-up {} not counted).",
+        code(&doc.model),
+        code(&doc.model_file),
+        code(&doc.scenario_file),
+        doc.seed,
+        format_duration_ns(doc.duration_ns),
+        format_duration_ns(doc.warmup_ns)
+    );
+    if !doc.faults.is_empty() {
+        let faults: Vec<String> = doc
+            .faults
+            .iter()
+            .map(|f| {
+                let until = f.end_ns.map_or("the end".to_string(), format_duration_ns);
+                format!(
+                    "`{}` (line {}) {}–{until}",
+                    f.kind,
+                    f.line,
+                    format_duration_ns(f.start_ns)
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "Faults: {}.", faults.join(", "));
+    }
+    let _ = writeln!(out, "Replay: `{}`\n", code(&replay_command(doc)));
+}
+
+fn write_hypotheses(out: &mut String, doc: &RunDocument) {
+    if doc.hypotheses.is_empty() {
+        return;
+    }
+    out.push_str("### Hypotheses\n\n");
+    out.push_str(&hypotheses_table(doc.hypotheses.iter()));
+    out.push('\n');
+}
+
+/// A table of hypotheses, one row per window checked.
+pub(crate) fn hypotheses_table<'a>(
+    hypotheses: impl Iterator<Item = &'a HypothesisResult>,
+) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| | workload | metric | bounds | line | window | experiment | control | note |\n",
+    );
+    out.push_str("|---|---|---|---|--:|---|--:|--:|---|\n");
+    for h in hypotheses {
+        for (i, check) in h.checks.iter().enumerate() {
+            let shown = |v: Option<f64>| v.map_or("-".to_string(), |v| metric_value(h.metric, v));
+            let first = i == 0;
+            let mark = match (first, check.pass) {
+                (_, false) => "❌",
+                (true, true) => "✅",
+                (false, true) => "",
+            };
+            let _ = writeln!(
+                out,
+                "| {mark} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                if first {
+                    escape(&h.workload)
+                } else {
+                    String::new()
+                },
+                if first { h.metric } else { "" },
+                if first {
+                    escape(&h.bounds)
+                } else {
+                    String::new()
+                },
+                if first {
+                    h.line.to_string()
+                } else {
+                    String::new()
+                },
+                check.window,
+                shown(check.experiment),
+                shown(check.control),
+                check.note.as_deref().map(escape).unwrap_or_default()
+            );
+        }
+    }
+    out
+}
+
+fn write_blast_radius(out: &mut String, blast: &BlastRadius) {
+    out.push_str("### Blast radius\n\n");
+    let _ = writeln!(
+        out,
+        "{} of paired user requests hurt by the faults ({} of {}); {} fared better by chance, \
+         so the net harm is {}{}.\n",
+        percent(blast.share),
+        blast.hurt,
+        blast.paired,
+        blast.helped,
+        percent(blast.net_share),
+        if blast.significant {
+            ""
+        } else {
+            " — within chance"
+        }
+    );
+    out.push_str("| workload | hurt | slower than | why | entered in | failures started at |\n");
+    out.push_str("|---|--:|--:|---|---|---|\n");
+    for (name, harm) in &blast.workloads {
+        let mut why = list(&harm.why);
+        if harm.extra_requests > 0 {
+            why.push_str(&format!(
+                " (plus {} extra spike requests)",
+                harm.extra_requests
+            ));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            escape(name),
+            percent(harm.share),
+            format_duration_ns(harm.slow_threshold_ns),
+            or_dash(why),
+            or_dash(list(&harm.zones)),
+            or_dash(list(&harm.origins))
+        );
+    }
+    if !blast.nodes.is_empty() {
+        out.push_str("\n| node that deviated | errors | p99 |\n|---|--:|--:|\n");
+        for node in &blast.nodes {
+            let _ = writeln!(
+                out,
+                "| {} | {} → {} | {} → {} |",
+                escape(&node.node),
+                percent(node.control_error_rate),
+                percent(node.experiment_error_rate),
+                format_duration_ns(node.control_p99_ns),
+                format_duration_ns(node.experiment_p99_ns)
+            );
+        }
+    }
+    if !blast.containment.is_empty() {
+        out.push_str(
+            "\n| fault | boundary | containment | hurt inside | hurt outside | better outside |\n\
+             |---|---|---|--:|--:|--:|\n",
+        );
+        for c in &blast.containment {
+            let verdict = if c.contained {
+                "contained"
+            } else {
+                "**LEAKED**"
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` (line {}) | {} | {verdict} | {} | {} | {} |",
+                c.kind,
+                c.line,
+                escape(&c.boundary.join(", ")),
+                c.hurt_inside,
+                c.hurt_outside,
+                c.helped_outside
+            );
+        }
+    }
+    out.push('\n');
+}
+
+fn write_recovery(out: &mut String, doc: &RunDocument) {
+    out.push_str("### Recovery\n\n| workload | recovery |\n|---|---|\n");
+    for r in &doc.recovery {
+        let text = match r.status {
+            RecoveryStatus::Recovered { after_ns } => format!(
+                "back within the control's band {} after the faults ended",
+                format_duration_ns(after_ns)
+            ),
+            RecoveryStatus::NotRecovered if r.possibly_metastable => {
+                "**not recovered** by the end of the run: possible metastable failure".to_string()
+            }
+            RecoveryStatus::NotRecovered => "not recovered by the end of the run".to_string(),
+            RecoveryStatus::NotApplicable => {
+                "not applicable: the faults last until the end".to_string()
+            }
+        };
+        let _ = writeln!(out, "| {} | {text} |", escape(&r.workload));
+    }
+    out.push('\n');
+}
+
+/// Control → experiment of the headline metrics, per workload and node and window.
+fn write_deviations(out: &mut String, doc: &RunDocument) {
+    out.push_str("### Deviation (control → experiment)\n\n");
+    out.push_str("| endpoint | window | requests/s | availability | p50 | p99 | mean |\n");
+    out.push_str("|---|---|--:|--:|--:|--:|--:|\n");
+    let rows = doc
+        .workloads
+        .iter()
+        .map(|(n, w)| (format!("workload {}", escape(n)), &w.deviation))
+        .chain(
+            doc.nodes
+                .iter()
+                .map(|(n, node)| (format!("node {}", escape(n)), &node.deviation)),
+        );
+    for (label, by_window) in rows {
+        for (window, deviations) in by_window {
+            let cell = |metric: &str| {
+                deviations
+                    .iter()
+                    .find(|d| d.metric == metric)
+                    .map_or("-".to_string(), show_change)
+            };
+            let _ = writeln!(
+                out,
+                "| {label} | {window} | {} | {} | {} | {} | {} |",
+                cell("throughput"),
+                cell("availability"),
+                cell("p50"),
+                cell("p99"),
+                cell("mean")
+            );
+        }
+    }
+    out.push('\n');
+}
+
+fn show_change(d: &Deviation) -> String {
+    let show = |v: Option<f64>| v.map_or("-".to_string(), |v| metric_value(d.metric, v));
+    let (control, experiment) = (show(d.control), show(d.experiment));
+    // A change too small to show at this precision is shown as no change.
+    if control == experiment {
+        control
+    } else {
+        format!("{control} → {experiment}")
+    }
+}
+
+/// A metric's value in its unit: shares as percentages, latencies as durations.
+pub(crate) fn metric_value(metric: &str, value: f64) -> String {
+    match metric {
+        "availability" | "error_rate" | "degraded" => share(value),
+        "throughput" => format!("{value:.1}"),
+        _ => format_duration_ns(value.max(0.0).round() as u64),
+    }
+}
+
+/// A share with two decimals: `4.58%`.
+pub(crate) fn percent(share: f64) -> String {
+    format!("{:.2}%", share * 100.0)
+}
+
+/// Availability with enough decimals to tell 99.9% from 99.99%.
+pub(crate) fn share(share: f64) -> String {
+    if share >= 1.0 {
+        "100%".to_string()
+    } else {
+        format!("{:.3}%", share * 100.0)
+    }
+}
+
+fn list<K: std::fmt::Display>(map: &indexmap::IndexMap<K, u64>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{} {v}", escape(&k.to_string())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn or_dash(text: String) -> String {
+    if text.is_empty() {
+        "-".to_string()
+    } else {
+        text
+    }
+}
+
+/// Escapes text for Markdown prose and table cells: the characters that start emphasis, code,
+/// links or HTML, and the `|` that ends a cell; a line break becomes a space.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for inside a code span: a backtick cannot be escaped there, so it becomes `'`; a `|`
+/// still ends a table cell, so it is escaped (GitHub removes the backslash).
+pub(crate) fn code(text: &str) -> String {
+    text.replace('`', "'")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub(crate) fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=+@%,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_specials_are_escaped() {
+        assert_eq!(escape("a|b *c* <d>"), r"a\|b \*c\* \<d\>");
+        assert_eq!(escape("line\nbreak"), "line break");
+        assert_eq!(code("a`b|c"), r"a'b\|c");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_quote("scenarios/a-b.toml"), "scenarios/a-b.toml");
+        assert_eq!(shell_quote("my scenarios/x.toml"), "'my scenarios/x.toml'");
+        assert_eq!(shell_quote("it's.toml"), r"'it'\''s.toml'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn values_are_shown_in_their_unit() {
+        assert_eq!(metric_value("availability", 0.99972), "99.972%");
+        assert_eq!(metric_value("availability", 1.0), "100%");
+        assert_eq!(metric_value("p99", 296_000_000.0), "296ms");
+        assert_eq!(metric_value("throughput", 1000.04), "1000.0");
+    }
+}

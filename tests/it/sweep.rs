@@ -1,0 +1,275 @@
+//! Sweeps, fma, sharding and merge.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use blastradius::analysis::study;
+use blastradius::analysis::sweep::{Estimate, record, summarise};
+use blastradius::model::parse_scenario;
+
+fn blastradius(args: &[&str], threads: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_blastradius"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", threads)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// A short zone-outage scenario of the shop: 40 s simulated, the outage from 15 s to 25 s.
+fn short_scenario(dir: &Path) -> PathBuf {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/shop.toml");
+    let path = dir.join("sweep.toml");
+    let text = format!(
+        "name = \"sweep me\"\nmodel = {:?}\nduration = \"40s\"\nwarmup = \"5s\"\nseed = 3\n\n\
+         [[fault]]\nkind = \"zone-outage\"\nzone = \"az-a\"\nstart = \"15s\"\nduration = \"10s\"\n\n\
+         [[hypothesis]]\nworkload = \"checkout\"\nmetric = \"availability\"\nmin = 0.9\n",
+        model.display().to_string()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const GRID: [&str; 6] = [
+    "--seeds",
+    "3",
+    "--set",
+    "fault.0.duration=5s,20s",
+    "--set",
+    "workload.checkout.rate=300,600",
+];
+
+fn sweep_args<'a>(scenario: &'a str, format: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["sweep", scenario, "--format", format];
+    args.extend(GRID);
+    args
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_sweep_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_scenario(dir.path());
+    let scenario = scenario.to_str().unwrap();
+    for format in ["json", "text", "csv"] {
+        let whole = blastradius(&sweep_args(scenario, format), "2");
+        assert_eq!(
+            whole.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&whole.stderr)
+        );
+        // 2 grid parameters x 2 values x 3 seeds = 12 units, split 2, 3 and 5 ways.
+        for shards in [2, 3, 5] {
+            let mut files = Vec::new();
+            for k in 1..=shards {
+                let out = dir.path().join(format!("{format}-{k}-of-{shards}.jsonl"));
+                let spec = format!("{k}/{shards}");
+                let mut args = sweep_args(scenario, format);
+                args.extend(["--shard", &spec, "--out", out.to_str().unwrap()]);
+                let shard = blastradius(&args, "1");
+                assert_eq!(
+                    shard.status.code(),
+                    Some(0),
+                    "{}",
+                    String::from_utf8_lossy(&shard.stderr)
+                );
+                files.push(out);
+            }
+            // Merge in reverse order: order of files must not matter.
+            let mut args = vec!["merge", "--format", format];
+            args.extend(files.iter().rev().map(|f| f.to_str().unwrap()));
+            let merged = blastradius(&args, "2");
+            assert_eq!(
+                merged.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&merged.stderr)
+            );
+            assert_eq!(merged.stdout, whole.stdout, "{format}, {shards} shards");
+        }
+    }
+}
+
+#[test]
+fn one_thread_and_two_threads_give_the_same_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_scenario(dir.path());
+    let args = sweep_args(scenario.to_str().unwrap(), "json");
+    let (one, two) = (blastradius(&args, "1"), blastradius(&args, "2"));
+    assert_eq!(one.status.code(), Some(0));
+    assert_eq!(one.stdout, two.stdout);
+    let summary: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(summary["points"].as_array().unwrap().len(), 4);
+    assert_eq!(summary["points"][0]["runs"], 3);
+}
+
+#[test]
+fn merge_refuses_mismatches_and_names_missing_and_duplicate_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_scenario(dir.path());
+    let scenario = scenario.to_str().unwrap();
+    let shard = |k: &str| {
+        let out = dir.path().join(format!("s{}.jsonl", k.replace('/', "-")));
+        let mut args = sweep_args(scenario, "json");
+        args.extend(["--shard", k, "--out", out.to_str().unwrap()]);
+        assert_eq!(blastradius(&args, "1").status.code(), Some(0));
+        out
+    };
+    let (a, b) = (shard("1/2"), shard("2/2"));
+    let merge = |files: &[&Path]| {
+        let mut args = vec!["merge"];
+        args.extend(files.iter().map(|f| f.to_str().unwrap()));
+        blastradius(&args, "1")
+    };
+    let missing = merge(&[&a]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("6 of 12 units are missing: 1, 3, 5, 7, 9, 11")
+    );
+    let duplicate = merge(&[&a, &a, &b]);
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("appears more than once"));
+    let tampered = dir.path().join("tampered.jsonl");
+    let text = std::fs::read_to_string(&b).unwrap();
+    let first_hash = text
+        .split("\"model_hash\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(&tampered, text.replace(&first_hash, "0000000000000000")).unwrap();
+    let mismatch = merge(&[&a, &tampered]);
+    assert_eq!(mismatch.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&mismatch.stderr).contains("disagree on model hash"));
+    let garbage = dir.path().join("garbage.jsonl");
+    std::fs::write(&garbage, "{not json}\n").unwrap();
+    let bad = merge(&[&garbage]);
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("garbage.jsonl:1: not a blastradius unit record")
+    );
+}
+
+#[test]
+fn confidence_intervals_have_their_stated_coverage() {
+    // A service calling an external that fails 20% of calls, nothing retried: each run's
+    // availability is a binomial proportion with mean exactly 0.8, runs are independent (one
+    // seed each), so a 95% t-interval over 8 runs should cover 0.8 in about 95% of sweeps.
+    // 80 sweeps: covered ~ Binomial(80, 0.95), mean 76, sd 1.95; accept >= 70 (3 sd) and
+    // reject a badly calibrated interval (e.g. a z-interval on 8 runs covers ~92%, a
+    // half-width interval ~66%).
+    let model = "name = \"coin\"\nzones = [\"z\"]\n[workload.w]\ntarget = \"s\"\nrate = 200\n\
+                 [service.s]\nzones = [\"z\"]\nworkers = 64\nservice_time = { dist = \"constant\", value = \"1ms\" }\n\
+                 calls = [{ to = \"x\" }]\n[external.x]\nlatency = { dist = \"constant\", value = \"1ms\" }\nerror_rate = 0.2\n";
+    let scenario = "name = \"coin\"\nmodel = \"m.toml\"\nduration = \"2s\"\nseed = 1\n";
+    let base = parse_scenario(Path::new("s.toml"), scenario, |_| Ok(model.to_string()))
+        .unwrap()
+        .0;
+    let mut covered = 0;
+    let sweeps = 80;
+    for sweep in 0..sweeps {
+        let records: Vec<_> = (0..8u64)
+            .map(|i| {
+                let mut s = base.clone();
+                s.seed = 1_000 + sweep * 8 + i;
+                record("sweep", &s, &study(&s), ("m", "s"), i, 8, Vec::new())
+            })
+            .collect();
+        let summary = summarise(records).unwrap();
+        let estimate: Estimate = summary.points[0].workloads["w"].availability.unwrap();
+        if estimate.ci95_low <= 0.8 && 0.8 <= estimate.ci95_high {
+            covered += 1;
+        }
+    }
+    assert!(
+        covered >= 70,
+        "95% intervals covered the true value in only {covered} of {sweeps} sweeps"
+    );
+}
+
+#[test]
+fn fma_ranks_the_outage_of_the_primary_database_zone_above_the_others() {
+    let output = blastradius(
+        &[
+            "fma",
+            "models/shop.toml",
+            "--families",
+            "zone",
+            "--duration",
+            "2m",
+            "--warmup",
+            "20s",
+            "--fault-start",
+            "40s",
+            "--fault-duration",
+            "40s",
+            "--format",
+            "json",
+        ],
+        "2",
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let share = |zone: &str| {
+        let label = format!("zone-outage {zone}");
+        let point = summary["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["point"][0][1] == label.as_str())
+            .unwrap_or_else(|| panic!("{label} not enumerated"));
+        point["blast_net_share"]["mean"].as_f64().unwrap()
+    };
+    // orders-db's primary is in az-a with a 30 s failover: its outage fails every zone's
+    // requests for 30 s; az-b and az-c hold only replicas the balancer routes around.
+    let (a, b, c) = (share("az-a"), share("az-b"), share("az-c"));
+    assert!(
+        a > 10.0 * b.max(c).max(0.001),
+        "az-a {a}, az-b {b}, az-c {c}"
+    );
+    let text = blastradius(
+        &[
+            "fma",
+            "models/shop.toml",
+            "--families",
+            "zone",
+            "--duration",
+            "2m",
+            "--warmup",
+            "20s",
+            "--fault-start",
+            "40s",
+            "--fault-duration",
+            "40s",
+        ],
+        "2",
+    );
+    let text = String::from_utf8(text.stdout).unwrap();
+    let first_row = text.lines().nth(3).unwrap();
+    assert!(
+        first_row.contains("zone-outage az-a") && first_row.contains("LEAKED"),
+        "{text}"
+    );
+}
+
+#[test]
+fn sweep_reports_bad_parameters_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_scenario(dir.path());
+    let scenario = scenario.to_str().unwrap();
+    let bad_path = blastradius(&["sweep", scenario, "--set", "workload.nope.rate=5"], "1");
+    assert_eq!(bad_path.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&bad_path.stderr).contains("no `nope` under `workload`"));
+    let bad_value = blastradius(&["sweep", scenario, "--set", "fault.0.duration=soon"], "1");
+    assert_eq!(bad_value.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&bad_value.stderr).contains("fault.0.duration=soon"));
+    let bad_shard = blastradius(&["sweep", scenario, "--shard", "4/3"], "1");
+    assert_eq!(bad_shard.status.code(), Some(2));
+}
