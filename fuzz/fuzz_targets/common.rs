@@ -16,6 +16,10 @@ pub fn check_rejection(diagnostics: &Diagnostics, file: &Path) {
     let rendered = diagnostics.render(false);
     let name = format!("{}:", file.display());
     assert!(rendered.contains(&name), "{rendered}");
+    for d in diagnostics.iter() {
+        let at = format!("{}:{}:{}", d.file.display(), d.line, d.column);
+        assert!(rendered.contains(&at), "no `{at}` in\n{rendered}");
+    }
 }
 
 /// Every diagnostic (warnings too) points at a line and a column.
@@ -30,6 +34,7 @@ pub const LIMITS: Limits = Limits {
     max_events: 5_000,
     max_requests_in_flight: 500,
     max_calls_in_flight: 2_000,
+    max_memory_mb: 64,
 };
 
 /// A short, bounded run of a valid topology: it ends, and its counts add up.

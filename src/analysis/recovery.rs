@@ -91,7 +91,10 @@ fn status_of(
 ) -> RecoveryStatus {
     let step = control.series.step_ns();
     let measured_from = scenario.warmup_ns.div_ceil(step) as usize;
-    let full_steps = (end_ns / step) as usize;
+    // A run stopped at a bound has fewer steps than the other; compare the steps both have.
+    let full_steps = ((end_ns / step) as usize)
+        .min(control.series.buckets().len())
+        .min(experiment.series.buckets().len());
     let control_steps = &control.series.buckets()[measured_from.min(full_steps)..full_steps];
     let band = band_of(control_steps);
     let first = (faults_end_ns.div_ceil(step) as usize).min(full_steps);

@@ -9,6 +9,7 @@ mod explain;
 mod fma;
 mod graph;
 mod merge;
+mod reliability;
 mod run;
 mod schema;
 mod sweep;
@@ -77,8 +78,8 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff), or write every page with `--out DIR`.
+    Man(completions::ManArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -92,6 +93,13 @@ pub struct RunArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// First run each experiment twice comparing a hash of the event traces; if they differ,
+    /// name the first event that does and exit 4.
+    #[arg(long)]
+    pub check_determinism: bool,
+    /// Write the experiment's event trace to FILE, one line per event (one scenario only).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -116,7 +124,7 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::schema(&args),
         Command::Graph(args) => graph::graph(&args),
         Command::Completions(args) => completions::completions(&args),
-        Command::Man => completions::man(),
+        Command::Man(args) => completions::man(&args),
     };
     exit.into()
 }

@@ -13,6 +13,10 @@ pub fn run(args: &RunArgs) -> Exit {
         Ok(scenarios) => scenarios,
         Err(exit) => return exit,
     };
+    // `--check-determinism` and `--trace`, before the reports.
+    if let Err(exit) = super::reliability::before_reports(args, &scenarios) {
+        return exit;
+    }
     // Collecting in input order keeps the output independent of the thread count.
     let documents: Vec<RunDocument> = scenarios
         .par_iter()

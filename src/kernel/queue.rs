@@ -82,6 +82,11 @@ impl<E> EventQueue<E> {
     pub fn scheduled(&self) -> u64 {
         self.next_seq
     }
+
+    /// The bytes the heap holds (its allocation, which never shrinks).
+    pub fn memory_bytes(&self) -> usize {
+        self.heap.capacity() * std::mem::size_of::<Entry<E>>()
+    }
 }
 
 #[cfg(test)]

@@ -41,11 +41,12 @@ pub fn format_duration_ns(ns: u64) -> String {
     const MINUTE: u64 = 60 * NS_PER_S;
     const HOUR: u64 = 60 * MINUTE;
     if ns >= HOUR {
-        let minutes = (ns + MINUTE / 2) / MINUTE;
+        // Saturating: the largest durations (an unbounded estimate) must print, not panic.
+        let minutes = ns.saturating_add(MINUTE / 2) / MINUTE;
         return compound(minutes / 60, "h", minutes % 60, "m");
     }
     if ns >= MINUTE {
-        let seconds = (ns + NS_PER_S / 2) / NS_PER_S;
+        let seconds = ns.saturating_add(NS_PER_S / 2) / NS_PER_S;
         return compound(seconds / 60, "m", seconds % 60, "s");
     }
     const UNITS: [(u64, &str); 4] = [
@@ -92,6 +93,10 @@ mod tests {
         assert_eq!(format_duration_ns(124_200 * NS_PER_MS), "2m4s");
         assert_eq!(format_duration_ns(5_400 * NS_PER_S), "1h30m");
         assert_eq!(format_duration_ns(59_999 * NS_PER_MS), "60s");
+        assert!(
+            format_duration_ns(u64::MAX).ends_with('m'),
+            "no overflow at the top"
+        );
     }
 
     #[test]

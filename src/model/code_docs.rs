@@ -9,7 +9,7 @@
 //! gives its code and nothing else and that the fix loads cleanly.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::codes::Code;
 use super::diagnostic::Diagnostics;
@@ -98,7 +98,7 @@ impl CodeDoc {
 
 /// The scenario examples' file system: the bundled shop model and nothing else.
 fn read_example_model(path: &Path) -> io::Result<String> {
-    if path == PathBuf::from("models/shop.toml") {
+    if path == Path::new("models/shop.toml") {
         Ok(SHOP.to_string())
     } else {
         Err(io::Error::new(io::ErrorKind::NotFound, "no such file"))

@@ -508,8 +508,9 @@ fn warn_saturated(sink: &mut Sink<'_>, at: &Locator<'_, '_>, order: &[NodeId]) {
             Code::Saturated,
             at.node_name(id),
             format!(
-                "node `{}` is saturated before any fault: utilisation {utilisation:.2}",
-                node.name
+                "node `{}` is saturated before any fault: utilisation {}",
+                node.name,
+                readable(utilisation)
             ),
         )
         .label(format!(
@@ -521,6 +522,15 @@ fn warn_saturated(sink: &mut Sink<'_>, at: &Locator<'_, '_>, order: &[NodeId]) {
             node.workers,
             format_duration_ns(held_ns.round() as u64)
         ));
+    }
+}
+
+/// Two decimals, or scientific notation for the absurdly large.
+fn readable(x: f64) -> String {
+    if x < 1e4 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.1e}")
     }
 }
 

@@ -239,3 +239,24 @@ fn the_bundled_models_give_no_lint() {
         assert!(lints.is_empty(), "{}: {lints:#?}", path.display());
     }
 }
+
+/// Found by the property tests: a lognormal with an enormous p99 has a mean beyond any
+/// duration, and the saturation warning must still print its numbers, not overflow.
+#[test]
+fn an_infinite_mean_service_time_still_warns_in_words() {
+    let text = format!(
+        "{HEAD}[workload.w]\ntarget = \"api\"\nrate = 1\n\
+         [service.api]\nzones = [\"a\"]\n\
+         service_time = {{ dist = \"lognormal\", median = \"1s\", p99 = \"5000000h\" }}\n"
+    );
+    let d = only(&text, Code::Saturated);
+    assert!(d.message.ends_with("utilisation 2.4e22"), "{}", d.message);
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap_or("")
+            .contains("5124095h34m on average"),
+        "{:?}",
+        d.help
+    );
+}

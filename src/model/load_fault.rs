@@ -208,6 +208,16 @@ fn read_fault(
     let target = read_target(sink, &fields, kind, topology);
     let selection = read_selection(sink, &fields, kind, target.as_ref(), topology);
     let params = read_params(sink, &mut fields, kind);
+    if let (
+        Some(FaultKind::ChaosMonkey {
+            mean_interval_ns, ..
+        }),
+        Some(start),
+    ) = (&params, start)
+    {
+        let end = duration.flatten().map(|d| start.saturating_add(d));
+        check_crash_count(sink, &fields, *mean_interval_ns, start, end, run);
+    }
     if let (Some(target), Some(params), Some(topology)) = (&target, &params, topology) {
         check_effect(sink, &fields, params, target, topology);
     }
@@ -383,6 +393,41 @@ fn required<'t, T>(
     read: impl FnOnce(&mut Sink<'t>, &str, &Value<'_>) -> Option<T>,
 ) -> Option<T> {
     fields.required(key).and_then(|v| read(sink, key, v))
+}
+
+/// The most crashes a chaos monkey may expect: each is an effect the plan holds in memory.
+const MAX_CHAOS_CRASHES: u64 = 100_000;
+
+/// Rejects a chaos monkey whose `mean_interval` is so short for its span that it would crash
+/// more than `MAX_CHAOS_CRASHES` replicas (found by fuzzing: "1ns" over an hour).
+fn check_crash_count(
+    sink: &mut Sink<'_>,
+    fields: &Fields<'_, '_>,
+    mean_interval_ns: u64,
+    start: u64,
+    end: Option<u64>,
+    run: Run,
+) {
+    let Some(end) = end.or(run.duration_ns) else {
+        return;
+    };
+    let end = run.duration_ns.map_or(end, |d| end.min(d));
+    let expected = end.saturating_sub(start) / mean_interval_ns.max(1);
+    if expected <= MAX_CHAOS_CRASHES {
+        return;
+    }
+    let Some(value) = fields.get("mean_interval") else {
+        return;
+    };
+    sink.error(
+        Code::OutOfRange,
+        value.span(),
+        format!("the chaos monkey would crash about {expected} replicas"),
+    )
+    .label(format!(
+        "expected at most {MAX_CHAOS_CRASHES} crashes over the fault's span"
+    ))
+    .help("a longer `mean_interval` (or a shorter fault) keeps the schedule meaningful");
 }
 
 /// `share`, default 1.

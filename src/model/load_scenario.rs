@@ -189,6 +189,7 @@ const LIMIT_KEYS: &[&str] = &[
     "max_events",
     "max_requests_in_flight",
     "max_calls_in_flight",
+    "max_memory_mb",
 ];
 
 fn read_limits(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Limits> {
@@ -207,11 +208,15 @@ fn read_limits(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Limits> {
         defaults.max_calls_in_flight,
         |v| sink.count("max_calls_in_flight", v, 1),
     );
+    let memory = or_default(fields.get("max_memory_mb"), defaults.max_memory_mb, |v| {
+        sink.integer("max_memory_mb", v, 1, u64::MAX >> 20)
+    });
     fields.finish(sink);
     Some(Limits {
         max_events: events?,
         max_requests_in_flight: requests?,
         max_calls_in_flight: calls?,
+        max_memory_mb: memory?,
     })
 }
 

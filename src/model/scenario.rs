@@ -14,6 +14,9 @@ pub struct Limits {
     pub max_requests_in_flight: u32,
     /// Calls (work items at nodes) in flight at once, across the whole system.
     pub max_calls_in_flight: u32,
+    /// Memory held by the run's growing state (frames, pending events, request records), in
+    /// MiB, as estimated from their sizes; checked every 1,024 events.
+    pub max_memory_mb: u64,
 }
 
 impl Default for Limits {
@@ -22,6 +25,7 @@ impl Default for Limits {
             max_events: 2_000_000_000,
             max_requests_in_flight: 1_000_000,
             max_calls_in_flight: 4_000_000,
+            max_memory_mb: 4_096,
         }
     }
 }

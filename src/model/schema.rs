@@ -275,13 +275,29 @@ pub struct Call {
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Distribution {
     /// Always `value`.
-    Constant { value: Duration },
+    Constant {
+        /// The one value.
+        value: Duration,
+    },
     /// Exponential with mean `mean`.
-    Exponential { mean: Duration },
+    Exponential {
+        /// The mean, above 0.
+        mean: Duration,
+    },
     /// Uniform between `min` and `max`.
-    Uniform { min: Duration, max: Duration },
+    Uniform {
+        /// The smallest value.
+        min: Duration,
+        /// The largest value, at least `min`.
+        max: Duration,
+    },
     /// Log-normal given by its median and 99th percentile.
-    Lognormal { median: Duration, p99: Duration },
+    Lognormal {
+        /// The median, above 0.
+        median: Duration,
+        /// The 99th percentile, at least the median.
+        p99: Duration,
+    },
     /// An empirical distribution from percentiles read off a dashboard (`p50`, `p90`, `p99`,
     /// `"p99.9"`, ...) and an optional `min`; the tail beyond the last point continues
     /// exponentially.
@@ -335,6 +351,9 @@ pub struct Limits {
     /// Calls in flight at once.
     #[schemars(range(min = 1))]
     pub max_calls_in_flight: Option<u32>,
+    /// Memory held by the run's growing state, in MiB (estimated).
+    #[schemars(range(min = 1))]
+    pub max_memory_mb: Option<u64>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -502,8 +521,11 @@ pub enum Fault {
     /// Every replica in `zone` stops; with `recovery`, they return one by one, cold.
     #[schemars(extend("dependentRequired" = { "recovery": ["duration"] }))]
     ZoneOutage {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The zone acted on.
         zone: String,
         /// The replicas return one by one over this time after the outage ends.
         recovery: Option<Duration>,
@@ -511,16 +533,23 @@ pub enum Fault {
     /// `zones` are cut from each other, or `zone` from all the others.
     #[schemars(extend("oneOf" = one_of!("zone", "zones")))]
     ZonePartition {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The zone acted on, or to which the node's replicas are restricted.
         zone: Option<String>,
+        /// Zones cut from each other.
         #[schemars(length(min = 1), extend("uniqueItems" = true))]
         zones: Option<Vec<String>>,
     },
     /// The calls of `edge` (`"caller->callee"`) are swallowed.
     Partition {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// A call of the model or a cache's backing, `"caller->callee"`.
         #[schemars(pattern(r"^.*\S.*->.*\S.*$"))]
         edge: String,
     },
@@ -531,12 +560,18 @@ pub enum Fault {
         { "not": { "required": ["duration", "restart_after"] } }
     ]))]
     Crash {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The node acted on.
         node: Option<String>,
+        /// The zone acted on, or to which the node's replicas are restricted.
         zone: Option<String>,
+        /// How many replicas, drawn from the seed; excludes `percent`.
         #[schemars(range(min = 1))]
         count: Option<u32>,
+        /// Share of the replicas in percent, drawn from the seed; excludes `count`.
         #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
         percent: Option<f64>,
         /// The crashed replicas come back after this (instead of `duration`).
@@ -549,24 +584,35 @@ pub enum Fault {
         { "anyOf": one_of!("node", "zone"), "not": { "required": ["nodes"] } }
     ]))]
     ChaosMonkey {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The node acted on.
         node: Option<String>,
+        /// The nodes whose replicas may be chosen.
         #[schemars(length(min = 1), extend("uniqueItems" = true))]
         nodes: Option<Vec<String>>,
+        /// The zone acted on, or to which the node's replicas are restricted.
         zone: Option<String>,
         /// Mean time between crashes.
         mean_interval: Duration,
+        /// A crashed replica comes back after this.
         restart_after: Duration,
     },
     /// Calls to `node` or along `edge` take longer by `latency`.
     #[schemars(extend("oneOf" = one_of!("node", "edge")))]
     Latency {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The node acted on.
         node: Option<String>,
+        /// A call of the model or a cache's backing, `"caller->callee"`.
         #[schemars(pattern(r"^.*\S.*->.*\S.*$"))]
         edge: Option<String>,
+        /// The added latency.
         latency: Distribution,
         /// Share of calls affected, in [0, 1]; default 1.
         #[schemars(range(min = 0, max = 1))]
@@ -575,9 +621,13 @@ pub enum Fault {
     /// Calls to `node` or along `edge` fail fast.
     #[schemars(extend("oneOf" = one_of!("node", "edge")))]
     Errors {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The node acted on.
         node: Option<String>,
+        /// A call of the model or a cache's backing, `"caller->callee"`.
         #[schemars(pattern(r"^.*\S.*->.*\S.*$"))]
         edge: Option<String>,
         /// Share of calls affected, in [0, 1]; default 1.
@@ -587,9 +637,13 @@ pub enum Fault {
     /// Calls to `node` or along `edge` get no answer; the caller's timeout decides.
     #[schemars(extend("oneOf" = one_of!("node", "edge")))]
     Blackhole {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The node acted on.
         node: Option<String>,
+        /// A call of the model or a cache's backing, `"caller->callee"`.
         #[schemars(pattern(r"^.*\S.*->.*\S.*$"))]
         edge: Option<String>,
         /// Share of calls affected, in [0, 1]; default 1.
@@ -599,38 +653,57 @@ pub enum Fault {
     /// The service time of replicas of `node` is multiplied by `factor`.
     #[schemars(extend("not" = { "required": ["count", "percent"] }))]
     Slowdown {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The node acted on.
         node: String,
+        /// The zone acted on, or to which the node's replicas are restricted.
         zone: Option<String>,
+        /// How many replicas, drawn from the seed; excludes `percent`.
         #[schemars(range(min = 1))]
         count: Option<u32>,
+        /// Share of the replicas in percent, drawn from the seed; excludes `count`.
         #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
         percent: Option<f64>,
+        /// The multiplier, above 0.
         #[schemars(extend("exclusiveMinimum" = 0))]
         factor: f64,
     },
     /// Replicas of `node` keep `workers` workers each.
     #[schemars(extend("not" = { "required": ["count", "percent"] }))]
     Capacity {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The node acted on.
         node: String,
+        /// The zone acted on, or to which the node's replicas are restricted.
         zone: Option<String>,
+        /// How many replicas, drawn from the seed; excludes `percent`.
         #[schemars(range(min = 1))]
         count: Option<u32>,
+        /// Share of the replicas in percent, drawn from the seed; excludes `count`.
         #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
         percent: Option<f64>,
+        /// Workers left per replica.
         workers: u32,
     },
     /// The cache `node` is emptied at `start` and refills; instantaneous (no `duration`).
     #[schemars(extend("not" = { "required": ["count", "percent"] }))]
     CacheFlush {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// The node acted on.
         node: String,
+        /// The zone acted on, or to which the node's replicas are restricted.
         zone: Option<String>,
+        /// How many replicas, drawn from the seed; excludes `percent`.
         #[schemars(range(min = 1))]
         count: Option<u32>,
+        /// Share of the replicas in percent, drawn from the seed; excludes `count`.
         #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
         percent: Option<f64>,
         /// Time constant of the hit ratio's return; default 1m.
@@ -639,23 +712,34 @@ pub enum Fault {
     /// The hit ratio of the cache `node` is forced to `value`.
     #[schemars(extend("not" = { "required": ["count", "percent"] }))]
     HitRatio {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The node acted on.
         node: String,
+        /// The zone acted on, or to which the node's replicas are restricted.
         zone: Option<String>,
+        /// How many replicas, drawn from the seed; excludes `percent`.
         #[schemars(range(min = 1))]
         count: Option<u32>,
+        /// Share of the replicas in percent, drawn from the seed; excludes `count`.
         #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
         percent: Option<f64>,
+        /// The forced hit ratio, in [0, 1].
         #[schemars(range(min = 0, max = 1))]
         value: f64,
     },
     /// `workload`'s traffic is multiplied by `factor` (the extra requests are a superposed
     /// stream).
     TrafficSpike {
+        /// When the fault starts, from time 0 of the run (warm-up included).
         start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
         duration: Option<Duration>,
+        /// The workload whose traffic grows.
         workload: String,
+        /// The multiplier, above 0.
         #[schemars(extend("exclusiveMinimum" = 0))]
         factor: f64,
     },

@@ -45,25 +45,36 @@ fn command(level: &str, file: &str, line: Option<usize>, title: &str, message: &
 
 /// Every annotation of a check: an error per failed hypothesis (a warning when the baseline
 /// already knows it), an error per metric worse than the baseline, and a notice per scenario.
+///
+/// GitHub shows only the first 10 annotations of each level per step, so the notices come
+/// failed scenarios first, then those with known failures, then the ones that passed.
 pub fn annotations(report: &CheckReport<'_>) -> String {
     let mut out = String::new();
+    let mut notices = Vec::new();
     for entry in &report.entries {
         hypothesis_annotations(&mut out, entry);
         baseline_annotations(&mut out, entry, report);
         let doc = &entry.document;
-        let verdict = match entry.status(report.strict) {
-            GateStatus::Passed => "passed",
-            GateStatus::KnownFailures => "known failures",
-            GateStatus::Failed => "FAILED",
+        let status = entry.status(report.strict);
+        let (rank, verdict) = match status {
+            GateStatus::Failed => (0, "FAILED"),
+            GateStatus::KnownFailures => (1, "known failures"),
+            GateStatus::Passed => (2, "passed"),
         };
         let message = format!("{}. Replay: {}", headline(doc), replay_command(doc));
-        out.push_str(&command(
+        let notice = command(
             "notice",
             &doc.scenario_file,
             None,
             &format!("{}: {verdict}", doc.scenario),
             &message,
-        ));
+        );
+        notices.push((rank, notice));
+    }
+    // A stable sort: scenarios keep their order within a rank.
+    notices.sort_by_key(|(rank, _)| *rank);
+    for (_, notice) in notices {
+        out.push_str(&notice);
     }
     out
 }

@@ -21,10 +21,22 @@ pub type Highlights = BTreeMap<String, String>;
 
 /// The styles of the highlight classes that `to_mermaid` knows.
 const HIGHLIGHT_STYLES: [(&str, &str); 5] = [
-    ("errors", "fill:#fecaca,stroke:#b91c1c,stroke-width:2px,color:#7f1d1d"),
-    ("slower", "fill:#fed7aa,stroke:#c2410c,stroke-width:2px,color:#7c2d12"),
-    ("degraded", "fill:#fef08a,stroke:#a16207,stroke-width:2px,color:#713f12"),
-    ("fault", "fill:#e9d5ff,stroke:#7e22ce,stroke-width:3px,color:#3b0764"),
+    (
+        "errors",
+        "fill:#fecaca,stroke:#b91c1c,stroke-width:2px,color:#7f1d1d",
+    ),
+    (
+        "slower",
+        "fill:#fed7aa,stroke:#c2410c,stroke-width:2px,color:#7c2d12",
+    ),
+    (
+        "degraded",
+        "fill:#fef08a,stroke:#a16207,stroke-width:2px,color:#713f12",
+    ),
+    (
+        "fault",
+        "fill:#e9d5ff,stroke:#7e22ce,stroke-width:3px,color:#3b0764",
+    ),
     ("ok", "fill:#dcfce7,stroke:#15803d,color:#14532d"),
 ];
 
@@ -509,7 +521,10 @@ latency = { dist = "constant", value = "1ms" }
             dot.contains("\"c\" -> \"db\" [label=\"on miss\", style=bold];"),
             "{dot}"
         );
-        assert!(dot.contains("\"workload:web\" -> \"front\" [label=\"\"];"), "{dot}");
+        assert!(
+            dot.contains("\"workload:web\" -> \"front\" [label=\"\"];"),
+            "{dot}"
+        );
     }
 
     #[test]
@@ -519,7 +534,10 @@ latency = { dist = "constant", value = "1ms" }
         highlights.insert("db".to_string(), "errors".to_string());
         highlights.insert("c".to_string(), "my class".to_string());
         let text = to_mermaid(&topology, Some(&highlights));
-        assert!(text.contains("n3{{\"x#35;#lt;y#gt;<br/>external\"}}"), "{text}");
+        assert!(
+            text.contains("n3{{\"x#35;#lt;y#gt;<br/>external\"}}"),
+            "{text}"
+        );
         assert!(text.contains("  n1 ==>|\"on miss\"| n2\n"), "{text}");
         assert!(text.contains("  n0 -.->|\"25%, optional\"| n3\n"), "{text}");
         assert!(text.contains("  classDef errors fill:#fecaca"), "{text}");

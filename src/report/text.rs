@@ -63,12 +63,27 @@ fn write_headline(out: &mut String, doc: &RunDocument) {
         ("experiment", doc.outcome),
         ("control", doc.control_outcome),
     ] {
-        if let RunOutcome::BoundReached { bound, at_ns } = outcome {
+        if let RunOutcome::BoundReached {
+            bound,
+            at_ns,
+            state,
+        } = outcome
+        {
             let _ = writeln!(
                 out,
                 "STOPPED EARLY: the {label} reached {} at {}; its numbers cover the run until then",
                 bound.as_str(),
                 format_duration_ns(at_ns)
+            );
+            let _ = writeln!(
+                out,
+                "  state then: {} requests and {} calls in flight, {} calls queued (longest queue {}), {} events pending, ~{} MiB held",
+                state.requests_in_flight,
+                state.calls_in_flight,
+                state.queued_calls,
+                state.longest_queue,
+                state.pending_events,
+                state.memory_bytes.div_ceil(1 << 20)
             );
         }
     }

@@ -3,8 +3,10 @@
 //! The request flow itself is in `flow.rs`, faults applied in `effects.rs`; all three are
 //! `impl Simulation` blocks over the state defined here.
 
+use super::bounds::MEMORY_CHECK_EVERY;
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::replicas::Replicas;
+use super::trace::{NoTrace, Tracer};
 use super::{Bound, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
 use crate::faults::{Action, FaultPlan};
 use crate::kernel::{EventQueue, Purpose, SimTime, Stream};
@@ -199,7 +201,13 @@ impl<'t> Simulation<'t> {
     }
 
     /// Runs to the end of the duration or to the first bound reached.
-    pub fn run(mut self) -> RunResult {
+    pub fn run(self) -> RunResult {
+        self.run_traced(&mut NoTrace)
+    }
+
+    /// Like `run`, handing every event to `tracer` before it is handled. `NoTrace` compiles
+    /// to nothing.
+    pub fn run_traced<T: Tracer + ?Sized>(mut self, tracer: &mut T) -> RunResult {
         let end = SimTime(self.config.duration_ns);
         while let Some((time, event)) = self.queue.pop() {
             if time > end {
@@ -209,6 +217,13 @@ impl<'t> Simulation<'t> {
             if self.events == self.config.limits.max_events {
                 self.stop(Bound::Events);
                 break;
+            }
+            if self.events % MEMORY_CHECK_EVERY == 0 && self.over_memory() {
+                self.stop(Bound::Memory);
+                break;
+            }
+            if tracer.enabled() {
+                tracer.record(&self.trace_record(self.events, &event));
             }
             self.events += 1;
             self.handle(event);
@@ -241,10 +256,13 @@ impl<'t> Simulation<'t> {
     }
 
     pub(super) fn stop(&mut self, bound: Bound) {
-        self.stopped.get_or_insert(RunOutcome::BoundReached {
-            bound,
-            at_ns: self.now.ns(),
-        });
+        if self.stopped.is_none() {
+            self.stopped = Some(RunOutcome::BoundReached {
+                bound,
+                at_ns: self.now.ns(),
+                state: self.bound_state(),
+            });
+        }
     }
 
     /// Whether something arriving now is counted, and in which window.

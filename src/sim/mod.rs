@@ -5,12 +5,14 @@
 //! numbers; it does no IO, never iterates a hash map, and draws randomness only from
 //! `kernel::Stream`s keyed by stable component ids, so a run is a pure function of its inputs.
 
+mod bounds;
 mod effects;
 mod engine;
 mod flow;
 mod frames;
 mod policy;
 mod replicas;
+pub mod trace;
 
 use serde::Serialize;
 
@@ -89,6 +91,7 @@ pub enum Bound {
     Events,
     RequestsInFlight,
     CallsInFlight,
+    Memory,
 }
 
 impl Bound {
@@ -97,8 +100,26 @@ impl Bound {
             Bound::Events => "max_events",
             Bound::RequestsInFlight => "max_requests_in_flight",
             Bound::CallsInFlight => "max_calls_in_flight",
+            Bound::Memory => "max_memory_mb",
         }
     }
+}
+
+/// What the simulation held when it stopped at a bound (see `bounds.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BoundState {
+    /// User requests started and not yet ended.
+    pub requests_in_flight: u64,
+    /// Calls at nodes (queued, served or waiting on their own calls).
+    pub calls_in_flight: u64,
+    /// Of those, calls waiting in replicas' queues for a worker.
+    pub queued_calls: u64,
+    /// The longest queue of one replica.
+    pub longest_queue: u64,
+    /// Events scheduled and not yet processed (timers included).
+    pub pending_events: u64,
+    /// The estimate of the run's growing state that `max_memory_mb` bounds, in bytes.
+    pub memory_bytes: u64,
 }
 
 /// How a run ended.
@@ -108,7 +129,12 @@ pub enum RunOutcome {
     /// Simulated the whole duration.
     Completed,
     /// Stopped early at `at_ns` because a bound was reached; the numbers cover the run so far.
-    BoundReached { bound: Bound, at_ns: u64 },
+    /// `state` is what the simulation held at that moment.
+    BoundReached {
+        bound: Bound,
+        at_ns: u64,
+        state: BoundState,
+    },
 }
 
 /// Everything a run measured. Vectors are indexed by `WorkloadId` and `NodeId`.
@@ -134,6 +160,16 @@ pub fn run(topology: &Topology, config: &RunConfig) -> RunResult {
 /// Runs a topology with a resolved fault plan.
 pub fn run_with_faults(topology: &Topology, config: &RunConfig, plan: &FaultPlan) -> RunResult {
     Simulation::new(topology, config, plan).run()
+}
+
+/// Runs a topology with a fault plan, handing every event processed to `tracer`.
+pub fn run_traced(
+    topology: &Topology,
+    config: &RunConfig,
+    plan: &FaultPlan,
+    tracer: &mut dyn trace::Tracer,
+) -> RunResult {
+    Simulation::new(topology, config, plan).run_traced(tracer)
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ fn requests_in_flight_bound_ends_an_overloaded_run() {
     let mut limited = config(60);
     limited.limits.max_requests_in_flight = 500;
     let result = run(&topo, &limited);
-    let RunOutcome::BoundReached { bound, at_ns } = result.outcome else {
+    let RunOutcome::BoundReached { bound, at_ns, .. } = result.outcome else {
         panic!("expected the bound, got {:?}", result.outcome);
     };
     assert_eq!(bound, Bound::RequestsInFlight);

@@ -157,6 +157,20 @@ fn invalid_input_exits_3_with_every_diagnostic_on_stderr() {
     assert!(errors.contains("scenarios/a.toml:6:1"), "{errors}");
     assert!(errors.contains("scenarios/b.toml:"), "{errors}");
     assert!(errors.contains("unknown workload `wbe`"), "{errors}");
+    // In the github format the diagnostics are annotations too.
+    let output = blastradius(
+        dir.path(),
+        &["check", "scenarios", "--format", "github"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        stdout(&output).starts_with(
+            "::error file=scenarios/a.toml,line=6,col=1,title=error[E0002]::unknown key `colour`"
+        ),
+        "{}",
+        stdout(&output)
+    );
 
     // A model named explicitly is not a scenario: an error, not skipped.
     let (dir, _) = fixture(&[]);
@@ -280,10 +294,18 @@ fn github_annotations_point_at_the_hypothesis_line_and_escape_properties() {
         .filter(|l| l.starts_with("::notice "))
         .collect();
     assert_eq!(notices.len(), 2, "a notice per scenario: {text}");
+    // Failed scenarios first: GitHub shows only the first 10 notices of a step.
     assert!(
-        notices[0].starts_with("::notice file=scenarios/steady.toml,title=steady%3A passed::"),
+        notices[0].starts_with(
+            "::notice file=scenarios/worse.toml,title=db errors%3A 50%25%2C half%3A FAILED::"
+        ),
         "{}",
         notices[0]
+    );
+    assert!(
+        notices[1].starts_with("::notice file=scenarios/steady.toml,title=steady%3A passed::"),
+        "{}",
+        notices[1]
     );
 }
 

@@ -68,6 +68,8 @@ fn every_bundled_scenario_runs_and_reports() {
             "{name}"
         );
         let document = RunDocument::new(&scenario, &study);
+        // The golden reports, compared while the study is at hand (see golden.rs).
+        crate::golden::assert_golden(path, &document);
         assert!(to_text(&document).contains(&scenario.name), "{name}");
         let json: serde_json::Value = serde_json::from_str(&to_json(&document)).unwrap();
         assert_eq!(json["scenario"], scenario.name.as_str());

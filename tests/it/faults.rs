@@ -32,8 +32,7 @@ fn load(model: &str, scenario: &str) -> Scenario {
 fn scenario_text(duration: &str, faults: &str) -> String {
     format!(
         "name = \"test\"\nmodel = \"model.toml\"\nduration = \"{duration}\"\nwarmup = \"2s\"\n\
-         seed = {}\n\n{faults}\n",
-        std::env::var("FAULTS_SEED").unwrap_or("7".into())
+         seed = 7\n\n{faults}\n"
     )
 }
 

@@ -1,10 +1,15 @@
 //! Integration tests: one binary, a module per concern.
 
+mod bounded;
 mod check;
 mod cli;
+mod diagnostics;
 mod examples_load;
 mod examples_run;
 mod faults;
+mod golden;
+mod html;
 mod model_errors;
+mod props;
 mod sweep;
 mod theory;

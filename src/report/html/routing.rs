@@ -217,3 +217,83 @@ fn heights(lanes: &[Vec<usize>], rows: usize, m: &Metrics) -> (Vec<f64>, Vec<f64
     tops.push(y);
     (tops, channel_tops)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: Metrics = Metrics {
+        pill_h: 28.0,
+        box_h: 40.0,
+        header: 20.0,
+        lane: 7.0,
+        arrow: 7.0,
+    };
+
+    fn anchor(row: usize, column: usize) -> Anchor {
+        Anchor {
+            row: Some(row),
+            column,
+            x: 100.0 * column as f64 + 20.0,
+            width: 60.0,
+        }
+    }
+
+    /// Whether an axis-parallel segment passes through a box's interior.
+    fn crosses(a: (f64, f64), b: (f64, f64), x: f64, y: f64, w: f64, h: f64) -> bool {
+        let (x0, x1) = (a.0.min(b.0), a.0.max(b.0));
+        let (y0, y1) = (a.1.min(b.1), a.1.max(b.1));
+        x1 > x && x0 < x + w && y1 > y && y0 < y + h
+    }
+
+    #[test]
+    fn no_arrow_crosses_a_box() {
+        // Two columns, three rows, every column full: links from row 0 to row 2 need the gutter,
+        // and one from a pill crosses to the other column.
+        let mut anchors: Vec<Anchor> = (0..3)
+            .flat_map(|r| (0..2).map(move |c| anchor(r, c)))
+            .collect();
+        anchors.push(Anchor {
+            row: None,
+            column: usize::MAX,
+            x: 60.0,
+            width: 80.0,
+        });
+        let links = [
+            (0, 2),
+            (0, 4),
+            (0, 5),
+            (1, 4),
+            (2, 4),
+            (3, 5),
+            (6, 0),
+            (6, 1),
+        ];
+        let routing = route(&anchors, &links, 3, &|c| 100.0 * c as f64, &M);
+        for (path, &(s, t)) in routing.paths.iter().zip(&links) {
+            assert_eq!(
+                path.last().unwrap().0,
+                anchors[t].x + 30.0,
+                "ends above the target"
+            );
+            for pair in path.windows(2) {
+                assert!(
+                    pair[0].0 == pair[1].0 || pair[0].1 == pair[1].1,
+                    "orthogonal"
+                );
+                for (i, a) in anchors
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != s && *i != t)
+                {
+                    let Some(row) = a.row else { continue };
+                    let y = routing.tops[row];
+                    assert!(
+                        !crosses(pair[0], pair[1], a.x, y, a.width, M.box_h),
+                        "link {s}->{t} crosses box {i}: {pair:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -65,7 +65,7 @@ fn header(out: &mut String, scenario: &Scenario, doc: &RunDocument) {
         ("experiment", doc.outcome),
         ("control", doc.control_outcome),
     ] {
-        if let RunOutcome::BoundReached { bound, at_ns } = outcome {
+        if let RunOutcome::BoundReached { bound, at_ns, .. } = outcome {
             let _ = writeln!(
                 out,
                 "<p class=\"warning\">Stopped early: the {label} reached {} at {}; its numbers \

@@ -191,12 +191,12 @@ fn panel(
         .flat_map(|steps| steps.iter().filter_map(|s| metric.value(s, step_s(s))))
         .fold(0.0f64, f64::max);
     let max = match metric {
-        Metric::ErrorRate => max.max(1.0).min(100.0),
+        Metric::ErrorRate => max.clamp(1.0, 100.0),
         _ => max,
     };
     let (tick, axis_top) = match metric {
         Metric::ErrorRate if max * 1.05 > 100.0 => (25.0, 100.0),
-        _ => nice_ticks(max * 1.05, 4),
+        _ => nice_ticks(max * 1.05, 5),
     };
     let y = Linear {
         d0: 0.0,
