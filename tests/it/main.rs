@@ -13,3 +13,4 @@ mod model_errors;
 mod props;
 mod sweep;
 mod theory;
+mod report_snapshots;
