@@ -79,7 +79,10 @@ pub fn sweep(args: &SweepArgs) -> Exit {
 
 type Unit = (Vec<(String, String)>, u64);
 
-fn prepare(args: &SweepArgs) -> Result<(Inputs, Vec<Unit>, Option<Shard>), (Exit, String)> {
+/// A sweep ready to run, or why not (the exit code and the message).
+type Prepared = Result<(Inputs, Vec<Unit>, Option<Shard>), (Exit, String)>;
+
+fn prepare(args: &SweepArgs) -> Prepared {
     let usage = |message: String| (Exit::Usage, format!("error: {message}"));
     let base = load_scenario(&args.scenario).map_err(|error| {
         let exit = if error.is_invalid_input() {

@@ -79,10 +79,7 @@ fn failed(outcomes: &Outcomes, cause: Cause) -> u64 {
 }
 
 /// Control and experiment records of one workload, paired by identity.
-fn pairs<'a>(
-    study: &'a Study,
-    w: usize,
-) -> impl Iterator<Item = (&'a RequestRecord, &'a RequestRecord)> {
+fn pairs(study: &Study, w: usize) -> impl Iterator<Item = (&RequestRecord, &RequestRecord)> {
     let (c, e) = (&study.control.requests[w], &study.experiment.requests[w]);
     assert_eq!(c.len(), e.len(), "both runs see the same base arrivals");
     c.iter().zip(e)

@@ -11,6 +11,6 @@ mod golden;
 mod html;
 mod model_errors;
 mod props;
+mod report_snapshots;
 mod sweep;
 mod theory;
-mod report_snapshots;

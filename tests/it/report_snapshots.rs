@@ -12,7 +12,12 @@ fn run(args: &[&str]) -> String {
         .output()
         .expect("the binary runs");
     // The fixture's availability hypothesis fails during the outage: exit 1 by design.
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).expect("utf-8")
 }
 
@@ -23,12 +28,18 @@ fn text_report() {
 
 #[test]
 fn markdown_report() {
-    insta::assert_snapshot!("short-outage-markdown", run(&["run", SCENARIO, "--format", "markdown"]));
+    insta::assert_snapshot!(
+        "short-outage-markdown",
+        run(&["run", SCENARIO, "--format", "markdown"])
+    );
 }
 
 #[test]
 fn html_report() {
-    insta::assert_snapshot!("short-outage-html", run(&["run", SCENARIO, "--format", "html"]));
+    insta::assert_snapshot!(
+        "short-outage-html",
+        run(&["run", SCENARIO, "--format", "html"])
+    );
 }
 
 #[test]
@@ -36,5 +47,8 @@ fn junit_report() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("report.xml");
     run(&["check", SCENARIO, "--junit", junit.to_str().unwrap()]);
-    insta::assert_snapshot!("short-outage-junit", std::fs::read_to_string(junit).unwrap());
+    insta::assert_snapshot!(
+        "short-outage-junit",
+        std::fs::read_to_string(junit).unwrap()
+    );
 }
