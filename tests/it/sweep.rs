@@ -189,27 +189,25 @@ fn confidence_intervals_have_their_stated_coverage() {
     );
 }
 
+/// fma of the shop's zone outages, short runs: 40 s outages in 2 min.
+const FMA_ZONES: &[&str] = &[
+    "fma",
+    "models/shop.toml",
+    "--families",
+    "zone",
+    "--duration",
+    "2m",
+    "--warmup",
+    "20s",
+    "--fault-start",
+    "40s",
+    "--fault-duration",
+    "40s",
+];
+
 #[test]
 fn fma_ranks_the_outage_of_the_primary_database_zone_above_the_others() {
-    let output = blastradius(
-        &[
-            "fma",
-            "models/shop.toml",
-            "--families",
-            "zone",
-            "--duration",
-            "2m",
-            "--warmup",
-            "20s",
-            "--fault-start",
-            "40s",
-            "--fault-duration",
-            "40s",
-            "--format",
-            "json",
-        ],
-        "2",
-    );
+    let output = blastradius(&[FMA_ZONES, &["--format", "json"]].concat(), "2");
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -234,23 +232,7 @@ fn fma_ranks_the_outage_of_the_primary_database_zone_above_the_others() {
         a > 10.0 * b.max(c).max(0.001),
         "az-a {a}, az-b {b}, az-c {c}"
     );
-    let text = blastradius(
-        &[
-            "fma",
-            "models/shop.toml",
-            "--families",
-            "zone",
-            "--duration",
-            "2m",
-            "--warmup",
-            "20s",
-            "--fault-start",
-            "40s",
-            "--fault-duration",
-            "40s",
-        ],
-        "2",
-    );
+    let text = blastradius(FMA_ZONES, "2");
     let text = String::from_utf8(text.stdout).unwrap();
     let first_row = text.lines().nth(3).unwrap();
     assert!(
