@@ -21,6 +21,10 @@ pub enum Purpose {
     BackoffJitter = 6,
     Routing = 7,
     Fault = 8,
+    CacheKey = 9,
+    ThinkTime = 10,
+    Queue = 11,
+    HealthCheck = 12,
 }
 
 /// A stable 64-bit id for a named component (FNV-1a over its kind and name). Stable across

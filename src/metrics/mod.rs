@@ -30,10 +30,17 @@ pub enum Cause {
     InjectedError,
     /// The replica serving the call stopped (crash or zone outage) while it held the call.
     Lost,
+    /// The caller's circuit breaker for this dependency was open: the call was not sent.
+    CircuitOpen,
+    /// The caller's bulkhead for this dependency was full: the call was not sent.
+    BulkheadFull,
+    /// The callee dropped the work unserved: it waited in the queue past `queue_timeout`, or
+    /// an adaptive queue policy shed it.
+    Shed,
 }
 
 impl Cause {
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 10;
     pub const ALL: [Cause; Cause::COUNT] = [
         Cause::ClientTimeout,
         Cause::Timeout,
@@ -42,6 +49,9 @@ impl Cause {
         Cause::NoReplica,
         Cause::InjectedError,
         Cause::Lost,
+        Cause::CircuitOpen,
+        Cause::BulkheadFull,
+        Cause::Shed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +63,9 @@ impl Cause {
             Cause::NoReplica => "no_replica",
             Cause::InjectedError => "injected_error",
             Cause::Lost => "lost",
+            Cause::CircuitOpen => "circuit_open",
+            Cause::BulkheadFull => "bulkhead_full",
+            Cause::Shed => "shed",
         }
     }
 }
