@@ -4,6 +4,7 @@
 //! does no IO and runs nothing. Floats are summed in a fixed order and maps are ordered, so the
 //! same runs give the same analysis.
 
+mod amplification;
 mod baseline;
 mod blast;
 pub mod fma;
@@ -24,7 +25,8 @@ pub use baseline::{
 };
 pub use blast::{BlastRadius, Containment, NodeHarm, WorkloadHarm};
 pub use hypothesis::{HypothesisResult, WindowCheck};
-pub use recovery::{Recovery, RecoveryStatus};
+pub use amplification::{Amplification, attempts_per_request};
+pub use recovery::{Recovery, RecoveryClass, RecoveryStatus};
 pub use values::{Deviation, MetricValues, deviations, values_in};
 
 /// The windows of a scenario's runs, from its resolved faults; `None` without faults.
@@ -100,6 +102,8 @@ pub struct Analysis {
     pub hypotheses: Vec<HypothesisResult>,
     pub blast_radius: Option<BlastRadius>,
     pub recovery: Vec<Recovery>,
+    /// Attempts sent to nodes per user request, per window, in both runs.
+    pub amplification: Vec<Amplification>,
     pub verdict: Verdict,
     /// A run that stopped at a bound: the numbers cover only part of the scenario.
     pub stopped_early: bool,
@@ -114,7 +118,15 @@ pub fn analyse(
 ) -> Analysis {
     let windows = windows_for(scenario, plan);
     let spans = spans(scenario, windows, experiment.end_ns);
-    let recovery = recovery::assess(scenario, plan.faults_end(), control, experiment);
+    let disturbed_ns = plan.active_span().map_or(0, |(start, end)| end.saturating_sub(start));
+    let recovery = recovery::assess(
+        scenario,
+        plan.faults_end(),
+        disturbed_ns,
+        control,
+        experiment,
+    );
+    let amplification = amplification::measure(&spans, windows.is_some(), control, experiment);
     let hypotheses = hypothesis::evaluate(
         scenario,
         &spans,
@@ -135,6 +147,7 @@ pub fn analyse(
         hypotheses,
         blast_radius,
         recovery,
+        amplification,
         verdict,
         stopped_early: stopped(control) || stopped(experiment),
     }

@@ -18,6 +18,7 @@ use crate::sim::RunResult;
 pub struct Recovery {
     pub workload: String,
     pub status: RecoveryStatus,
+    pub class: RecoveryClass,
     /// Not recovered although the run went on for a while after the faults ended.
     pub possibly_metastable: bool,
 }
@@ -33,6 +34,40 @@ pub enum RecoveryStatus {
     NotApplicable,
 }
 
+/// How a workload came back, in the words of the metastability literature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryClass {
+    Recovered,
+    /// Recovered, but later than the disturbance lasted.
+    SlowToRecover,
+    NotRecovered,
+    NotApplicable,
+}
+
+impl RecoveryClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecoveryClass::Recovered => "recovered",
+            RecoveryClass::SlowToRecover => "slow to recover",
+            RecoveryClass::NotRecovered => "not recovered",
+            RecoveryClass::NotApplicable => "not applicable",
+        }
+    }
+
+    /// `disturbed_ns`: how long the faults acted; `step_ns`: the series' resolution.
+    fn of(status: RecoveryStatus, disturbed_ns: u64, step_ns: u64) -> RecoveryClass {
+        match status {
+            RecoveryStatus::Recovered { after_ns } if after_ns > disturbed_ns.max(3 * step_ns) => {
+                RecoveryClass::SlowToRecover
+            }
+            RecoveryStatus::Recovered { .. } => RecoveryClass::Recovered,
+            RecoveryStatus::NotRecovered => RecoveryClass::NotRecovered,
+            RecoveryStatus::NotApplicable => RecoveryClass::NotApplicable,
+        }
+    }
+}
+
 /// The control's band for one workload.
 struct Band {
     max_error_rate: f64,
@@ -44,10 +79,12 @@ struct Band {
 /// is not called a possible metastable failure.
 const METASTABLE_MIN_STEPS: u64 = 10;
 
-/// `faults_end_ns`: when the last fault stopped acting (`FaultPlan::faults_end`).
+/// `faults_end_ns`: when the last fault stopped acting (`FaultPlan::faults_end`);
+/// `disturbed_ns`: how long the faults acted (the length of `FaultPlan::active_span`).
 pub fn assess(
     scenario: &Scenario,
     faults_end_ns: Option<u64>,
+    disturbed_ns: u64,
     control: &RunResult,
     experiment: &RunResult,
 ) -> Vec<Recovery> {
@@ -75,6 +112,7 @@ pub fn assess(
             Recovery {
                 workload: workload.name.clone(),
                 status,
+                class: RecoveryClass::of(status, disturbed_ns, step),
                 possibly_metastable: status == RecoveryStatus::NotRecovered
                     && after_steps >= METASTABLE_MIN_STEPS,
             }
@@ -182,5 +220,39 @@ mod tests {
         assert_eq!(quantile(&values, 0.99), 99.0);
         assert_eq!(quantile(&values, 0.01), 1.0);
         assert_eq!(quantile(&[], 0.5), 0.0);
+    }
+}
+
+#[cfg(test)]
+mod class_tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn slow_means_longer_than_the_disturbance_and_three_steps() {
+        let recovered = |after_ns| RecoveryStatus::Recovered { after_ns };
+        // A 30 s trigger, 1 s steps.
+        assert_eq!(
+            RecoveryClass::of(recovered(30 * S), 30 * S, S),
+            RecoveryClass::Recovered
+        );
+        assert_eq!(
+            RecoveryClass::of(recovered(31 * S), 30 * S, S),
+            RecoveryClass::SlowToRecover
+        );
+        // An instantaneous trigger (a flush): slower than three steps is slow.
+        assert_eq!(
+            RecoveryClass::of(recovered(3 * S), 0, S),
+            RecoveryClass::Recovered
+        );
+        assert_eq!(
+            RecoveryClass::of(recovered(4 * S), 0, S),
+            RecoveryClass::SlowToRecover
+        );
+        assert_eq!(
+            RecoveryClass::of(RecoveryStatus::NotRecovered, 30 * S, S),
+            RecoveryClass::NotRecovered
+        );
     }
 }

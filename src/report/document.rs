@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::analysis::{
-    BlastRadius, Deviation, HypothesisResult, Recovery, Study, Verdict, WindowSpan, deviations,
+    Amplification, BlastRadius, Deviation, HypothesisResult, Recovery, Study, Verdict, WindowSpan, deviations,
     values_in,
 };
 use crate::metrics::{Bucket, Cause, EndpointMetrics, LatencySummary};
@@ -44,6 +44,8 @@ pub struct RunDocument {
     /// `null` without faults.
     pub blast_radius: Option<BlastRadius>,
     pub recovery: Vec<Recovery>,
+    /// Attempts that reached nodes per user request, per window, control and experiment.
+    pub amplification: Vec<Amplification>,
     /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
     pub journal: super::journal::Journal,
 }
@@ -201,6 +203,7 @@ impl RunDocument {
             hypotheses: analysis.hypotheses.clone(),
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),
+            amplification: analysis.amplification.clone(),
             journal: super::journal::build(scenario, study),
         }
     }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::document::RunDocument;
-use crate::analysis::{BlastRadius, Deviation, HypothesisResult, RecoveryStatus, Verdict};
+use crate::analysis::{BlastRadius, Deviation, HypothesisResult, Verdict};
 use crate::kernel::time::format_duration_ns;
 use crate::sim::RunOutcome;
 
@@ -252,20 +252,11 @@ fn write_blast_radius(out: &mut String, blast: &BlastRadius) {
 fn write_recovery(out: &mut String, doc: &RunDocument) {
     out.push_str("### Recovery\n\n| workload | recovery |\n|---|---|\n");
     for r in &doc.recovery {
-        let text = match r.status {
-            RecoveryStatus::Recovered { after_ns } => format!(
-                "back within the control's band {} after the faults ended",
-                format_duration_ns(after_ns)
-            ),
-            RecoveryStatus::NotRecovered if r.possibly_metastable => {
-                "**not recovered** by the end of the run: possible metastable failure".to_string()
-            }
-            RecoveryStatus::NotRecovered => "not recovered by the end of the run".to_string(),
-            RecoveryStatus::NotApplicable => {
-                "not applicable: the faults last until the end".to_string()
-            }
-        };
-        let _ = writeln!(out, "| {} | {text} |", escape(&r.workload));
+        let text = super::text::recovery_sentence(r);
+        let _ = writeln!(out, "| {} | {} |", escape(&r.workload), escape(&text));
+    }
+    if let Some(line) = super::text::amplification_line(&doc.amplification) {
+        let _ = writeln!(out, "\n{}", escape(&line));
     }
     out.push('\n');
 }

@@ -6,7 +6,9 @@ use std::fmt::Write;
 use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 
 use super::document::{EndpointReport, RunDocument};
-use crate::analysis::{BlastRadius, Deviation, RecoveryStatus, Verdict};
+use crate::analysis::{
+    Amplification, BlastRadius, Deviation, Recovery, RecoveryClass, RecoveryStatus, Verdict,
+};
 use crate::kernel::time::format_duration_ns;
 use crate::sim::RunOutcome;
 
@@ -234,23 +236,61 @@ fn write_blast_radius(out: &mut String, blast: &BlastRadius) {
 fn write_recovery(out: &mut String, doc: &RunDocument) {
     out.push_str("\nrecovery\n");
     for r in &doc.recovery {
-        let text = match r.status {
-            RecoveryStatus::Recovered { after_ns } => {
-                format!(
-                    "back within the control's band {} after the faults ended",
-                    format_duration_ns(after_ns)
-                )
-            }
-            RecoveryStatus::NotRecovered if r.possibly_metastable => {
-                "NOT RECOVERED by the end of the run: possible metastable failure".to_string()
-            }
-            RecoveryStatus::NotRecovered => "not recovered by the end of the run".to_string(),
-            RecoveryStatus::NotApplicable => {
-                "not applicable: the faults last until the end".to_string()
-            }
-        };
-        let _ = writeln!(out, "  {}: {text}", r.workload);
+        let _ = writeln!(out, "  {}: {}", r.workload, recovery_sentence(r));
     }
+    if let Some(line) = amplification_line(&doc.amplification) {
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
+/// A workload's recovery in one sentence, its class first; shared by the text, Markdown and
+/// HTML reports.
+pub(crate) fn recovery_sentence(r: &Recovery) -> String {
+    match (r.status, r.class) {
+        (RecoveryStatus::Recovered { after_ns }, RecoveryClass::SlowToRecover) => format!(
+            "slow to recover: back within the control's band only {} after the faults ended, \
+             longer than they acted",
+            format_duration_ns(after_ns)
+        ),
+        (RecoveryStatus::Recovered { after_ns }, _) => format!(
+            "recovered: back within the control's band {} after the faults ended",
+            format_duration_ns(after_ns)
+        ),
+        (RecoveryStatus::NotRecovered, _) if r.possibly_metastable => {
+            "NOT RECOVERED by the end of the run: possible metastable failure".to_string()
+        }
+        (RecoveryStatus::NotRecovered, _) => "not recovered by the end of the run".to_string(),
+        (RecoveryStatus::NotApplicable, _) => {
+            "not applicable: the faults last until the end".to_string()
+        }
+    }
+}
+
+/// `attempts per user request (control -> experiment): before 3.30 -> 3.30, ...`; the ratio
+/// is shown where the experiment differs from the control by more than 5%.
+pub(crate) fn amplification_line(amplification: &[Amplification]) -> Option<String> {
+    let number = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let windows: Vec<String> = amplification
+        .iter()
+        .map(|a| {
+            let ratio = match a.ratio {
+                Some(r) if (r - 1.0).abs() > 0.05 => format!(" (x{r:.2})"),
+                _ => String::new(),
+            };
+            format!(
+                "{} {} -> {}{ratio}",
+                a.window,
+                number(a.control),
+                number(a.experiment)
+            )
+        })
+        .collect();
+    (!windows.is_empty()).then(|| {
+        format!(
+            "attempts per user request (control -> experiment): {}",
+            windows.join(", ")
+        )
+    })
 }
 
 /// Control -> experiment for the headline metrics, per endpoint and window.

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::latency::{Row, distribution};
 use super::timeline::{Band, timeline};
 use super::{availability, count, escape, fault_label, percent, show_metric, verdict_word};
-use crate::analysis::{BlastRadius, Deviation, RecoveryStatus};
+use crate::analysis::{Amplification, BlastRadius, Deviation, Recovery, RecoveryClass, RecoveryStatus};
 use crate::kernel::time::format_duration_ns;
 use crate::model::Scenario;
 use crate::report::document::{EndpointReport, RunDocument, WorkloadReport};
@@ -167,34 +167,55 @@ fn key_figures(doc: &RunDocument) -> Vec<(&'static str, String, String, String)>
         ));
     }
     if let Some(r) = doc.recovery.first() {
-        cards.push(match r.status {
-            RecoveryStatus::Recovered { after_ns } => (
-                "good",
-                format!("{name} recovery"),
-                format_duration_ns(after_ns),
-                "back in the control's band after the faults ended".to_string(),
-            ),
-            RecoveryStatus::NotRecovered if r.possibly_metastable => (
-                "bad",
-                format!("{name} recovery"),
-                "not recovered".to_string(),
-                "by the end of the run: possibly metastable".to_string(),
-            ),
-            RecoveryStatus::NotRecovered => (
-                "bad",
-                format!("{name} recovery"),
-                "not recovered".to_string(),
-                "by the end of the run".to_string(),
-            ),
-            RecoveryStatus::NotApplicable => (
-                "",
-                format!("{name} recovery"),
-                "-".to_string(),
-                "the faults last until the end".to_string(),
-            ),
-        });
+        cards.push(recovery_card(&name, r, &doc.amplification));
     }
     cards
+}
+
+/// The recovery class as a key figure; the retry amplification after the faults beneath it.
+fn recovery_card(
+    name: &str,
+    r: &Recovery,
+    amplification: &[Amplification],
+) -> (&'static str, String, String, String) {
+    let after = amplification
+        .iter()
+        .find(|a| a.window == "after")
+        .and_then(|a| a.experiment.zip(a.control));
+    let attempts = after.map_or(String::new(), |(e, c)| {
+        format!("; {e:.2} attempts per request after (control {c:.2})")
+    });
+    let title = format!("{name} recovery");
+    match (r.status, r.class) {
+        (RecoveryStatus::Recovered { after_ns }, RecoveryClass::SlowToRecover) => (
+            "warn",
+            title,
+            format_duration_ns(after_ns),
+            format!("slow to recover: longer than the faults acted{attempts}"),
+        ),
+        (RecoveryStatus::Recovered { after_ns }, _) => (
+            "good",
+            title,
+            format_duration_ns(after_ns),
+            format!("back in the control's band after the faults ended{attempts}"),
+        ),
+        (RecoveryStatus::NotRecovered, _) => (
+            "bad",
+            title,
+            "not recovered".to_string(),
+            if r.possibly_metastable {
+                format!("by the end of the run: possibly metastable{attempts}")
+            } else {
+                format!("by the end of the run{attempts}")
+            },
+        ),
+        (RecoveryStatus::NotApplicable, _) => (
+            "",
+            title,
+            "-".to_string(),
+            "the faults last until the end".to_string(),
+        ),
+    }
 }
 
 fn hurt_card(blast: &BlastRadius) -> (&'static str, String, String, String) {
