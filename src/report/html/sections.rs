@@ -167,7 +167,7 @@ fn key_figures(doc: &RunDocument) -> Vec<(&'static str, String, String, String)>
         ));
     }
     if let Some(r) = doc.recovery.first() {
-        cards.push(recovery_card(&name, r, &doc.amplification));
+        cards.push(recovery_card(name, r, &doc.amplification));
     }
     cards
 }
