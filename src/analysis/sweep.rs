@@ -38,6 +38,9 @@ pub struct UnitRecord {
     pub passed: bool,
     pub hypotheses: Vec<bool>,
     pub blast: Option<BlastSummary>,
+    /// The experiment's attempts per user request after the faults (`null` without an
+    /// `after` window): a retry storm keeps it high once the trigger is gone.
+    pub attempts_per_request_after: Option<f64>,
     pub workloads: Vec<WorkloadUnit>,
 }
 
@@ -66,6 +69,8 @@ pub struct WorkloadUnit {
     pub hurt_net_share: Option<f64>,
     /// `null` when not applicable (no faults, or faults until the end).
     pub recovered: Option<bool>,
+    /// Recovered, but later than the faults acted (`null` when not applicable).
+    pub slow: Option<bool>,
     pub recovery_ns: Option<u64>,
     /// Latency of the experiment's answered requests during and after the faults, V2 deflate
     /// encoded in base64.
@@ -119,6 +124,8 @@ pub fn record(
                     RecoveryStatus::NotRecovered => Some(false),
                     RecoveryStatus::NotApplicable => None,
                 },
+                slow: (*recovery != RecoveryStatus::NotApplicable)
+                    .then(|| analysis.recovery[w].class == super::RecoveryClass::SlowToRecover),
                 recovery_ns: match recovery {
                     RecoveryStatus::Recovered { after_ns } => Some(*after_ns),
                     _ => None,
@@ -153,6 +160,11 @@ pub fn record(
             contained: (!b.containment.is_empty())
                 .then(|| b.containment.iter().all(|c| c.contained)),
         }),
+        attempts_per_request_after: analysis
+            .amplification
+            .iter()
+            .find(|a| a.window == Window::After.as_str())
+            .and_then(|a| a.experiment),
         workloads,
     }
 }
@@ -253,6 +265,8 @@ pub struct PointSummary {
     pub blast_distribution: Option<[f64; 4]>,
     /// Share of runs with every zonal fault contained (`null` if none is zonal).
     pub contained_rate: Option<f64>,
+    /// The experiment's attempts per user request after the faults.
+    pub attempts_per_request_after: Option<Estimate>,
     pub workloads: IndexMap<String, WorkloadSummary>,
 }
 
@@ -265,6 +279,8 @@ pub struct WorkloadSummary {
     pub hurt_net_share: Option<Estimate>,
     /// Share of runs back in the control's band by the end (`null` if not applicable).
     pub recovered_rate: Option<f64>,
+    /// Share of runs that recovered, but later than the faults acted.
+    pub slow_rate: Option<f64>,
     pub recovery_ns: Option<Estimate>,
     /// From the merged histograms of every run (exact: counts add).
     pub latency_p50_ns: u64,
@@ -429,6 +445,12 @@ fn summarise_point(runs: &[UnitRecord]) -> Result<PointSummary, MergeError> {
         blast_distribution: distribution(&net),
         contained_rate: (!contained.is_empty())
             .then(|| contained.iter().filter(|&&c| c).count() as f64 / contained.len() as f64),
+        attempts_per_request_after: Estimate::of(
+            &runs
+                .iter()
+                .filter_map(|r| r.attempts_per_request_after)
+                .collect::<Vec<_>>(),
+        ),
         workloads,
     })
 }
@@ -453,6 +475,7 @@ fn summarise_workload(
         })?;
     }
     let recovered: Vec<bool> = units.iter().filter_map(|u| u.recovered).collect();
+    let slow: Vec<bool> = units.iter().filter_map(|u| u.slow).collect();
     let quantile = |q| {
         if merged.is_empty() {
             0
@@ -470,6 +493,8 @@ fn summarise_workload(
         hurt_net_share: Estimate::of(&collect(&|u| u.hurt_net_share)),
         recovered_rate: (!recovered.is_empty())
             .then(|| recovered.iter().filter(|&&r| r).count() as f64 / recovered.len() as f64),
+        slow_rate: (!slow.is_empty())
+            .then(|| slow.iter().filter(|&&s| s).count() as f64 / slow.len() as f64),
         recovery_ns: Estimate::of(&collect(&|u| u.recovery_ns.map(|ns| ns as f64))),
         latency_p50_ns: quantile(0.5),
         latency_p99_ns: quantile(0.99),

@@ -39,6 +39,11 @@ pub fn sweep_to_csv(summary: &SweepSummary) -> String {
             }
         };
         row("", "blast_net_share", &point.blast_net_share);
+        row(
+            "",
+            "attempts_per_request_after",
+            &point.attempts_per_request_after,
+        );
         for (name, w) in &point.workloads {
             row(name, "availability", &w.availability);
             row(name, "availability_change", &w.availability_change);
@@ -86,7 +91,9 @@ pub fn sweep_to_text(summary: &SweepSummary) -> String {
                 "p99",
                 "p99 change",
                 "recovered",
+                "slow",
                 "recovery",
+                "attempts/req after",
             ]
             .map(String::from),
         );
@@ -102,7 +109,9 @@ pub fn sweep_to_text(summary: &SweepSummary) -> String {
                 estimate(&w.p99_ns, duration),
                 estimate(&w.p99_change_ns, signed_duration),
                 w.recovered_rate.map_or("-".into(), percent),
+                w.slow_rate.map_or("-".into(), percent),
                 estimate(&w.recovery_ns, duration),
+                estimate(&point.attempts_per_request_after, |v| format!("{v:.2}")),
             ]);
             table.add_row(row);
         }
