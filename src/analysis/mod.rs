@@ -9,6 +9,7 @@ mod blast;
 pub mod fma;
 mod hypothesis;
 mod recovery;
+mod stability;
 pub mod sweep;
 mod values;
 
@@ -25,6 +26,7 @@ pub use baseline::{
 pub use blast::{BlastRadius, Containment, NodeHarm, WorkloadHarm};
 pub use hypothesis::{HypothesisResult, WindowCheck};
 pub use recovery::{Recovery, RecoveryStatus};
+pub use stability::{HEADROOM, StaticStability, ZoneLoss, static_stability};
 pub use values::{Deviation, MetricValues, deviations, values_in};
 
 /// The windows of a scenario's runs, from its resolved faults; `None` without faults.

@@ -44,6 +44,11 @@ pub struct RunDocument {
     /// `null` without faults.
     pub blast_radius: Option<BlastRadius>,
     pub recovery: Vec<Recovery>,
+    /// Can the surviving zones carry the load with the replicas they have, per zone lost?
+    pub static_stability: crate::analysis::StaticStability,
+    /// Per autoscaled node, its resizes and replica counts; absent when none autoscales.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub autoscaling: Vec<super::scaling::AutoscalingReport>,
     /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
     pub journal: super::journal::Journal,
 }
@@ -201,6 +206,8 @@ impl RunDocument {
             hypotheses: analysis.hypotheses.clone(),
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),
+            static_stability: crate::analysis::static_stability(topology),
+            autoscaling: super::scaling::autoscaling_reports(topology, control, experiment),
             journal: super::journal::build(scenario, study),
         }
     }
