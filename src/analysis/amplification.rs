@@ -109,6 +109,7 @@ mod tests {
             nodes: attempts.iter().map(|a| endpoint(a)).collect(),
             requests: vec![Vec::new()],
             extra_requests: vec![0],
+            autoscaling: Vec::new(),
         }
     }
 

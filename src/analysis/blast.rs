@@ -279,7 +279,8 @@ fn failure_rate(outcomes: &Outcomes) -> f64 {
 /// The zones inside a fault's isolation boundary; `None` for faults that are not zonal.
 fn boundary(target: &FaultTarget, kind: &FaultKind) -> Option<Vec<ZoneId>> {
     match (kind, target) {
-        (FaultKind::TrafficSpike { .. }, _) => None,
+        // Moving traffic is not a failure boundary: the other zones are meant to take it.
+        (FaultKind::TrafficSpike { .. } | FaultKind::ZonalShift { .. }, _) => None,
         (_, FaultTarget::Zone(zone)) | (_, FaultTarget::NodeInZone(_, zone)) => Some(vec![*zone]),
         (_, FaultTarget::ZoneCut(zones)) => Some(zones.clone()),
         _ => None,

@@ -62,6 +62,16 @@ pub fn candidates(topology: &Topology, options: &FmaOptions) -> Vec<Candidate> {
                 fault,
             });
         }
+        // Moving each zone's traffic away (AWS ARC zonal shift): can the others take it?
+        for (z, zone) in topology.zones.iter().enumerate() {
+            let target = FaultTarget::Zone(ZoneId(z as u16));
+            let kind = FaultKind::ZonalShift { nodes: Vec::new() };
+            out.push(Candidate {
+                label: format!("zonal-shift {zone}"),
+                family: "zone",
+                fault: timed(kind, target, Selection::All),
+            });
+        }
     }
     for (n, node) in topology.nodes.iter().enumerate() {
         let id = NodeId(n as u32);

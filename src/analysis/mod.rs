@@ -10,6 +10,7 @@ mod blast;
 pub mod fma;
 mod hypothesis;
 mod recovery;
+mod stability;
 pub mod sweep;
 mod values;
 
@@ -27,6 +28,7 @@ pub use blast::{BlastRadius, Containment, NodeHarm, WorkloadHarm};
 pub use hypothesis::{HypothesisResult, WindowCheck};
 pub use amplification::{Amplification, attempts_per_request};
 pub use recovery::{Recovery, RecoveryClass, RecoveryStatus};
+pub use stability::{HEADROOM, StaticStability, ZoneLoss, static_stability};
 pub use values::{Deviation, MetricValues, deviations, values_in};
 
 /// The windows of a scenario's runs, from its resolved faults; `None` without faults.

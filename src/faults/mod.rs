@@ -77,6 +77,9 @@ pub enum Action {
     ZoneCut(Vec<ZoneId>),
     /// The workload's rate multiplied.
     Spike { workload: WorkloadId, factor: f64 },
+    /// Zonal shift: the replicas of `nodes` in `zone` take no new calls, and user traffic
+    /// entering `zone` at one of `nodes` enters the node's other zones.
+    Shift { zone: ZoneId, nodes: Vec<NodeId> },
 }
 
 /// One timed effect. Invariant: `start_ns <= end_ns`; `end_ns == u64::MAX` when open-ended.
@@ -212,6 +215,12 @@ impl Resolver<'_> {
                 let (replicas, value) = (self.selected_replicas(), *value);
                 self.push(start, end, Action::HitRatio { replicas, value });
             }
+            FaultKind::ZonalShift { nodes } => {
+                if let FaultTarget::Zone(zone) = self.fault.target {
+                    let nodes = shifted_nodes(self.topology, zone, nodes);
+                    self.push(start, end, Action::Shift { zone, nodes });
+                }
+            }
             FaultKind::TrafficSpike { factor } => {
                 if let FaultTarget::Workload(workload) = self.fault.target {
                     let factor = *factor;
@@ -244,7 +253,8 @@ impl Resolver<'_> {
 
     /// A Poisson process of crashes over the target set, one uniformly chosen replica each.
     fn chaos_monkey(&mut self, mean_interval_ns: u64, restart_after_ns: u64, until_ns: u64) {
-        let candidates = self.target_replicas();
+        let mut candidates = self.target_replicas();
+        candidates.retain(|r| self.is_starting(*r));
         if candidates.is_empty() {
             return;
         }
@@ -261,6 +271,11 @@ impl Resolver<'_> {
         }
     }
 
+    /// Whether a replica is one the model starts with (not a place autoscaling may fill).
+    fn is_starting(&self, replica: ReplicaRef) -> bool {
+        replica.ordinal < self.topology.node(replica.node).replicas_per_zone
+    }
+
     fn scope(&self) -> Scope {
         match self.fault.target {
             FaultTarget::Edge { from, to } => Scope::Edge { from, to },
@@ -275,6 +290,11 @@ impl Resolver<'_> {
         let selection = self.fault.selection;
         let mut chosen = Vec::new();
         for mut group in groups {
+            if selection != Selection::All {
+                // A count or a share picks among the replicas the model starts with: places an
+                // autoscaled node may fill later are not there to crash when the plan is drawn.
+                group.retain(|r| self.is_starting(*r));
+            }
             let keep = match selection {
                 Selection::All => group.len(),
                 Selection::Count(n) => (n as usize).min(group.len()),
@@ -323,7 +343,8 @@ impl Resolver<'_> {
     }
 }
 
-/// The replicas of a node, optionally only those in one zone. Externals have none.
+/// The replicas of a node, optionally only those in one zone. Externals have none. An
+/// autoscaled node has `max` per zone: those autoscaling starts later stop with their zone.
 pub fn replicas_of(topology: &Topology, node: NodeId, zone: Option<ZoneId>) -> Vec<ReplicaRef> {
     let spec = topology.node(node);
     if matches!(spec.role, Role::External { .. }) {
@@ -333,11 +354,25 @@ pub fn replicas_of(topology: &Topology, node: NodeId, zone: Option<ZoneId>) -> V
         .iter()
         .filter(|&&z| zone.is_none_or(|only| only == z))
         .flat_map(|&z| {
-            (0..spec.replicas_per_zone).map(move |ordinal| ReplicaRef {
+            (0..spec.slots_per_zone()).map(move |ordinal| ReplicaRef {
                 node,
                 zone: z,
                 ordinal,
             })
+        })
+        .collect()
+}
+
+/// The nodes a zonal shift moves: those listed, or every service and cache placed in `zone`.
+fn shifted_nodes(topology: &Topology, zone: ZoneId, listed: &[NodeId]) -> Vec<NodeId> {
+    if !listed.is_empty() {
+        return listed.to_vec();
+    }
+    (0..topology.nodes.len())
+        .map(|n| NodeId(n as u32))
+        .filter(|&id| {
+            let node = topology.node(id);
+            matches!(node.role, Role::Service | Role::Cache { .. }) && node.zones.contains(&zone)
         })
         .collect()
 }

@@ -227,7 +227,8 @@ const SYNTAX_WRONG: &str = model!(
 const UNKNOWN_KEY: &str = "
 A key that this table does not take. Usually a typo (`worker` for `workers`, `timout` for
 `timeout`), or a key of another kind of table: `hit_ratio` belongs to caches, `primary` to
-databases, `recovery` to `zone-outage` faults.
+databases, `recovery` to `zone-outage` faults, `autoscale` to services and caches (a
+database does not autoscale: it is served in its primary zone and fails over).
 
 Nothing is silently ignored: a misspelt key would otherwise leave its default in place and
 the model would not be the system you meant. The help line suggests the nearest key, or lists
@@ -763,7 +764,8 @@ const BAD_TARGET: &str = "
 A fault is aimed at something its kind cannot act on: a `cache-flush` or `hit-ratio` on a node
 that is not a cache; a crash, slowdown or capacity fault on an external (which has no replicas
 the model knows of — use `errors`, `blackhole` or `latency` on it instead); a node restricted
-to a `zone` it is not placed in.
+to a `zone` it is not placed in; a `zonal-shift` whose `nodes` lists a database (served in
+its primary zone: it fails over instead) or an external (it has no zones).
 
 The message says what the kind needs and the help line lists the candidates.
 ";

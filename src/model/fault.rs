@@ -105,6 +105,11 @@ pub enum FaultKind {
     // ---- load ----
     /// The workload's rate is multiplied by `factor` (> 1 adds requests). Target `Workload`.
     TrafficSpike { factor: f64 },
+    // ---- traffic management ----
+    /// AWS ARC zonal shift: balancers stop sending new calls to the replicas of `nodes` (every
+    /// service and cache placed there when empty) in the zone, which stay up and finish their
+    /// work, and user traffic entering the zone enters the target's other zones. Target `Zone`.
+    ZonalShift { nodes: Vec<NodeId> },
 }
 
 impl FaultKind {
@@ -124,10 +129,11 @@ impl FaultKind {
             FaultKind::CacheFlush { .. } => "cache-flush",
             FaultKind::HitRatio { .. } => "hit-ratio",
             FaultKind::TrafficSpike { .. } => "traffic-spike",
+            FaultKind::ZonalShift { .. } => "zonal-shift",
         }
     }
 
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "zone-outage",
         "zone-partition",
         "partition",
@@ -141,5 +147,6 @@ impl FaultKind {
         "cache-flush",
         "hit-ratio",
         "traffic-spike",
+        "zonal-shift",
     ];
 }

@@ -28,6 +28,10 @@ pub(super) fn read_target(
             Some(edge) => edge_target(sink, edge, topology),
             None => missing_target(sink, fields, kind),
         },
+        Kind::ZonalShift => match fields.get("zone") {
+            Some(zone) => resolve::zone(sink, "zone", zone, topology).map(FaultTarget::Zone),
+            None => missing_target(sink, fields, kind),
+        },
         Kind::TrafficSpike => match fields.get("workload") {
             Some(w) => resolve::workload(sink, "workload", w, topology).map(FaultTarget::Workload),
             None => missing_target(sink, fields, kind),
@@ -48,6 +52,7 @@ pub(super) fn read_target(
 fn needs(kind: Kind) -> &'static str {
     match kind {
         Kind::ZoneOutage => "`zone`",
+        Kind::ZonalShift => "`zone` (optionally with `nodes`)",
         Kind::ZonePartition => "`zones` or `zone`",
         Kind::Partition => "`edge`",
         Kind::TrafficSpike => "`workload`",
@@ -182,6 +187,43 @@ fn replicas(
         }
         (None, _) => missing_target(sink, fields, kind),
     }
+}
+
+/// A zonal shift's `nodes`: services and caches placed in its `zone` (every one when absent:
+/// an empty list). A database is served in its primary zone and an external has no zones, so
+/// neither can be shifted.
+pub(super) fn shift_nodes(
+    sink: &mut Sink<'_>,
+    fields: &Fields<'_, '_>,
+    topology: Option<&Topology>,
+) -> Option<Vec<NodeId>> {
+    let Some(nodes) = fields.get("nodes") else {
+        return Some(Vec::new());
+    };
+    let zone = fields
+        .get("zone")
+        .and_then(|z| sink.string("zone", z).map(str::to_string));
+    name_list(sink, "nodes", nodes, |sink, item| {
+        let id = resolve::node(sink, "nodes", item, topology)?;
+        let topology = topology?;
+        let node = topology.node(id);
+        if matches!(node.kind, NodeKind::Database | NodeKind::External) {
+            sink.error(
+                Code::BadFaultTarget,
+                item.span(),
+                format!(
+                    "a `zonal-shift` cannot move `{}`, {}",
+                    node.name,
+                    with_article(node.kind.as_str())
+                ),
+            )
+            .label("only services and caches are shifted")
+            .help("a database is served in its primary zone (it fails over instead); an external has no zones");
+            return None;
+        }
+        let zone_id = zone.as_deref().and_then(|z| topology.zone_id(z))?;
+        placed_in(sink, id, zone_id, item, topology).then_some(id)
+    })
 }
 
 /// A chaos monkey's `nodes`, which excludes `node` and `zone` (`others`).

@@ -24,9 +24,10 @@ use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
+use super::capacity::{arrival_rates, held_ns, makes_calls, mean_answers, serving_replicas};
 use super::codes::Code;
 use super::reader::{Sink, Value};
-use super::topology::{Call, Concurrency, NodeId, NodeKind, OnUnavailable, Role, Topology};
+use super::topology::{Call, NodeId, NodeKind, OnUnavailable, Role, Topology};
 use crate::kernel::time::format_duration_ns;
 
 /// The most replicas a model may have across all its nodes: the simulator keeps state for each.
@@ -183,11 +184,6 @@ fn fastest_answers(topology: &Topology, order: &[NodeId]) -> Vec<u64> {
     fastest
 }
 
-/// Whether the simulator makes a node's `calls`: a cache answers after its own work (its
-/// caller goes to the backing store on a miss), an external has no calls.
-fn makes_calls(role: &Role) -> bool {
-    matches!(role, Role::Service | Role::Database { .. })
-}
 
 /// The least time a successful call to `to` takes, cache misses and fall-through included.
 fn call_floor(topology: &Topology, fastest: &[u64], to: NodeId) -> u64 {
@@ -417,64 +413,6 @@ fn callees(topology: &Topology, node: NodeId) -> Vec<NodeId> {
 
 /// Mean requests per second offered to each node by the workloads: each call passes on its
 /// caller's rate times its probability, a cache's misses go to its backing store.
-fn arrival_rates(topology: &Topology, order: &[NodeId]) -> Vec<f64> {
-    let mut rates = vec![0.0; topology.nodes.len()];
-    for workload in &topology.workloads {
-        offer(topology, &mut rates, workload.target, workload.rate_per_s);
-    }
-    for &id in order {
-        let node = topology.node(id);
-        if !makes_calls(&node.role) {
-            continue;
-        }
-        let rate = rates[id.index()];
-        for call in &node.calls {
-            offer(topology, &mut rates, call.to, rate * call.probability);
-        }
-    }
-    rates
-}
-
-/// Adds calls at `rate` to `to`, and a cache's misses to its backing store.
-fn offer(topology: &Topology, rates: &mut [f64], to: NodeId, rate: f64) {
-    rates[to.index()] += rate;
-    if let Role::Cache {
-        hit_ratio, backing, ..
-    } = topology.node(to).role
-    {
-        rates[backing.index()] += rate * (1.0 - hit_ratio);
-    }
-}
-
-/// Per node, the mean time from a call's arrival at a free worker to its answer, without any
-/// queueing: own work, then the calls by probability, each capped at its timeout.
-fn mean_answers(topology: &Topology, order: &[NodeId]) -> Vec<f64> {
-    let mut answer = vec![0.0; topology.nodes.len()];
-    for &id in order.iter().rev() {
-        let node = topology.node(id);
-        let mut total = node.service_time.mean_ns();
-        if makes_calls(&node.role) {
-            for call in &node.calls {
-                total += call.probability * mean_call(topology, &answer, call);
-            }
-        }
-        answer[id.index()] = total;
-    }
-    answer
-}
-
-fn mean_call(topology: &Topology, answer: &[f64], call: &Call) -> f64 {
-    let cap = call.timeout_ns.map_or(f64::INFINITY, |t| t as f64);
-    let mut total = answer[call.to.index()].min(cap);
-    if let Role::Cache {
-        hit_ratio, backing, ..
-    } = topology.node(call.to).role
-    {
-        total += (1.0 - hit_ratio) * answer[backing.index()].min(cap);
-    }
-    total
-}
-
 fn warn_saturated(sink: &mut Sink<'_>, at: &Locator<'_, '_>, order: &[NodeId]) {
     let topology = at.topology;
     let rates = arrival_rates(topology, order);
@@ -483,15 +421,8 @@ fn warn_saturated(sink: &mut Sink<'_>, at: &Locator<'_, '_>, order: &[NodeId]) {
         if node.kind == NodeKind::External {
             continue;
         }
-        let held_ns = match node.concurrency {
-            Concurrency::Async => node.service_time.mean_ns(),
-            Concurrency::Blocking => answers[index],
-        };
-        let serving_zones = match node.role {
-            Role::Database { .. } => 1,
-            _ => node.zones.len() as u64,
-        };
-        let replicas = serving_zones * u64::from(node.replicas_per_zone);
+        let held_ns = held_ns(node, answers[index]);
+        let replicas = serving_replicas(node);
         let servers = replicas as f64 * f64::from(node.workers);
         let capacity_per_s = servers * 1e9 / held_ns;
         let utilisation = rates[index] / capacity_per_s;

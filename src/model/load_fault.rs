@@ -34,10 +34,11 @@ pub(super) enum Kind {
     CacheFlush,
     HitRatio,
     TrafficSpike,
+    ZonalShift,
 }
 
 /// In the order of the enum (and of `FaultKind::NAMES`).
-const KINDS: [(&str, Kind); 13] = [
+const KINDS: [(&str, Kind); 14] = [
     ("zone-outage", Kind::ZoneOutage),
     ("zone-partition", Kind::ZonePartition),
     ("partition", Kind::Partition),
@@ -51,6 +52,7 @@ const KINDS: [(&str, Kind); 13] = [
     ("cache-flush", Kind::CacheFlush),
     ("hit-ratio", Kind::HitRatio),
     ("traffic-spike", Kind::TrafficSpike),
+    ("zonal-shift", Kind::ZonalShift),
 ];
 
 /// Every key of every kind: a key outside this list is a typo, one inside it that the kind
@@ -128,6 +130,7 @@ impl Kind {
                 "kind", "start", "duration", "node", "zone", "count", "percent", "value",
             ],
             Kind::TrafficSpike => &["kind", "start", "duration", "workload", "factor"],
+            Kind::ZonalShift => &["kind", "start", "duration", "zone", "nodes"],
         }
     }
 
@@ -207,7 +210,11 @@ fn read_fault(
     };
     let target = read_target(sink, &fields, kind, topology);
     let selection = read_selection(sink, &fields, kind, target.as_ref(), topology);
-    let params = read_params(sink, &mut fields, kind);
+    let params = match kind {
+        Kind::ZonalShift => super::fault_target::shift_nodes(sink, &fields, topology)
+            .map(|nodes| FaultKind::ZonalShift { nodes }),
+        _ => read_params(sink, &mut fields, kind),
+    };
     if let (
         Some(FaultKind::ChaosMonkey {
             mean_interval_ns, ..
@@ -379,6 +386,8 @@ fn read_params(sink: &mut Sink<'_>, fields: &mut Fields<'_, '_>, kind: Kind) -> 
         Kind::TrafficSpike => FaultKind::TrafficSpike {
             factor: required(sink, fields, "factor", Sink::positive)?,
         },
+        // Its `nodes` need the model: read by `fault_target::shift_nodes`.
+        Kind::ZonalShift => FaultKind::ZonalShift { nodes: Vec::new() },
     })
 }
 

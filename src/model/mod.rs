@@ -11,6 +11,8 @@
 //! `resolve`, which looks scenario names up in the model), and the validated types in
 //! `topology`, `scenario` and `fault`.
 
+pub mod autoscale;
+pub mod capacity;
 mod code_docs;
 mod codes;
 mod diagnostic;

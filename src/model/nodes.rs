@@ -50,8 +50,11 @@ const SHARED_KEYS: [&str; 7] = [
 ];
 
 fn keys(kind: NodeKind) -> &'static [&'static str] {
-    const SERVICE: [&str; 7] = SHARED_KEYS;
-    const CACHE: [&str; 10] = concat(SHARED_KEYS, ["hit_ratio", "backing", "on_unavailable"]);
+    const SERVICE: [&str; 8] = concat(SHARED_KEYS, ["autoscale"]);
+    const CACHE: [&str; 11] = concat(
+        SHARED_KEYS,
+        ["hit_ratio", "backing", "on_unavailable", "autoscale"],
+    );
     const DATABASE: [&str; 9] = concat(SHARED_KEYS, ["primary", "failover"]);
     match kind {
         NodeKind::Service => &SERVICE,
@@ -125,6 +128,10 @@ pub(crate) fn read_node(
         "a table of node settings",
         keys(entry.kind),
     )?;
+    if entry.kind == NodeKind::Database {
+        // Read only to say that a database does not scale (not a key it lists).
+        fields = fields.with_pattern(|key| key == "autoscale");
+    }
     let node = if entry.kind == NodeKind::External {
         read_external(sink, &mut fields, entry)
     } else {
@@ -159,6 +166,7 @@ fn read_external(
         role: Role::External {
             error_rate: error_rate?,
         },
+        autoscale: None,
     })
 }
 
@@ -194,6 +202,10 @@ fn read_internal(
     });
     let zones = zones.flatten();
     let role = read_role(sink, names, fields, entry, id, zones.as_deref(), edges);
+    let autoscale = or_default(fields.get("autoscale"), None, |v| {
+        let read = super::autoscale::read_autoscale;
+        read(sink, entry.kind, v, replicas, fields.get("replicas")).map(Some)
+    });
     Some(Node {
         name: entry.name.to_string(),
         kind: entry.kind,
@@ -206,6 +218,7 @@ fn read_internal(
         service_time: service_time?,
         calls: calls?,
         role: role?,
+        autoscale: autoscale?,
     })
 }
 

@@ -208,8 +208,31 @@ macro_rules! internal_node {
 
 internal_node!(
     /// A service: replicas in zones, serving requests and calling other nodes.
-    Service {}
+    Service {
+        /// Target-tracking autoscaling per zone; `replicas` is the starting count.
+        pub autoscale: Option<Autoscale>,
+    }
 );
+
+/// Target tracking per zone: every `period`, each zone is resized to
+/// `ceil(replicas × utilisation / target)` within `[min, max]`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscale {
+    /// Fewest replicas per zone; default 1.
+    #[schemars(range(min = 1))]
+    pub min: Option<u32>,
+    /// Most replicas per zone; at least `min`.
+    #[schemars(range(min = 1))]
+    pub max: u32,
+    /// The utilisation to track, above 0 and at most 1; default 0.6.
+    #[schemars(range(max = 1), extend("exclusiveMinimum" = 0))]
+    pub target: Option<f64>,
+    /// How often each zone is measured and resized; default 1m.
+    pub period: Option<Duration>,
+    /// A new replica takes traffic this long after it starts; default 2m.
+    pub warmup: Option<Duration>,
+}
 
 internal_node!(
     /// A cache: a hit is answered by the cache, a miss by its `backing` store.
@@ -221,6 +244,8 @@ internal_node!(
         pub backing: String,
         /// What callers do when the cache cannot answer; default `fallthrough`.
         pub on_unavailable: Option<OnUnavailable>,
+        /// Target-tracking autoscaling per zone; `replicas` is the starting count.
+        pub autoscale: Option<Autoscale>,
     }
 );
 
@@ -742,6 +767,20 @@ pub enum Fault {
         /// The multiplier, above 0.
         #[schemars(extend("exclusiveMinimum" = 0))]
         factor: f64,
+    },
+    /// Zonal shift (AWS ARC): balancers stop sending new calls to the replicas in `zone` (of
+    /// `nodes`, or of every service and cache there), which stay up and finish their work;
+    /// user traffic entering `zone` enters the other zones.
+    ZonalShift {
+        /// When the fault starts, from time 0 of the run (warm-up included).
+        start: Duration,
+        /// How long the fault lasts; default: to the end of the run.
+        duration: Option<Duration>,
+        /// The zone traffic is moved away from.
+        zone: String,
+        /// Only these services and caches (placed in `zone`); default: every one there.
+        #[schemars(length(min = 1), extend("uniqueItems" = true))]
+        nodes: Option<Vec<String>>,
     },
 }
 

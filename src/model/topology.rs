@@ -181,6 +181,15 @@ pub struct Node {
     /// Calls made after the own work, in order.
     pub calls: Vec<Call>,
     pub role: Role,
+    /// Target-tracking autoscaling per zone (services and caches only).
+    pub autoscale: Option<super::autoscale::Autoscale>,
+}
+
+impl Node {
+    /// Replica places per zone: `max` when the node autoscales, else its replicas.
+    pub fn slots_per_zone(&self) -> u32 {
+        self.autoscale.map_or(self.replicas_per_zone, |a| a.max)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

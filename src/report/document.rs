@@ -46,6 +46,11 @@ pub struct RunDocument {
     pub recovery: Vec<Recovery>,
     /// Attempts that reached nodes per user request, per window, control and experiment.
     pub amplification: Vec<Amplification>,
+    /// Can the surviving zones carry the load with the replicas they have, per zone lost?
+    pub static_stability: crate::analysis::StaticStability,
+    /// Per autoscaled node, its resizes and replica counts; absent when none autoscales.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub autoscaling: Vec<super::scaling::AutoscalingReport>,
     /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
     pub journal: super::journal::Journal,
 }
@@ -204,6 +209,8 @@ impl RunDocument {
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),
             amplification: analysis.amplification.clone(),
+            static_stability: crate::analysis::static_stability(topology),
+            autoscaling: super::scaling::autoscaling_reports(topology, control, experiment),
             journal: super::journal::build(scenario, study),
         }
     }

@@ -12,6 +12,7 @@ mod journal;
 mod json;
 mod junit;
 mod markdown;
+mod scaling;
 pub mod sweep;
 mod text;
 
@@ -30,4 +31,5 @@ pub use graph::{Highlights, to_dot, to_mermaid};
 pub use html::to_html;
 pub use journal::Journal;
 pub use json::to_json;
+pub use scaling::AutoscalingReport;
 pub use text::to_text;

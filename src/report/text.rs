@@ -21,6 +21,7 @@ pub fn to_text(document: &RunDocument) -> String {
         write_recovery(&mut out, document);
         write_deviations(&mut out, document);
     }
+    super::scaling::write_autoscaling(&mut out, &document.autoscaling);
     write_tables(&mut out, document);
     out
 }
@@ -136,6 +137,7 @@ fn write_headline(out: &mut String, doc: &RunDocument) {
             .collect();
         let _ = writeln!(out, "windows: {}", spans.join(" · "));
     }
+    let _ = writeln!(out, "{}", doc.static_stability.summary());
 }
 
 fn write_hypotheses(out: &mut String, doc: &RunDocument) {

@@ -28,6 +28,7 @@ impl Simulation<'_> {
                     let index = self.replicas.index_of(replica);
                     self.stop_replica(index);
                     self.watch_primary(replica.node);
+                    self.note_replica_state(replica.node);
                 }
             }
             Action::Slowdown { replicas, .. }
@@ -59,6 +60,10 @@ impl Simulation<'_> {
             | Action::ZoneCut(_) => insert_sorted(&mut self.call_effects, effect),
             Action::Spike { factor, .. } if *factor > 1.0 => self.schedule_spike_arrival(effect),
             Action::Spike { .. } => insert_sorted(&mut self.drops, effect),
+            Action::Shift { zone, nodes } => {
+                insert_sorted(&mut self.shifts, effect);
+                self.shift_replicas(*zone, nodes, true);
+            }
         }
     }
 
@@ -70,6 +75,7 @@ impl Simulation<'_> {
                     let index = self.replicas.index_of(replica);
                     self.restart_replica(index, replica.node);
                     self.watch_primary(replica.node);
+                    self.note_replica_state(replica.node);
                 }
             }
             Action::Slowdown { replicas, .. }
@@ -89,13 +95,59 @@ impl Simulation<'_> {
             | Action::ZoneCut(_) => self.call_effects.retain(|&e| e != effect),
             // Spike arrivals check the end themselves.
             Action::Spike { .. } => self.drops.retain(|&e| e != effect),
+            Action::Shift { zone, nodes } => {
+                self.shifts.retain(|&e| e != effect);
+                self.shift_replicas(*zone, nodes, false);
+            }
         }
+    }
+
+    /// Takes the replicas of `nodes` in `zone` out of the balancers (`on`) or puts them back.
+    /// They stay up and finish what they hold.
+    fn shift_replicas(&mut self, zone: ZoneId, nodes: &[NodeId], on: bool) {
+        for &node in nodes {
+            for index in self.replicas.in_zone(node, zone) {
+                let state = self.replicas.get_mut(index);
+                if on {
+                    state.shifted += 1;
+                } else {
+                    state.shifted -= 1;
+                }
+            }
+        }
+    }
+
+    /// The zone a user request entering `zone` at `target` enters under the active zonal
+    /// shifts: `zone` itself unless it is shifted away; else the target's zones that are not
+    /// shifted take turns (no randomness), and if every zone is shifted, `zone`.
+    pub(super) fn shifted_entry(&mut self, target: NodeId, zone: ZoneId) -> ZoneId {
+        if self.shifts.is_empty() || !self.is_shifted(target, zone) {
+            return zone;
+        }
+        let open: Vec<ZoneId> = (self.topology.node(target).zones.iter())
+            .copied()
+            .filter(|&z| !self.is_shifted(target, z))
+            .collect();
+        if open.is_empty() {
+            return zone;
+        }
+        self.shift_turn = self.shift_turn.wrapping_add(1);
+        open[self.shift_turn % open.len()]
+    }
+
+    fn is_shifted(&self, node: NodeId, zone: ZoneId) -> bool {
+        self.shifts.iter().any(|&effect| {
+            matches!(&self.plan.effects[effect as usize].action,
+                Action::Shift { zone: z, nodes } if *z == zone && nodes.contains(&node))
+        })
     }
 
     /// A replica stops: everything it holds — queued, running, waiting on its own calls — is
     /// lost without an answer, so callers find out by their timeouts.
     fn stop_replica(&mut self, replica: u32) {
+        let now = self.now.ns();
         let state = self.replicas.get_mut(replica);
+        state.touch(now);
         state.down += 1;
         if state.down > 1 {
             return;
@@ -125,6 +177,7 @@ impl Simulation<'_> {
         if state.down > 0 {
             return;
         }
+        state.touch(now);
         state.up = true;
         if is_cache {
             state.cold = Some(Cold {
@@ -198,7 +251,9 @@ impl Simulation<'_> {
                     _ => {}
                 }
             }
+            let now = self.now.ns();
             let state = self.replicas.get_mut(index);
+            state.touch(now);
             state.slowdown = slowdown;
             state.workers = workers;
             state.hit_override = hit_override;

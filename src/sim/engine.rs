@@ -3,6 +3,7 @@
 //! The request flow itself is in `flow.rs`, faults applied in `effects.rs`; all three are
 //! `impl Simulation` blocks over the state defined here.
 
+use super::autoscale::{NodeScaling, ScaleEvent};
 use super::bounds::MEMORY_CHECK_EVERY;
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::replicas::Replicas;
@@ -55,6 +56,8 @@ pub(super) enum Event {
     Failover {
         node: NodeId,
     },
+    /// Autoscaling: an evaluation period ends, or a started replica's warm-up.
+    Scale(ScaleEvent),
 }
 
 /// How a call attempt answered.
@@ -130,6 +133,9 @@ pub struct Simulation<'t> {
     pub(super) replica_effects: Vec<u32>,
     /// Active traffic drops (spikes with factor < 1), in plan order.
     pub(super) drops: Vec<u32>,
+    /// Active zonal shifts, in plan order, and the turn of the zones taking shifted traffic.
+    pub(super) shifts: Vec<u32>,
+    pub(super) shift_turn: usize,
     pub(super) workload_metrics: Vec<EndpointMetrics>,
     pub(super) node_metrics: Vec<EndpointMetrics>,
     pub(super) requests: Vec<Vec<RequestRecord>>,
@@ -137,6 +143,10 @@ pub struct Simulation<'t> {
     pub(super) clients_live: u32,
     events: u64,
     stopped: Option<RunOutcome>,
+    /// Per autoscaled node, in model order, what autoscaling did (empty without autoscaling).
+    pub(super) scaling: Vec<NodeScaling>,
+    /// Counts replica starts, so a warm-up timer of a replica scaled in since is stale.
+    pub(super) scale_epoch: u32,
 }
 
 impl<'t> Simulation<'t> {
@@ -182,6 +192,8 @@ impl<'t> Simulation<'t> {
             call_effects: Vec::new(),
             replica_effects: Vec::new(),
             drops: Vec::new(),
+            shifts: Vec::new(),
+            shift_turn: 0,
             workload_metrics: vec![
                 EndpointMetrics::new(step_ns, windows);
                 topology.workloads.len()
@@ -192,8 +204,11 @@ impl<'t> Simulation<'t> {
             clients_live: 0,
             events: 0,
             stopped: None,
+            scaling: super::autoscale::setup(topology),
+            scale_epoch: 0,
         };
         simulation.schedule_effects();
+        simulation.schedule_autoscaling();
         for workload in 0..topology.workloads.len() {
             simulation.schedule_next_arrival(workload);
         }
@@ -252,6 +267,7 @@ impl<'t> Simulation<'t> {
             Event::EffectStart { effect } => self.on_effect_start(effect),
             Event::EffectEnd { effect } => self.on_effect_end(effect),
             Event::Failover { node } => self.on_failover(node),
+            Event::Scale(scale) => self.on_scale(scale),
         }
     }
 
@@ -377,7 +393,8 @@ impl<'t> Simulation<'t> {
         };
         let zone = target.zones[*next % target.zones.len()];
         *next = (*next + 1) % target.zones.len();
-        zone
+        let target = self.topology.workloads[workload].target;
+        self.shifted_entry(target, zone)
     }
 
     // ---- end of run -----------------------------------------------------------------------
@@ -408,6 +425,7 @@ impl<'t> Simulation<'t> {
             nodes: self.node_metrics,
             requests: self.requests,
             extra_requests: self.extra_requests,
+            autoscaling: self.scaling,
         }
     }
 

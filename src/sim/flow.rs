@@ -97,7 +97,7 @@ impl Simulation<'_> {
         }
         if state.busy < state.workers {
             let frame = self.new_node_frame(node, replica, zone, parent, Stage::Serving);
-            self.replicas.get_mut(replica).busy += 1;
+            self.replicas.get_mut(replica).add_busy(self.now.ns());
             self.frames.get_mut(frame).expect("new").holds_worker = true;
             self.start_service(frame, node);
         } else if spec
@@ -211,12 +211,13 @@ impl Simulation<'_> {
         }
         frame.holds_worker = false;
         let replica = frame.replica;
-        self.replicas.get_mut(replica).busy -= 1;
+        self.replicas.get_mut(replica).sub_busy(self.now.ns());
         self.start_waiting(replica);
     }
 
     /// Gives free workers of a replica to its oldest waiting frames.
     pub(super) fn start_waiting(&mut self, replica: u32) {
+        let now = self.now.ns();
         loop {
             let state = self.replicas.get_mut(replica);
             if state.busy >= state.workers {
@@ -225,7 +226,7 @@ impl Simulation<'_> {
             let Some(next) = state.waiting.pop_front() else {
                 return;
             };
-            state.busy += 1;
+            state.add_busy(now);
             let frame = self.frames.get_mut(next).expect("queued frames are live");
             frame.holds_worker = true;
             let node = NodeId(frame.caller);

@@ -5,6 +5,7 @@
 //! numbers; it does no IO, never iterates a hash map, and draws randomness only from
 //! `kernel::Stream`s keyed by stable component ids, so a run is a pure function of its inputs.
 
+mod autoscale;
 mod bounds;
 mod effects;
 mod engine;
@@ -20,6 +21,7 @@ use crate::faults::FaultPlan;
 use crate::metrics::{EndpointMetrics, Outcome};
 use crate::model::{Limits, NodeId, Scenario, Topology, ZoneId};
 
+pub use autoscale::{NodeScaling, ReplicaCount, ScalingEvent};
 pub use engine::Simulation;
 
 /// What a run needs besides the topology and the faults.
@@ -150,6 +152,9 @@ pub struct RunResult {
     pub requests: Vec<Vec<RequestRecord>>,
     /// Requests added by traffic spikes, per workload (they have no pair in the control).
     pub extra_requests: Vec<u64>,
+    /// Per autoscaled node, in model order, its resizes and replica counts (empty when no
+    /// node autoscales).
+    pub autoscaling: Vec<NodeScaling>,
 }
 
 /// Runs a topology without faults.

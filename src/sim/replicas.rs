@@ -34,6 +34,56 @@ pub struct Replica {
     pub hit_override: Option<f64>,
     /// A cache that lost its content: since when, and its refill time constant.
     pub cold: Option<Cold>,
+    /// In the balancer or not (autoscaling; always `Serving` for a node that does not scale).
+    pub slot: Slot,
+    /// Active zonal shifts covering the replica: while above zero it takes no new calls.
+    pub shifted: u16,
+    /// Integrals since `since_ns` was last reset by the autoscaler, while up and serving:
+    /// busy workers × ns and workers × ns. Kept by `touch` before every change of state.
+    pub busy_worker_ns: u128,
+    pub capacity_worker_ns: u128,
+    pub since_ns: u64,
+}
+
+/// A replica place's part in autoscaling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// In the balancer.
+    Serving,
+    /// Started by a scale-out; serves after the warm-up (`epoch` tells its timer apart).
+    Warming { epoch: u32 },
+    /// Not in the balancer: never started, or scaled in (it finishes the work it holds).
+    Idle,
+}
+
+impl Replica {
+    /// Whether the balancer sends it new calls.
+    pub fn takes_calls(&self) -> bool {
+        self.up && self.slot == Slot::Serving && self.shifted == 0
+    }
+
+    /// Brings the utilisation integrals up to `now_ns`; call before changing `busy`, `up`,
+    /// `workers` or `slot`.
+    pub fn touch(&mut self, now_ns: u64) {
+        let elapsed = u128::from(now_ns.saturating_sub(self.since_ns));
+        if self.up && self.slot == Slot::Serving {
+            self.busy_worker_ns += u128::from(self.busy) * elapsed;
+            self.capacity_worker_ns += u128::from(self.workers) * elapsed;
+        }
+        self.since_ns = now_ns;
+    }
+
+    /// One more worker busy.
+    pub fn add_busy(&mut self, now_ns: u64) {
+        self.touch(now_ns);
+        self.busy += 1;
+    }
+
+    /// One worker fewer busy.
+    pub fn sub_busy(&mut self, now_ns: u64) {
+        self.touch(now_ns);
+        self.busy -= 1;
+    }
 }
 
 /// A cache refilling after a flush or a restart: its hit ratio is the configured one times
@@ -71,7 +121,12 @@ impl Replicas {
             let start = replicas.len() as u32;
             for &zone in &node.zones {
                 let zone_start = replicas.len() as u32;
-                for _ in 0..node.replicas_per_zone {
+                for ordinal in 0..node.slots_per_zone() {
+                    let slot = if ordinal < node.replicas_per_zone {
+                        Slot::Serving
+                    } else {
+                        Slot::Idle
+                    };
                     replicas.push(Replica {
                         zone,
                         busy: 0,
@@ -82,6 +137,11 @@ impl Replicas {
                         slowdown: 1.0,
                         hit_override: None,
                         cold: None,
+                        slot,
+                        shifted: 0,
+                        busy_worker_ns: 0,
+                        capacity_worker_ns: 0,
+                        since_ns: 0,
                     });
                 }
                 zone_ranges[n * zone_count + zone.index()] = zone_start..replicas.len() as u32;
@@ -132,6 +192,17 @@ impl Replicas {
         range.into_iter().any(|r| self.replicas[r as usize].up)
     }
 
+    /// The storage indices of a node's replica places in a zone (empty if none).
+    pub fn in_zone(&self, node: NodeId, zone: ZoneId) -> Range<u32> {
+        self.zone_ranges[node.index() * self.zone_count + zone.index()].clone()
+    }
+
+    /// The node a replica belongs to (ranges are contiguous, in node order).
+    pub fn node_of(&self, index: u32) -> NodeId {
+        let position = self.ranges.partition_point(|range| range.end <= index);
+        NodeId(position as u32)
+    }
+
     /// The storage indices of every replica of a node.
     pub fn of_node(&self, node: NodeId) -> Range<u32> {
         self.ranges[node.index()].clone()
@@ -168,7 +239,7 @@ fn pick_round_robin(candidates: Range<u32>, cursor: &mut u32, replicas: &[Replic
     for step in 0..n {
         let position = (*cursor + step) % n;
         let replica = candidates.start + position;
-        if replicas[replica as usize].up {
+        if replicas[replica as usize].takes_calls() {
             *cursor = (position + 1) % n;
             return Some(replica);
         }

@@ -54,6 +54,7 @@ pub enum EventKind {
     EffectStart,
     EffectEnd,
     Failover,
+    Scale,
 }
 
 impl EventKind {
@@ -68,6 +69,7 @@ impl EventKind {
             EventKind::EffectStart => "effect_start",
             EventKind::EffectEnd => "effect_end",
             EventKind::Failover => "failover",
+            EventKind::Scale => "scale",
         }
     }
 }
@@ -239,6 +241,15 @@ impl<'t> Simulation<'t> {
             Event::Failover { node } => {
                 record.kind = EventKind::Failover;
                 record.subject = Subject::Node(node);
+            }
+            Event::Scale(scale) => {
+                record.kind = EventKind::Scale;
+                record.subject = Subject::Node(match scale {
+                    super::autoscale::ScaleEvent::Evaluate { node } => node,
+                    super::autoscale::ScaleEvent::Warm { replica, .. } => {
+                        self.replicas.node_of(replica)
+                    }
+                });
             }
         }
         record
