@@ -106,3 +106,46 @@ fn fields_value<'v, 'i>(value: &'v Value<'i>, key: &str) -> &'v Value<'i> {
         _ => value,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::model::{Code, parse_model};
+
+    fn model(autoscale: &str) -> String {
+        format!(
+            "name = \"m\"\nzones = [\"a\"]\n[workload.w]\ntarget = \"api\"\nrate = 1\n\
+             [service.api]\nzones = [\"a\"]\nreplicas = 2\nautoscale = {autoscale}\n\
+             service_time = {{ dist = \"constant\", value = \"1ms\" }}\n"
+        )
+    }
+
+    #[test]
+    fn defaults_fill_in_around_max() {
+        let topology = parse_model(Path::new("m.toml"), &model("{ max = 4 }")).expect("loads");
+        let policy = topology.nodes[0].autoscale.expect("autoscaled");
+        assert_eq!((policy.min, policy.max, policy.target), (1, 4, 0.6));
+        assert_eq!((policy.period_ns, policy.warmup_ns), (60_000_000_000, 120_000_000_000));
+        assert_eq!(topology.nodes[0].slots_per_zone(), 4);
+    }
+
+    #[test]
+    fn mistakes_are_located_with_existing_codes() {
+        for (autoscale, code, message) in [
+            ("{ min = 3, max = 2 }", Code::OutOfRange, "`max` must be at least `min` (3)"),
+            ("{ max = 4, target = 0 }", Code::OutOfRange, "`target` must be above 0"),
+            ("{ max = 4, period = \"0s\" }", Code::OutOfRange, "`period` must be"),
+            ("{ max = 1 }", Code::OutOfRange, "within the autoscaling range 1 to 1, found 2"),
+            ("{ min = 1 }", Code::MissingKey, "`max`"),
+            ("{ max = 4, maxx = 5 }", Code::UnknownKey, "unknown key `maxx`"),
+            ("4", Code::WrongType, "expected a table like"),
+        ] {
+            let error = parse_model(Path::new("m.toml"), &model(autoscale)).expect_err(autoscale);
+            let d = &error.items[0];
+            assert_eq!(d.code, code, "{autoscale}: {d:?}");
+            assert!(d.message.contains(message), "{autoscale}: {}", d.message);
+            assert!(d.line > 0, "{autoscale}: located");
+        }
+    }
+}

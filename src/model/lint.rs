@@ -143,12 +143,14 @@ fn check_sizes(sink: &mut Sink<'_>, at: &Locator<'_, '_>) -> bool {
         if node.kind == NodeKind::External {
             continue;
         }
-        let replicas = node.zones.len() as u64 * u64::from(node.replicas_per_zone);
+        // An autoscaled node holds `max` replica places per zone from the start.
+        let replicas = node.zones.len() as u64 * u64::from(node.slots_per_zone());
         total = total.saturating_add(replicas);
         if total > MAX_REPLICAS && ok {
+            let key = if node.autoscale.is_some() { "autoscale" } else { "replicas" };
             sink.error(
                 Code::OutOfRange,
-                at.node_key(id, "replicas"),
+                at.node_key(id, key),
                 format!("the model has more than {MAX_REPLICAS} replicas"),
             )
             .label(format!("`{}` brings the total to {total}", node.name))

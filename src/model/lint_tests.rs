@@ -199,6 +199,22 @@ fn models_too_large_to_simulate_are_rejected() {
     );
 }
 
+#[test]
+fn autoscaling_counts_its_max_against_the_replica_limit() {
+    // 2 replicas to start, but 600,000 places per zone in two zones: over the million.
+    let text = format!(
+        "{HEAD}[workload.w]\ntarget = \"api\"\nrate = 1\n\
+         [service.api]\nzones = [\"a\", \"b\"]\nreplicas = 2\n\
+         autoscale = {{ min = 1, max = 600000 }}\n\
+         service_time = {{ dist = \"constant\", value = \"1ms\" }}\n"
+    );
+    let error = parse_model(Path::new("m.toml"), &text).expect_err("too large");
+    let d = &error.items[0];
+    assert_eq!(d.code, Code::OutOfRange);
+    assert_eq!(at(&text, d), "{ min = 1, max = 600000 }");
+    assert!(d.message.contains("more than 1000000 replicas"), "{}", d.message);
+}
+
 /// A callee placed in no zone cannot be reached from anywhere: the loader rejects a node with
 /// an empty `zones` list (every zone reaches every other; partitions are faults, not model).
 #[test]
