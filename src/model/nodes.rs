@@ -39,20 +39,23 @@ pub(crate) struct NodeEntry<'v, 'i> {
     pub(crate) value: &'v Value<'i>,
 }
 
-const SHARED_KEYS: [&str; 7] = [
-    "zones",
-    "replicas",
-    "workers",
-    "queue",
-    "concurrency",
-    "service_time",
-    "calls",
-];
+const SHARED_KEYS: [&str; 12] = concat(
+    [
+        "zones",
+        "replicas",
+        "workers",
+        "queue",
+        "concurrency",
+        "service_time",
+        "calls",
+    ],
+    super::node_policy::POLICY_KEYS,
+);
 
 fn keys(kind: NodeKind) -> &'static [&'static str] {
-    const SERVICE: [&str; 7] = SHARED_KEYS;
-    const CACHE: [&str; 10] = concat(SHARED_KEYS, ["hit_ratio", "backing", "on_unavailable"]);
-    const DATABASE: [&str; 9] = concat(SHARED_KEYS, ["primary", "failover"]);
+    const SERVICE: [&str; 12] = SHARED_KEYS;
+    const CACHE: [&str; 15] = concat(SHARED_KEYS, ["hit_ratio", "backing", "on_unavailable"]);
+    const DATABASE: [&str; 14] = concat(SHARED_KEYS, ["primary", "failover"]);
     match kind {
         NodeKind::Service => &SERVICE,
         NodeKind::Cache => &CACHE,
@@ -159,6 +162,7 @@ fn read_external(
         role: Role::External {
             error_rate: error_rate?,
         },
+        policy: super::node_policy::NodePolicy::default(),
     })
 }
 
@@ -194,6 +198,7 @@ fn read_internal(
     });
     let zones = zones.flatten();
     let role = read_role(sink, names, fields, entry, id, zones.as_deref(), edges);
+    let policy = super::node_policy::read_node_policy(sink, fields);
     Some(Node {
         name: entry.name.to_string(),
         kind: entry.kind,
@@ -206,6 +211,7 @@ fn read_internal(
         service_time: service_time?,
         calls: calls?,
         role: role?,
+        policy: policy?,
     })
 }
 

@@ -181,6 +181,9 @@ pub struct Node {
     /// Calls made after the own work, in order.
     pub calls: Vec<Call>,
     pub role: Role,
+    /// Load shedding and the balancer's health checks and outlier ejection
+    /// (`node_policy.rs`); the default for externals and for nodes without those keys.
+    pub policy: super::node_policy::NodePolicy,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

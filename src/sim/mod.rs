@@ -10,8 +10,10 @@ mod effects;
 mod engine;
 mod flow;
 mod frames;
+mod health;
 mod policy;
 mod replicas;
+mod shedding;
 pub mod trace;
 
 use serde::Serialize;
@@ -21,6 +23,7 @@ use crate::metrics::{EndpointMetrics, Outcome};
 use crate::model::{Limits, NodeId, Scenario, Topology, ZoneId};
 
 pub use engine::Simulation;
+pub use health::EjectionStats;
 
 /// What a run needs besides the topology and the faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +153,9 @@ pub struct RunResult {
     pub requests: Vec<Vec<RequestRecord>>,
     /// Requests added by traffic spikes, per workload (they have no pair in the control).
     pub extra_requests: Vec<u64>,
+    /// Per node, what its balancer's health checks and outlier detection did (all zero for
+    /// nodes without `health_check` or `outlier`).
+    pub ejections: Vec<EjectionStats>,
 }
 
 /// Runs a topology without faults.

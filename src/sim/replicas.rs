@@ -26,6 +26,9 @@ pub struct Replica {
     pub waiting: VecDeque<FrameRef>,
     /// Healthy: no active fault has stopped it (`down == 0`).
     pub up: bool,
+    /// Listed by the balancer: routing picks only these. Follows `up` at once unless the
+    /// node has health checks or outlier detection (`health.rs`).
+    pub in_balancer: bool,
     /// How many active faults hold it down.
     pub down: u16,
     /// Own service time multiplier (slowdown faults).
@@ -78,6 +81,7 @@ impl Replicas {
                         workers: node.workers,
                         waiting: VecDeque::new(),
                         up: true,
+                        in_balancer: true,
                         down: 0,
                         slowdown: 1.0,
                         hit_override: None,
@@ -137,7 +141,7 @@ impl Replicas {
         self.ranges[node.index()].clone()
     }
 
-    /// Picks a healthy replica of `node` for a caller in `from`; `None` when none is healthy.
+    /// Picks a replica of `node` in the balancer for a caller in `from`; `None` when none is healthy.
     pub fn route(&mut self, node: NodeId, from: ZoneId) -> Option<u32> {
         if let Some(primary) = self.primary[node.index()] {
             return self.pick_in_zone(node, primary);
@@ -168,7 +172,7 @@ fn pick_round_robin(candidates: Range<u32>, cursor: &mut u32, replicas: &[Replic
     for step in 0..n {
         let position = (*cursor + step) % n;
         let replica = candidates.start + position;
-        if replicas[replica as usize].up {
+        if replicas[replica as usize].in_balancer {
             *cursor = (position + 1) % n;
             return Some(replica);
         }

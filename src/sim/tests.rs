@@ -20,6 +20,7 @@ fn server(name: &str, workers: u32, queue: Option<u32>, service_time: Dist) -> N
         service_time,
         calls: Vec::new(),
         role: Role::Service,
+        policy: NodePolicy::default(),
     }
 }
 

@@ -54,6 +54,8 @@ pub enum EventKind {
     EffectStart,
     EffectEnd,
     Failover,
+    HealthCheck,
+    EjectionEnd,
 }
 
 impl EventKind {
@@ -68,6 +70,8 @@ impl EventKind {
             EventKind::EffectStart => "effect_start",
             EventKind::EffectEnd => "effect_end",
             EventKind::Failover => "failover",
+            EventKind::HealthCheck => "health_check",
+            EventKind::EjectionEnd => "ejection_end",
         }
     }
 }
@@ -239,6 +243,14 @@ impl<'t> Simulation<'t> {
             Event::Failover { node } => {
                 record.kind = EventKind::Failover;
                 record.subject = Subject::Node(node);
+            }
+            Event::HealthCheck { replica } => {
+                record.kind = EventKind::HealthCheck;
+                record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
+            }
+            Event::EjectionEnd { replica } => {
+                record.kind = EventKind::EjectionEnd;
+                record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
             }
         }
         record
