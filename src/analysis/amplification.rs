@@ -110,6 +110,7 @@ mod tests {
             requests: vec![Vec::new()],
             extra_requests: vec![0],
             autoscaling: Vec::new(),
+            ejections: Vec::new(),
         }
     }
 

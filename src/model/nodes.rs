@@ -39,23 +39,26 @@ pub(crate) struct NodeEntry<'v, 'i> {
     pub(crate) value: &'v Value<'i>,
 }
 
-const SHARED_KEYS: [&str; 7] = [
-    "zones",
-    "replicas",
-    "workers",
-    "queue",
-    "concurrency",
-    "service_time",
-    "calls",
-];
+const SHARED_KEYS: [&str; 12] = concat(
+    [
+        "zones",
+        "replicas",
+        "workers",
+        "queue",
+        "concurrency",
+        "service_time",
+        "calls",
+    ],
+    super::node_policy::POLICY_KEYS,
+);
 
 fn keys(kind: NodeKind) -> &'static [&'static str] {
-    const SERVICE: [&str; 8] = concat(SHARED_KEYS, ["autoscale"]);
-    const CACHE: [&str; 11] = concat(
+    const SERVICE: [&str; 13] = concat(SHARED_KEYS, ["autoscale"]);
+    const CACHE: [&str; 16] = concat(
         SHARED_KEYS,
         ["hit_ratio", "backing", "on_unavailable", "autoscale"],
     );
-    const DATABASE: [&str; 9] = concat(SHARED_KEYS, ["primary", "failover"]);
+    const DATABASE: [&str; 14] = concat(SHARED_KEYS, ["primary", "failover"]);
     match kind {
         NodeKind::Service => &SERVICE,
         NodeKind::Cache => &CACHE,
@@ -167,6 +170,7 @@ fn read_external(
             error_rate: error_rate?,
         },
         autoscale: None,
+        policy: super::node_policy::NodePolicy::default(),
     })
 }
 
@@ -206,6 +210,7 @@ fn read_internal(
         let read = super::autoscale::read_autoscale;
         read(sink, entry.kind, v, replicas, fields.get("replicas")).map(Some)
     });
+    let policy = super::node_policy::read_node_policy(sink, fields);
     Some(Node {
         name: entry.name.to_string(),
         kind: entry.kind,
@@ -219,6 +224,7 @@ fn read_internal(
         calls: calls?,
         role: role?,
         autoscale: autoscale?,
+        policy: policy?,
     })
 }
 

@@ -177,6 +177,56 @@ pub enum OnUnavailable {
     Fail,
 }
 
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QueuePolicy {
+    /// Oldest waiting work first.
+    Fifo,
+    /// Newest waiting work first.
+    Lifo,
+    /// FIFO with `queue_timeout`; when the queue has not been empty for a whole
+    /// `codel.interval`, newest first and work older than `codel.target` shed.
+    Adaptive,
+}
+
+/// CoDel's parameters for the adaptive queue policy.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Codel {
+    /// Under overload, work that waited longer than this is shed; default 5ms.
+    pub target: Option<Duration>,
+    /// Overloaded when the queue has not been empty for this long; default 100ms.
+    pub interval: Option<Duration>,
+}
+
+/// The balancer's active health checks of each replica.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// Time between two checks of a replica; default 5s.
+    pub interval: Option<Duration>,
+    /// Failed checks in a row that take a replica out of the balancer; default 3.
+    #[schemars(range(min = 1))]
+    pub unhealthy: Option<u32>,
+    /// Passed checks in a row that put it back; default 2.
+    #[schemars(range(min = 1))]
+    pub healthy: Option<u32>,
+}
+
+/// Outlier detection: ejection of a replica whose work fails repeatedly.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Outlier {
+    /// Failures in a row that eject a replica; default 5.
+    #[schemars(range(min = 1))]
+    pub consecutive_failures: Option<u32>,
+    /// Base ejection time, times the number of ejections of the replica; default 30s.
+    pub ejection: Option<Duration>,
+    /// Share of the node's replicas that may be ejected at once, in [0, 1]; default 0.5.
+    #[schemars(range(min = 0, max = 1))]
+    pub max_ejected: Option<f64>,
+}
+
 /// The keys every service, cache and database takes, then the kind's own.
 macro_rules! internal_node {
     ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
@@ -201,6 +251,18 @@ macro_rules! internal_node {
             pub service_time: Distribution,
             /// Calls made after the own work, in order.
             pub calls: Option<Vec<Call>>,
+            /// Work that waited longer than this in a replica's queue is dropped unserved
+            /// (`shed`, a fast failure) when a worker would start it. Default: never.
+            pub queue_timeout: Option<Duration>,
+            /// The order waiting work gets a worker; default `fifo`.
+            pub queue_policy: Option<QueuePolicy>,
+            /// The overload detector of `queue_policy = "adaptive"`.
+            pub codel: Option<Codel>,
+            /// Active health checks by the balancer. Default: the balancer knows at once when
+            /// a replica stops or restarts.
+            pub health_check: Option<HealthCheck>,
+            /// Outlier ejection on consecutive failures (Envoy style). Default: none.
+            pub outlier: Option<Outlier>,
             $($extra)*
         }
     };

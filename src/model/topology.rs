@@ -183,6 +183,9 @@ pub struct Node {
     pub role: Role,
     /// Target-tracking autoscaling per zone (services and caches only).
     pub autoscale: Option<super::autoscale::Autoscale>,
+    /// Load shedding and the balancer's health checks and outlier ejection
+    /// (`node_policy.rs`); the default for externals and for nodes without those keys.
+    pub policy: super::node_policy::NodePolicy,
 }
 
 impl Node {

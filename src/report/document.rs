@@ -10,7 +10,7 @@ use crate::analysis::{
 };
 use crate::metrics::{Bucket, Cause, EndpointMetrics, LatencySummary};
 use crate::model::Scenario;
-use crate::sim::RunOutcome;
+use crate::sim::{EjectionStats, RunOutcome};
 
 /// What a report says about one scenario: its two runs (control without faults, experiment
 /// with them), the deviation per window, the hypotheses, the blast radius and the recovery.
@@ -91,6 +91,16 @@ pub struct NodeReport {
     pub control: EndpointReport,
     pub experiment: EndpointReport,
     pub deviation: IndexMap<&'static str, Vec<Deviation>>,
+    /// Health checks and outlier ejection; only for nodes with `health_check` or `outlier`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balancer: Option<BalancerReport>,
+}
+
+/// What a node's balancer did in the control and in the experiment.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct BalancerReport {
+    pub control: EjectionStats,
+    pub experiment: EjectionStats,
 }
 
 /// The numbers of one workload or node in one run.
@@ -164,12 +174,17 @@ impl RunDocument {
                     .map(|z| topology.zones[z.index()].clone())
                     .collect();
                 let kind = node.kind.as_str();
+                let balancer = node.policy.watches_replicas().then(|| BalancerReport {
+                    control: study.control.ejections[n],
+                    experiment: study.experiment.ejections[n],
+                });
                 let report = NodeReport {
                     kind,
                     zones,
                     control,
                     experiment,
                     deviation,
+                    balancer,
                 };
                 (node.name.clone(), report)
             })

@@ -26,7 +26,7 @@ pub use github::{
 pub use junit::{JunitTiming, to_junit};
 pub use markdown::{replay_command, to_markdown};
 
-pub use document::{EndpointReport, NodeReport, RunDocument, WorkloadReport};
+pub use document::{BalancerReport, EndpointReport, NodeReport, RunDocument, WorkloadReport};
 pub use graph::{Highlights, to_dot, to_mermaid};
 pub use html::to_html;
 pub use journal::Journal;

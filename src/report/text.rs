@@ -392,6 +392,36 @@ fn write_tables(out: &mut String, doc: &RunDocument) {
             .collect();
         out.push_str(&endpoint_table("node", "kind", &rows));
         write_causes(out, &rows);
+        write_balancers(out, doc, experiment);
+    }
+}
+
+/// Health checks and outlier ejection, for the nodes that have them (none: no lines).
+fn write_balancers(out: &mut String, doc: &RunDocument, experiment: bool) {
+    let mut lines = Vec::new();
+    for (name, node) in &doc.nodes {
+        let Some(balancer) = &node.balancer else {
+            continue;
+        };
+        let s = if experiment {
+            &balancer.experiment
+        } else {
+            &balancer.control
+        };
+        lines.push(format!(
+            "  {name}: {} taken out by health checks, {} put back, {} outlier ejections, {} out of the balancer, {} calls swallowed",
+            s.health_check_ejections,
+            s.health_check_returns,
+            s.outlier_ejections,
+            format_duration_ns(s.out_of_balancer_ns),
+            s.swallowed_calls,
+        ));
+    }
+    if !lines.is_empty() {
+        out.push_str("balancer (health checks, outlier ejection)\n");
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
     }
 }
 

@@ -155,6 +155,7 @@ impl Simulation<'_> {
         state.up = false;
         state.busy = 0;
         state.waiting.clear();
+        self.balancer_saw_up(replica);
         let node_count = self.topology.nodes.len() as u32;
         let lost = self
             .frames
@@ -185,6 +186,7 @@ impl Simulation<'_> {
                 refill_ns: RESTART_REFILL_NS,
             });
         }
+        self.balancer_saw_up(replica);
     }
 
     /// A database whose primary zone has no healthy replica fails over after its `failover`

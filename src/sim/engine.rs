@@ -58,6 +58,14 @@ pub(super) enum Event {
     },
     /// Autoscaling: an evaluation period ends, or a started replica's warm-up.
     Scale(ScaleEvent),
+    /// The balancer probes a replica (`health.rs`).
+    HealthCheck {
+        replica: u32,
+    },
+    /// An outlier ejection of a replica is over (`health.rs`).
+    EjectionEnd {
+        replica: u32,
+    },
 }
 
 /// How a call attempt answered.
@@ -121,6 +129,8 @@ pub struct Simulation<'t> {
     pub(super) now: SimTime,
     pub(super) frames: Frames,
     pub(super) replicas: Replicas,
+    pub(super) queue_clocks: super::shedding::QueueClocks,
+    pub(super) balancer: super::health::Balancer,
     /// Nodes first (by `NodeId`), then one client per workload.
     pub(super) callers: Vec<Caller>,
     pub(super) node_streams: Vec<NodeStreams>,
@@ -165,6 +175,8 @@ impl<'t> Simulation<'t> {
                 .iter()
                 .map(|workload| Caller::new(seed, workload.stable_id, vec![client_call(workload)])),
         );
+        let replicas = Replicas::new(topology);
+        let balancer = super::health::Balancer::new(topology, replicas.replicas.len());
         let mut simulation = Simulation {
             topology,
             config: *config,
@@ -172,7 +184,9 @@ impl<'t> Simulation<'t> {
             queue: EventQueue::new(),
             now: SimTime::ZERO,
             frames: Frames::default(),
-            replicas: Replicas::new(topology),
+            replicas,
+            queue_clocks: super::shedding::QueueClocks::new(topology),
+            balancer,
             callers,
             node_streams: topology
                 .nodes
@@ -209,6 +223,7 @@ impl<'t> Simulation<'t> {
         };
         simulation.schedule_effects();
         simulation.schedule_autoscaling();
+        simulation.schedule_health_checks();
         for workload in 0..topology.workloads.len() {
             simulation.schedule_next_arrival(workload);
         }
@@ -268,6 +283,8 @@ impl<'t> Simulation<'t> {
             Event::EffectEnd { effect } => self.on_effect_end(effect),
             Event::Failover { node } => self.on_failover(node),
             Event::Scale(scale) => self.on_scale(scale),
+            Event::HealthCheck { replica } => self.on_health_check(replica),
+            Event::EjectionEnd { replica } => self.on_ejection_end(replica),
         }
     }
 
@@ -417,6 +434,7 @@ impl<'t> Simulation<'t> {
         {
             metrics.series.close(end_ns);
         }
+        let ejections = self.finish_balancer(end_ns);
         RunResult {
             outcome: self.stopped.unwrap_or(RunOutcome::Completed),
             end_ns,
@@ -426,6 +444,7 @@ impl<'t> Simulation<'t> {
             requests: self.requests,
             extra_requests: self.extra_requests,
             autoscaling: self.scaling,
+            ejections,
         }
     }
 

@@ -95,6 +95,10 @@ impl Simulation<'_> {
         if !self.call_effects.is_empty() && self.crosses_zone_cut(from, zone) {
             return Ok(());
         }
+        if !state.up {
+            self.swallow_at_dead_replica(node, replica);
+            return Ok(());
+        }
         if state.busy < state.workers {
             let frame = self.new_node_frame(node, replica, zone, parent, Stage::Serving);
             self.replicas.get_mut(replica).add_busy(self.now.ns());
@@ -105,15 +109,16 @@ impl Simulation<'_> {
             .is_none_or(|limit| (state.waiting.len() as u64) < u64::from(limit))
         {
             let frame = self.new_node_frame(node, replica, zone, parent, Stage::Queued);
-            self.replicas.get_mut(replica).waiting.push_back(frame);
+            self.enqueue(replica, frame);
         } else {
+            self.observe_outcome(replica, true);
             return Err(self.refuse(node, Cause::Rejected));
         }
         Ok(())
     }
 
     /// Records a call the node could not take at all, and returns the cause for the caller.
-    fn refuse(&mut self, node: NodeId, cause: Cause) -> Cause {
+    pub(super) fn refuse(&mut self, node: NodeId, cause: Cause) -> Cause {
         let (now, counted) = (self.now.ns(), self.counted());
         let metrics = &mut self.node_metrics[node.index()];
         metrics.record_arrival(counted);
@@ -215,7 +220,8 @@ impl Simulation<'_> {
         self.start_waiting(replica);
     }
 
-    /// Gives free workers of a replica to its oldest waiting frames.
+    /// Gives free workers of a replica to its waiting frames — the oldest, unless the node's
+    /// queue policy says otherwise — shedding those that waited too long (`shedding.rs`).
     pub(super) fn start_waiting(&mut self, replica: u32) {
         let now = self.now.ns();
         loop {
@@ -223,14 +229,18 @@ impl Simulation<'_> {
             if state.busy >= state.workers {
                 return;
             }
-            let Some(next) = state.waiting.pop_front() else {
+            let (next, shed) = self.take_waiting(replica);
+            if let Some(next) = next {
+                self.replicas.get_mut(replica).add_busy(now);
+                let frame = self.frames.get_mut(next).expect("queued frames are live");
+                frame.holds_worker = true;
+                let node = NodeId(frame.caller);
+                self.start_service(next, node);
+            }
+            self.shed(shed);
+            if next.is_none() {
                 return;
-            };
-            state.add_busy(now);
-            let frame = self.frames.get_mut(next).expect("queued frames are live");
-            frame.holds_worker = true;
-            let node = NodeId(frame.caller);
-            self.start_service(next, node);
+            }
         }
     }
 
@@ -327,9 +337,13 @@ impl Simulation<'_> {
 
     /// Ends a frame: records it, frees its worker, and answers its parent — late, if a latency
     /// fault holds the answer back.
-    fn finish(&mut self, at: FrameRef, answer: Answer) {
+    pub(super) fn finish(&mut self, at: FrameRef, answer: Answer) {
         self.release_worker(at);
         let frame = self.frames.remove(at);
+        if frame.replica != FRAME_NONE_REPLICA {
+            let failed = matches!(answer.outcome, Outcome::Failed(_));
+            self.observe_outcome(frame.replica, failed);
+        }
         let (on_node, delay) = match frame.parent {
             Parent::Call { frame: parent, .. } if !self.call_effects.is_empty() => {
                 let callee = NodeId(frame.caller);

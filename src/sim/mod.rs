@@ -11,8 +11,10 @@ mod effects;
 mod engine;
 mod flow;
 mod frames;
+mod health;
 mod policy;
 mod replicas;
+mod shedding;
 pub mod trace;
 
 use serde::Serialize;
@@ -23,6 +25,7 @@ use crate::model::{Limits, NodeId, Scenario, Topology, ZoneId};
 
 pub use autoscale::{NodeScaling, ReplicaCount, ScalingEvent};
 pub use engine::Simulation;
+pub use health::EjectionStats;
 
 /// What a run needs besides the topology and the faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,6 +158,9 @@ pub struct RunResult {
     /// Per autoscaled node, in model order, its resizes and replica counts (empty when no
     /// node autoscales).
     pub autoscaling: Vec<NodeScaling>,
+    /// Per node, what its balancer's health checks and outlier detection did (all zero for
+    /// nodes without `health_check` or `outlier`).
+    pub ejections: Vec<EjectionStats>,
 }
 
 /// Runs a topology without faults.

@@ -26,6 +26,9 @@ pub struct Replica {
     pub waiting: VecDeque<FrameRef>,
     /// Healthy: no active fault has stopped it (`down == 0`).
     pub up: bool,
+    /// Listed by the balancer: routing picks only these. Follows `up` at once unless the
+    /// node has health checks or outlier detection (`health.rs`).
+    pub in_balancer: bool,
     /// How many active faults hold it down.
     pub down: u16,
     /// Own service time multiplier (slowdown faults).
@@ -57,9 +60,11 @@ pub enum Slot {
 }
 
 impl Replica {
-    /// Whether the balancer sends it new calls.
+    /// Whether the balancer sends it new calls: listed by the balancer (which follows `up` at
+    /// once without health checks, and lags it with them — `health.rs`), serving (not idle or
+    /// warming — `autoscale.rs`), and not in a zone shifted away.
     pub fn takes_calls(&self) -> bool {
-        self.up && self.slot == Slot::Serving && self.shifted == 0
+        self.in_balancer && self.slot == Slot::Serving && self.shifted == 0
     }
 
     /// Brings the utilisation integrals up to `now_ns`; call before changing `busy`, `up`,
@@ -133,6 +138,7 @@ impl Replicas {
                         workers: node.workers,
                         waiting: VecDeque::new(),
                         up: true,
+                        in_balancer: true,
                         down: 0,
                         slowdown: 1.0,
                         hit_override: None,
@@ -208,7 +214,7 @@ impl Replicas {
         self.ranges[node.index()].clone()
     }
 
-    /// Picks a healthy replica of `node` for a caller in `from`; `None` when none is healthy.
+    /// Picks a replica of `node` in the balancer for a caller in `from`; `None` when none is healthy.
     pub fn route(&mut self, node: NodeId, from: ZoneId) -> Option<u32> {
         if let Some(primary) = self.primary[node.index()] {
             return self.pick_in_zone(node, primary);

@@ -21,6 +21,7 @@ fn server(name: &str, workers: u32, queue: Option<u32>, service_time: Dist) -> N
         calls: Vec::new(),
         role: Role::Service,
         autoscale: None,
+        policy: NodePolicy::default(),
     }
 }
 

@@ -55,6 +55,8 @@ pub enum EventKind {
     EffectEnd,
     Failover,
     Scale,
+    HealthCheck,
+    EjectionEnd,
 }
 
 impl EventKind {
@@ -70,6 +72,8 @@ impl EventKind {
             EventKind::EffectEnd => "effect_end",
             EventKind::Failover => "failover",
             EventKind::Scale => "scale",
+            EventKind::HealthCheck => "health_check",
+            EventKind::EjectionEnd => "ejection_end",
         }
     }
 }
@@ -250,6 +254,14 @@ impl<'t> Simulation<'t> {
                         self.replicas.node_of(replica)
                     }
                 });
+            }
+            Event::HealthCheck { replica } => {
+                record.kind = EventKind::HealthCheck;
+                record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
+            }
+            Event::EjectionEnd { replica } => {
+                record.kind = EventKind::EjectionEnd;
+                record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
             }
         }
         record

@@ -13,5 +13,6 @@ mod model_errors;
 mod props;
 mod report_snapshots;
 mod scaling;
+mod resilience_nodes;
 mod sweep;
 mod theory;
