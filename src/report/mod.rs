@@ -12,6 +12,7 @@ mod journal;
 mod json;
 mod junit;
 mod markdown;
+mod resilience;
 pub mod sweep;
 mod text;
 
@@ -24,6 +25,7 @@ pub use github::{
 };
 pub use junit::{JunitTiming, to_junit};
 pub use markdown::{replay_command, to_markdown};
+pub use resilience::EdgeReport;
 
 pub use document::{EndpointReport, NodeReport, RunDocument, WorkloadReport};
 pub use graph::{Highlights, to_dot, to_mermaid};

@@ -19,6 +19,7 @@ pub fn to_text(document: &RunDocument) -> String {
         write_recovery(&mut out, document);
         write_deviations(&mut out, document);
     }
+    super::resilience::write_text(&mut out, &document.resilience);
     write_tables(&mut out, document);
     out
 }

@@ -103,6 +103,7 @@ impl Simulation<'_> {
         state.up = false;
         state.busy = 0;
         state.waiting.clear();
+        self.resilience.replica_stopped(replica);
         let node_count = self.topology.nodes.len() as u32;
         let lost = self
             .frames

@@ -6,6 +6,7 @@
 use super::bounds::MEMORY_CHECK_EVERY;
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::replicas::Replicas;
+use super::resilience::Resilience;
 use super::trace::{NoTrace, Tracer};
 use super::{Bound, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
 use crate::faults::{Action, FaultPlan};
@@ -54,6 +55,11 @@ pub(super) enum Event {
     /// A database's failover time has passed since its primary zone lost its last replica.
     Failover {
         node: NodeId,
+    },
+    /// A failed optional call's fallback answer is ready (see `resilience.rs`).
+    FallbackDone {
+        frame: FrameRef,
+        token: u32,
     },
 }
 
@@ -135,6 +141,7 @@ pub struct Simulation<'t> {
     pub(super) requests: Vec<Vec<RequestRecord>>,
     pub(super) extra_requests: Vec<u64>,
     pub(super) clients_live: u32,
+    pub(super) resilience: Resilience,
     events: u64,
     stopped: Option<RunOutcome>,
 }
@@ -190,6 +197,7 @@ impl<'t> Simulation<'t> {
             requests: vec![Vec::new(); topology.workloads.len()],
             extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
+            resilience: Resilience::new(topology, config.warmup_ns),
             events: 0,
             stopped: None,
         };
@@ -252,6 +260,7 @@ impl<'t> Simulation<'t> {
             Event::EffectStart { effect } => self.on_effect_start(effect),
             Event::EffectEnd { effect } => self.on_effect_end(effect),
             Event::Failover { node } => self.on_failover(node),
+            Event::FallbackDone { frame, token } => self.on_fallback_done(frame, token),
         }
     }
 
@@ -408,6 +417,7 @@ impl<'t> Simulation<'t> {
             nodes: self.node_metrics,
             requests: self.requests,
             extra_requests: self.extra_requests,
+            edges: self.resilience.finish(end_ns),
         }
     }
 
@@ -473,5 +483,6 @@ fn client_call(workload: &Workload) -> Call {
         jitter: crate::model::Jitter::None,
         probability: 1.0,
         optional: false,
+        resilience: Default::default(),
     }
 }

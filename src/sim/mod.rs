@@ -12,6 +12,7 @@ mod flow;
 mod frames;
 mod policy;
 mod replicas;
+mod resilience;
 pub mod trace;
 
 use serde::Serialize;
@@ -21,6 +22,7 @@ use crate::metrics::{EndpointMetrics, Outcome};
 use crate::model::{Limits, NodeId, Scenario, Topology, ZoneId};
 
 pub use engine::Simulation;
+pub use resilience::{EdgeCounts, EdgeResilience};
 
 /// What a run needs besides the topology and the faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +152,8 @@ pub struct RunResult {
     pub requests: Vec<Vec<RequestRecord>>,
     /// Requests added by traffic spikes, per workload (they have no pair in the control).
     pub extra_requests: Vec<u64>,
+    /// Per call with a resilience mechanism, in node and call order: what it did.
+    pub edges: Vec<EdgeResilience>,
 }
 
 /// Runs a topology without faults.

@@ -54,6 +54,7 @@ pub enum EventKind {
     EffectStart,
     EffectEnd,
     Failover,
+    FallbackDone,
 }
 
 impl EventKind {
@@ -68,6 +69,7 @@ impl EventKind {
             EventKind::EffectStart => "effect_start",
             EventKind::EffectEnd => "effect_end",
             EventKind::Failover => "failover",
+            EventKind::FallbackDone => "fallback_done",
         }
     }
 }
@@ -239,6 +241,10 @@ impl<'t> Simulation<'t> {
             Event::Failover { node } => {
                 record.kind = EventKind::Failover;
                 record.subject = Subject::Node(node);
+            }
+            Event::FallbackDone { frame, token } => {
+                record.kind = EventKind::FallbackDone;
+                self.trace_frame(&mut record, frame, Some((token, false)));
             }
         }
         record
