@@ -12,5 +12,6 @@ mod html;
 mod model_errors;
 mod props;
 mod report_snapshots;
+mod resilience_calls;
 mod sweep;
 mod theory;
