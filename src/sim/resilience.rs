@@ -448,3 +448,93 @@ impl Simulation<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: u64 = 1_000_000_000;
+
+    fn breaker(min_calls: u32, probes: u32) -> Breaker {
+        let spec = CircuitBreaker {
+            failure_rate: 0.5,
+            window_ns: SECOND,
+            min_calls,
+            open_ns: SECOND,
+            probes,
+        };
+        Breaker {
+            spec,
+            state: BreakerState::Closed,
+            window: Rolling::new(spec.window_ns),
+        }
+    }
+
+    #[test]
+    fn the_breaker_waits_for_min_calls_then_probes_before_closing() {
+        let mut counts = EdgeCounts::default();
+        let mut b = breaker(5, 2);
+        fn at(now_ns: u64, counts: &mut EdgeCounts) -> Counter<'_> {
+            Counter {
+                counts,
+                now_ns,
+                warmup_ns: 0,
+            }
+        }
+        // Four failures: 100% failed, but fewer than min_calls = 5 — still closed.
+        for i in 0..4 {
+            b.record(i, true, &mut at(i, &mut counts));
+        }
+        assert_eq!(b.state, BreakerState::Closed);
+        b.record(4, true, &mut at(4, &mut counts));
+        assert!(matches!(b.state, BreakerState::Open { .. }));
+        assert_eq!(counts.breaker_opens, 1);
+        // Open for 1 s: refused; then two probes pass, a third waits; both succeed -> closed.
+        assert!(!b.admit(SECOND / 2, &mut at(SECOND / 2, &mut counts)));
+        let t = 4 + SECOND;
+        assert!(b.admit(t, &mut at(t, &mut counts)));
+        assert!(b.admit(t, &mut at(t, &mut counts)));
+        assert!(!b.admit(t, &mut at(t, &mut counts)));
+        assert_eq!(counts.open_ns, SECOND);
+        b.record(t, false, &mut at(t, &mut counts));
+        assert!(matches!(b.state, BreakerState::HalfOpen { .. }));
+        b.record(t, false, &mut at(t, &mut counts));
+        assert_eq!(b.state, BreakerState::Closed);
+        // The window was reset: one failure does not reopen it.
+        b.record(t + 1, true, &mut at(t + 1, &mut counts));
+        assert_eq!(b.state, BreakerState::Closed);
+    }
+
+    #[test]
+    fn a_failed_probe_opens_again() {
+        let mut counts = EdgeCounts::default();
+        let mut b = breaker(1, 1);
+        let mut c = Counter {
+            counts: &mut counts,
+            now_ns: 0,
+            warmup_ns: 0,
+        };
+        b.record(0, true, &mut c);
+        assert!(b.admit(SECOND, &mut c));
+        b.record(SECOND, true, &mut c);
+        assert_eq!(
+            b.state,
+            BreakerState::Open {
+                since_ns: SECOND,
+                until_ns: 2 * SECOND
+            }
+        );
+        assert_eq!(counts.breaker_opens, 2);
+    }
+
+    #[test]
+    fn rolling_windows_forget_old_buckets() {
+        let mut w = Rolling::new(10 * SECOND);
+        w.add(0, 0);
+        w.add(5 * SECOND, 1);
+        assert_eq!(w.sums(9 * SECOND), [1, 1]);
+        // 10 s later the first bucket has left the window, the second has not.
+        assert_eq!(w.sums(10 * SECOND), [0, 1]);
+        assert_eq!(w.sums(16 * SECOND), [0, 0]);
+    }
+}
