@@ -111,6 +111,7 @@ mod tests {
             extra_requests: vec![0],
             autoscaling: Vec::new(),
             ejections: Vec::new(),
+            edges: Vec::new(),
         }
     }
 

@@ -13,6 +13,7 @@
 
 pub mod autoscale;
 pub mod capacity;
+mod call_policy;
 mod code_docs;
 mod codes;
 mod diagnostic;
@@ -47,6 +48,7 @@ pub mod scenario;
 pub mod schema;
 pub mod topology;
 
+pub use call_policy::{CallResilience, CircuitBreaker, RetryBudget};
 pub use code_docs::{CodeDoc, ExampleKind};
 pub use codes::Code;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use crate::kernel::stable_id;
 
+use super::call_policy::{RESILIENCE_KEYS, read_call_resilience};
 use super::codes::Code;
 use super::dist::read_dist;
 use super::reader::{Fields, Sink, Value, help_for_name};
@@ -317,6 +318,10 @@ const CALL_KEYS: &[&str] = &[
     "jitter",
     "probability",
     "optional",
+    RESILIENCE_KEYS[0],
+    RESILIENCE_KEYS[1],
+    RESILIENCE_KEYS[2],
+    RESILIENCE_KEYS[3],
 ];
 
 const JITTER: [(&str, Jitter); 3] = [
@@ -359,6 +364,7 @@ fn read_call(
     let optional = or_default(fields.get("optional"), false, |v| {
         sink.boolean("optional", v)
     });
+    let resilience = read_call_resilience(sink, &fields, optional);
     fields.finish(sink);
     Some(Call {
         to: NodeId(u32::try_from(to?).ok()?),
@@ -369,6 +375,7 @@ fn read_call(
         jitter: jitter?,
         probability: probability?,
         optional: optional?,
+        resilience: resilience?,
     })
 }
 

@@ -355,6 +355,51 @@ pub struct Call {
     pub probability: Option<f64>,
     /// A failure of an optional call degrades the request instead of failing it.
     pub optional: Option<bool>,
+    /// A circuit breaker on this caller -> callee edge, shared by the caller's replicas.
+    pub circuit_breaker: Option<CircuitBreaker>,
+    /// A cap on this edge's retries: a share of its first attempts plus a floor per second.
+    pub retry_budget: Option<RetryBudget>,
+    /// At most this many outstanding attempts from one caller replica; at least 1.
+    #[schemars(range(min = 1))]
+    pub bulkhead: Option<u32>,
+    /// Latency of the default answer served when an optional call has failed (needs
+    /// `optional = true`); the request counts as degraded.
+    pub fallback: Option<Duration>,
+}
+
+/// A circuit breaker: opens when the failed share of a rolling window's attempts reaches
+/// `failure_rate` with at least `min_calls` attempts; after `open`, lets `probes` through.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreaker {
+    /// Failed share that opens the breaker, in (0, 1]; default 0.5.
+    #[schemars(range(min = 0, max = 1))]
+    pub failure_rate: Option<f64>,
+    /// The rolling window; default 10s.
+    pub window: Option<Duration>,
+    /// Attempts the window must hold before it is judged; default 20.
+    #[schemars(range(min = 1))]
+    pub min_calls: Option<u32>,
+    /// How long it stays open; default 5s.
+    pub open: Option<Duration>,
+    /// Attempts let through half-open, all of which must succeed to close; default 1.
+    #[schemars(range(min = 1))]
+    pub probes: Option<u32>,
+}
+
+/// A retry budget: retries in the last `window` stay within `ratio` x the first attempts in
+/// it plus `min_per_s` x the window's seconds.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBudget {
+    /// Retries allowed per first attempt; default 0.2.
+    #[schemars(range(min = 0))]
+    pub ratio: Option<f64>,
+    /// Retries per second always allowed; default 10.
+    #[schemars(range(min = 0))]
+    pub min_per_s: Option<f64>,
+    /// The rolling window; default 10s.
+    pub window: Option<Duration>,
 }
 
 /// A distribution of durations, chosen by `dist`.

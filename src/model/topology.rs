@@ -220,4 +220,6 @@ pub struct Call {
     pub probability: f64,
     /// A failure of an optional call degrades the request instead of failing it.
     pub optional: bool,
+    /// Circuit breaker, retry budget, bulkhead, fallback (see `call_policy.rs`).
+    pub resilience: super::call_policy::CallResilience,
 }

@@ -90,6 +90,7 @@ fn defaults_fill_what_is_left_out() {
         jitter: Jitter::None,
         probability: 1.0,
         optional: false,
+        resilience: Default::default(),
     };
     assert_eq!(call, &expected);
     let w = &model.workloads[0];
@@ -390,6 +391,7 @@ fn call_rules() {
         jitter: Jitter::Equal,
         probability: 0.5,
         optional: true,
+        resilience: Default::default(),
     };
     assert_eq!(model.nodes[0].calls[0], expected);
 }

@@ -40,6 +40,10 @@ pub struct RunDocument {
     pub workloads: IndexMap<String, WorkloadReport>,
     /// In model order.
     pub nodes: IndexMap<String, NodeReport>,
+    /// Per call with a circuit breaker, retry budget, bulkhead or fallback: what it did in
+    /// each run. Left out when the model has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resilience: Vec<super::resilience::EdgeReport>,
     pub hypotheses: Vec<HypothesisResult>,
     /// `null` without faults.
     pub blast_radius: Option<BlastRadius>,
@@ -220,6 +224,7 @@ impl RunDocument {
                 .collect(),
             workloads,
             nodes,
+            resilience: super::resilience::edge_reports(topology, &control.edges, &experiment.edges),
             hypotheses: analysis.hypotheses.clone(),
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),

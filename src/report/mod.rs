@@ -13,6 +13,7 @@ mod json;
 mod junit;
 mod markdown;
 mod scaling;
+mod resilience;
 pub mod sweep;
 mod text;
 
@@ -25,6 +26,7 @@ pub use github::{
 };
 pub use junit::{JunitTiming, to_junit};
 pub use markdown::{replay_command, to_markdown};
+pub use resilience::EdgeReport;
 
 pub use document::{BalancerReport, EndpointReport, NodeReport, RunDocument, WorkloadReport};
 pub use graph::{Highlights, to_dot, to_mermaid};

@@ -22,6 +22,7 @@ pub fn to_text(document: &RunDocument) -> String {
         write_deviations(&mut out, document);
     }
     super::scaling::write_autoscaling(&mut out, &document.autoscaling);
+    super::resilience::write_text(&mut out, &document.resilience);
     write_tables(&mut out, document);
     out
 }

@@ -156,6 +156,7 @@ impl Simulation<'_> {
         state.busy = 0;
         state.waiting.clear();
         self.balancer_saw_up(replica);
+        self.resilience.replica_stopped(replica);
         let node_count = self.topology.nodes.len() as u32;
         let lost = self
             .frames

@@ -7,6 +7,7 @@ use super::autoscale::{NodeScaling, ScaleEvent};
 use super::bounds::MEMORY_CHECK_EVERY;
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::replicas::Replicas;
+use super::resilience::Resilience;
 use super::trace::{NoTrace, Tracer};
 use super::{Bound, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
 use crate::faults::{Action, FaultPlan};
@@ -65,6 +66,11 @@ pub(super) enum Event {
     /// An outlier ejection of a replica is over (`health.rs`).
     EjectionEnd {
         replica: u32,
+    },
+    /// A failed optional call's fallback answer is ready (see `resilience.rs`).
+    FallbackDone {
+        frame: FrameRef,
+        token: u32,
     },
 }
 
@@ -151,6 +157,7 @@ pub struct Simulation<'t> {
     pub(super) requests: Vec<Vec<RequestRecord>>,
     pub(super) extra_requests: Vec<u64>,
     pub(super) clients_live: u32,
+    pub(super) resilience: Resilience,
     events: u64,
     stopped: Option<RunOutcome>,
     /// Per autoscaled node, in model order, what autoscaling did (empty without autoscaling).
@@ -216,6 +223,7 @@ impl<'t> Simulation<'t> {
             requests: vec![Vec::new(); topology.workloads.len()],
             extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
+            resilience: Resilience::new(topology, config.warmup_ns),
             events: 0,
             stopped: None,
             scaling: super::autoscale::setup(topology),
@@ -285,6 +293,7 @@ impl<'t> Simulation<'t> {
             Event::Scale(scale) => self.on_scale(scale),
             Event::HealthCheck { replica } => self.on_health_check(replica),
             Event::EjectionEnd { replica } => self.on_ejection_end(replica),
+            Event::FallbackDone { frame, token } => self.on_fallback_done(frame, token),
         }
     }
 
@@ -445,6 +454,7 @@ impl<'t> Simulation<'t> {
             extra_requests: self.extra_requests,
             autoscaling: self.scaling,
             ejections,
+            edges: self.resilience.finish(end_ns),
         }
     }
 
@@ -510,5 +520,6 @@ fn client_call(workload: &Workload) -> Call {
         jitter: crate::model::Jitter::None,
         probability: 1.0,
         optional: false,
+        resilience: Default::default(),
     }
 }

@@ -48,6 +48,11 @@ impl Simulation<'_> {
         frame.waiting = true;
         let (token, target, zone) = (frame.token, frame.target, frame.zone);
         let call = self.callers[frame.caller as usize].calls[frame.call as usize];
+        if let Some(cause) = self.admit_attempt(at) {
+            // An open breaker or a full bulkhead: failed at once, not sent.
+            self.frames.get_mut(at).expect("live").waiting = false;
+            return self.on_call_failed(at, Answer::failed(cause, Some(target)));
+        }
         if let Some(timeout_ns) = call.timeout_ns {
             let due = self.now.after(timeout_ns);
             self.queue
@@ -273,12 +278,14 @@ impl Simulation<'_> {
 
     /// An attempt's answer reaches its caller (unless the caller gave up on it).
     pub(super) fn on_answer(&mut self, at: FrameRef, token: u32, answer: Answer) {
-        let Some(frame) = self.frames.get_mut(at) else {
+        let Some(frame) = self.frames.get(at) else {
             return;
         };
         if frame.token != token || !frame.waiting {
             return;
         }
+        self.attempt_ended(at, answer.outcome);
+        let frame = self.frames.get_mut(at).expect("live");
         frame.waiting = false;
         match answer.outcome {
             Outcome::Ok | Outcome::Degraded => {
@@ -311,7 +318,9 @@ impl Simulation<'_> {
             frame.attempt = 0;
             return self.attempt(at);
         }
-        if u32::from(frame.attempt) < call.retries {
+        if u32::from(frame.attempt) < call.retries && self.retry_allowed(at, &answer) {
+            let frame = self.frames.get_mut(at).expect("live");
+            let caller = &mut self.callers[frame.caller as usize];
             frame.attempt += 1;
             let delay = backoff_ns(&call, u32::from(frame.attempt), &mut caller.jitter);
             let token = frame.token;
@@ -324,9 +333,7 @@ impl Simulation<'_> {
                 .schedule(due, Event::RetryDue { frame: at, token });
         }
         if call.optional {
-            frame.degraded = true;
-            frame.call += 1;
-            return self.advance(at);
+            return self.skip_optional(at);
         }
         self.finish(at, answer);
     }

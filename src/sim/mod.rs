@@ -15,6 +15,7 @@ mod health;
 mod policy;
 mod replicas;
 mod shedding;
+mod resilience;
 pub mod trace;
 
 use serde::Serialize;
@@ -26,6 +27,7 @@ use crate::model::{Limits, NodeId, Scenario, Topology, ZoneId};
 pub use autoscale::{NodeScaling, ReplicaCount, ScalingEvent};
 pub use engine::Simulation;
 pub use health::EjectionStats;
+pub use resilience::{EdgeCounts, EdgeResilience};
 
 /// What a run needs besides the topology and the faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +163,8 @@ pub struct RunResult {
     /// Per node, what its balancer's health checks and outlier detection did (all zero for
     /// nodes without `health_check` or `outlier`).
     pub ejections: Vec<EjectionStats>,
+    /// Per call with a resilience mechanism, in node and call order: what it did.
+    pub edges: Vec<EdgeResilience>,
 }
 
 /// Runs a topology without faults.

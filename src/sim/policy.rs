@@ -39,6 +39,7 @@ mod tests {
             jitter,
             probability: 1.0,
             optional: false,
+            resilience: Default::default(),
         }
     }
 

@@ -57,6 +57,7 @@ pub enum EventKind {
     Scale,
     HealthCheck,
     EjectionEnd,
+    FallbackDone,
 }
 
 impl EventKind {
@@ -74,6 +75,7 @@ impl EventKind {
             EventKind::Scale => "scale",
             EventKind::HealthCheck => "health_check",
             EventKind::EjectionEnd => "ejection_end",
+            EventKind::FallbackDone => "fallback_done",
         }
     }
 }
@@ -262,6 +264,10 @@ impl<'t> Simulation<'t> {
             Event::EjectionEnd { replica } => {
                 record.kind = EventKind::EjectionEnd;
                 record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
+            }
+            Event::FallbackDone { frame, token } => {
+                record.kind = EventKind::FallbackDone;
+                self.trace_frame(&mut record, frame, Some((token, false)));
             }
         }
         record

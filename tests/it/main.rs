@@ -14,5 +14,6 @@ mod props;
 mod report_snapshots;
 mod scaling;
 mod resilience_nodes;
+mod resilience_calls;
 mod sweep;
 mod theory;
