@@ -11,6 +11,7 @@
 //! `resolve`, which looks scenario names up in the model), and the validated types in
 //! `topology`, `scenario` and `fault`.
 
+pub mod cache_content;
 mod code_docs;
 mod codes;
 mod diagnostic;
@@ -44,6 +45,7 @@ pub mod scenario;
 pub mod schema;
 pub mod topology;
 
+pub use cache_content::{CacheContent, Sharing, che_hit_ratio};
 pub use code_docs::{CodeDoc, ExampleKind};
 pub use codes::Code;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};

@@ -44,6 +44,9 @@ pub struct RunDocument {
     /// `null` without faults.
     pub blast_radius: Option<BlastRadius>,
     pub recovery: Vec<Recovery>,
+    /// Content caches by node name, in model order; absent without them.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub caches: IndexMap<String, super::cache::CacheReport>,
     /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
     pub journal: super::journal::Journal,
 }
@@ -201,6 +204,7 @@ impl RunDocument {
             hypotheses: analysis.hypotheses.clone(),
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),
+            caches: super::cache::cache_reports(topology, spans, control, experiment),
             journal: super::journal::build(scenario, study),
         }
     }

@@ -19,6 +19,7 @@ pub fn to_text(document: &RunDocument) -> String {
         write_recovery(&mut out, document);
         write_deviations(&mut out, document);
     }
+    super::cache::write_caches(&mut out, &document.caches, document.blast_radius.is_some());
     write_tables(&mut out, document);
     out
 }

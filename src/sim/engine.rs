@@ -4,6 +4,7 @@
 //! `impl Simulation` blocks over the state defined here.
 
 use super::bounds::MEMORY_CHECK_EVERY;
+use super::cache::Caches;
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::replicas::Replicas;
 use super::trace::{NoTrace, Tracer};
@@ -135,6 +136,8 @@ pub struct Simulation<'t> {
     pub(super) requests: Vec<Vec<RequestRecord>>,
     pub(super) extra_requests: Vec<u64>,
     pub(super) clients_live: u32,
+    /// The content caches (empty without them).
+    pub(super) caches: Caches,
     events: u64,
     stopped: Option<RunOutcome>,
 }
@@ -190,6 +193,13 @@ impl<'t> Simulation<'t> {
             requests: vec![Vec::new(); topology.workloads.len()],
             extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
+            caches: Caches::new(
+                topology,
+                seed,
+                step_ns,
+                windows,
+                config.limits.max_memory_mb.saturating_mul(1 << 20),
+            ),
             events: 0,
             stopped: None,
         };
@@ -408,6 +418,7 @@ impl<'t> Simulation<'t> {
             nodes: self.node_metrics,
             requests: self.requests,
             extra_requests: self.extra_requests,
+            caches: self.caches.finish(end_ns),
         }
     }
 

@@ -7,6 +7,7 @@
 
 use super::effects::AtDispatch;
 use super::engine::{Answer, Event, Simulation};
+use super::cache::CacheKey;
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::policy::backoff_ns;
 use super::{Bound, RecordStatus};
@@ -32,6 +33,7 @@ impl Simulation<'_> {
                 let frame = self.frames.get_mut(at).expect("live");
                 frame.attempt = 0;
                 frame.target = call.to;
+                self.set_fill(at, CacheKey::NONE);
                 return self.attempt(at);
             }
             self.frames.get_mut(at).expect("live").call += 1;
@@ -52,6 +54,9 @@ impl Simulation<'_> {
             let due = self.now.after(timeout_ns);
             self.queue
                 .schedule(due, Event::CallTimeout { frame: at, token });
+        }
+        if self.join_flight(at, token) {
+            return;
         }
         let parent = Parent::Call { frame: at, token };
         let source = self.edge_source(at);
@@ -184,6 +189,9 @@ impl Simulation<'_> {
                 self.finish(at, answer);
             }
             Role::Cache { hit_ratio, .. } => {
+                if let Some(answer) = self.content_lookup(at, node) {
+                    return self.finish(at, answer);
+                }
                 let hit_ratio = self.effective_hit_ratio(replica, hit_ratio);
                 let miss = !self.node_streams[node.index()].cache_hit.chance(hit_ratio);
                 let answer = Answer {
@@ -268,6 +276,10 @@ impl Simulation<'_> {
         if frame.token != token || !frame.waiting {
             return;
         }
+        if !answer.miss && self.fill_of(at).is_some() {
+            self.on_backing_answer(at, token, &answer);
+        }
+        let frame = self.frames.get_mut(at).expect("live");
         frame.waiting = false;
         match answer.outcome {
             Outcome::Ok | Outcome::Degraded => {
@@ -275,6 +287,8 @@ impl Simulation<'_> {
                 if answer.miss {
                     frame.target = backing_of(self.topology, frame.target);
                     frame.attempt = 0;
+                    let key = self.missed_key(at, token);
+                    self.set_fill(at, key);
                     self.attempt(at);
                 } else {
                     frame.call += 1;

@@ -6,6 +6,7 @@
 //! `kernel::Stream`s keyed by stable component ids, so a run is a pure function of its inputs.
 
 mod bounds;
+mod cache;
 mod effects;
 mod engine;
 mod flow;
@@ -20,6 +21,7 @@ use crate::faults::FaultPlan;
 use crate::metrics::{EndpointMetrics, Outcome};
 use crate::model::{Limits, NodeId, Scenario, Topology, ZoneId};
 
+pub use cache::{CacheCounts, CacheStats};
 pub use engine::Simulation;
 
 /// What a run needs besides the topology and the faults.
@@ -150,6 +152,8 @@ pub struct RunResult {
     pub requests: Vec<Vec<RequestRecord>>,
     /// Requests added by traffic spikes, per workload (they have no pair in the control).
     pub extra_requests: Vec<u64>,
+    /// One per content cache, in node order (empty without them).
+    pub caches: Vec<CacheStats>,
 }
 
 /// Runs a topology without faults.
