@@ -107,7 +107,10 @@ mod tests {
                 let expected = p * DRAWS as f64;
                 let sd = (DRAWS as f64 * p * (1.0 - p)).sqrt();
                 let got = f64::from(counts[r as usize]);
-                assert!((got - expected).abs() <= 5.0 * sd, "s={s} r={r}: {got} vs {expected}");
+                assert!(
+                    (got - expected).abs() <= 5.0 * sd,
+                    "s={s} r={r}: {got} vs {expected}"
+                );
             }
         }
     }

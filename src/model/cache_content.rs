@@ -11,8 +11,14 @@ use super::nodes::or_default;
 use super::reader::{Fields, Sink, Value};
 
 /// The keys that describe a cache by its content.
-pub(crate) const CONTENT_KEYS: [&str; 6] =
-    ["keys", "zipf", "capacity", "ttl", "content", "single_flight"];
+pub(crate) const CONTENT_KEYS: [&str; 6] = [
+    "keys",
+    "zipf",
+    "capacity",
+    "ttl",
+    "content",
+    "single_flight",
+];
 
 /// The largest key space: keys are `u32` ranks in the simulator.
 pub const MAX_KEYS: u32 = 1_000_000_000;
@@ -69,7 +75,10 @@ pub(crate) type CacheRatio = (f64, Option<CacheContent>);
 
 /// Reads `hit_ratio` or the content keys (exactly one of the two). A cache with neither is
 /// reported as missing `hit_ratio`.
-pub(crate) fn read_cache_ratio(sink: &mut Sink<'_>, fields: &mut Fields<'_, '_>) -> Option<CacheRatio> {
+pub(crate) fn read_cache_ratio(
+    sink: &mut Sink<'_>,
+    fields: &mut Fields<'_, '_>,
+) -> Option<CacheRatio> {
     let content_key = CONTENT_KEYS
         .iter()
         .find_map(|&key| fields.get(key).map(|value| (key, value)));
@@ -153,7 +162,11 @@ fn rank_runs(keys: u32, zipf: f64) -> Vec<(f64, f64)> {
     let mut runs = Vec::new();
     let mut rank = 1u64;
     while rank <= n {
-        let len = if rank < EXACT_RANKS { 1 } else { rank / RUN_DIV };
+        let len = if rank < EXACT_RANKS {
+            1
+        } else {
+            rank / RUN_DIV
+        };
         let len = len.min(n - rank + 1);
         let middle = rank as f64 + (len - 1) as f64 / 2.0;
         runs.push((len as f64, libm::pow(middle, -zipf)));

@@ -139,9 +139,9 @@ pub fn write_caches(out: &mut String, caches: &IndexMap<String, CacheReport>, wi
     }
     out.push_str("\ncaches (content: LRU over Zipf keys)\n");
     for (name, cache) in caches {
-        let ttl = cache
-            .ttl_ns
-            .map_or(String::new(), |t| format!(", ttl {}", crate::kernel::time::format_duration_ns(t)));
+        let ttl = cache.ttl_ns.map_or(String::new(), |t| {
+            format!(", ttl {}", crate::kernel::time::format_duration_ns(t))
+        });
         let _ = writeln!(
             out,
             "  {name}: {} keys, zipf {}, capacity {}{ttl}, content per {}{}; expected hit ratio {}",
@@ -149,11 +149,18 @@ pub fn write_caches(out: &mut String, caches: &IndexMap<String, CacheReport>, wi
             cache.zipf,
             cache.capacity,
             cache.content,
-            if cache.single_flight { ", single-flight" } else { "" },
+            if cache.single_flight {
+                ", single-flight"
+            } else {
+                ""
+            },
             ratio(Some(cache.expected_hit_ratio)),
         );
         let runs: &[(&str, &CacheRunReport)] = if with_faults {
-            &[("control", &cache.control), ("experiment", &cache.experiment)]
+            &[
+                ("control", &cache.control),
+                ("experiment", &cache.experiment),
+            ]
         } else {
             &[("run", &cache.control)]
         };
@@ -175,7 +182,11 @@ pub fn write_caches(out: &mut String, caches: &IndexMap<String, CacheReport>, wi
                 windows.join(", "),
             );
         }
-        let shown = if with_faults { &cache.experiment } else { &cache.control };
+        let shown = if with_faults {
+            &cache.experiment
+        } else {
+            &cache.control
+        };
         let _ = writeln!(
             out,
             "    hit ratio per step ({}s each, from 0): {}",

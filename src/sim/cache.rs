@@ -402,7 +402,10 @@ impl Simulation<'_> {
         let counted = self.counted();
         let content = &mut self.caches.contents[fill.content as usize];
         let entry = &mut self.caches.list[content.cache as usize];
-        let expires = entry.spec.ttl_ns.map_or(u64::MAX, |ttl| now.saturating_add(ttl));
+        let expires = entry
+            .spec
+            .ttl_ns
+            .map_or(u64::MAX, |ttl| now.saturating_add(ttl));
         content.lru.put(fill.key, expires);
         if content.lru.len() > entry.spec.capacity as usize {
             content.lru.pop_lru();

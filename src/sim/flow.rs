@@ -5,9 +5,9 @@
 //! call machinery with node-to-node calls. A call at a node is a frame that queues for a worker,
 //! spends the node's own service time, then makes the node's calls in order.
 
+use super::cache::CacheKey;
 use super::effects::AtDispatch;
 use super::engine::{Answer, Event, Simulation};
-use super::cache::CacheKey;
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::policy::backoff_ns;
 use super::{Bound, RecordStatus};

@@ -61,7 +61,9 @@ fn run(model_text: &str, seconds: u32, warmup: u32, faults: &str) -> Study {
 }
 
 fn flush_at(seconds: u32) -> String {
-    format!("[[fault]]\nkind = \"cache-flush\"\nnode = \"c\"\nstart = \"{seconds}s\"\nrefill = \"1s\"\n")
+    format!(
+        "[[fault]]\nkind = \"cache-flush\"\nnode = \"c\"\nstart = \"{seconds}s\"\nrefill = \"1s\"\n"
+    )
 }
 
 /// The experiment's counts summed over steps `from..to` (seconds, the step is 1 s).
@@ -82,10 +84,19 @@ fn lru_hit_ratio_matches_che() {
     // 2,000 lookups/s for 60 s after a 10 s warm-up: 120k lookups into one shared content; the
     // binomial standard error is below 0.15 points, but lookups are correlated through the
     // LRU state, so the tolerance is 1.5 percentage points (absolute).
-    for (keys, zipf, capacity) in [(10_000, 0.8, 1_000), (20_000, 1.0, 500), (5_000, 0.0, 1_250)] {
+    for (keys, zipf, capacity) in [
+        (10_000, 0.8, 1_000),
+        (20_000, 1.0, 500),
+        (5_000, 0.0, 1_250),
+    ] {
         let cache =
             format!("keys = {keys}\nzipf = {zipf}\ncapacity = {capacity}\ncontent = \"shared\"");
-        let study = run(&model(2_000, &cache, FAST_DB, "timeout = \"1s\""), 70, 10, "");
+        let study = run(
+            &model(2_000, &cache, FAST_DB, "timeout = \"1s\""),
+            70,
+            10,
+            "",
+        );
         let measured = study.control.caches[0].total.hit_ratio().expect("lookups");
         let expected = che_hit_ratio(keys, zipf, capacity);
         assert!(
@@ -109,16 +120,32 @@ fn flush_empties_and_refills_faster_when_shared() {
     let mut ratios = Vec::new();
     for content in ["shared", "replica"] {
         let cache = format!("{base}\ncontent = \"{content}\"");
-        let study = run(&model(2_000, &cache, FAST_DB, "timeout = \"1s\""), 40, 5, &flush_at(20));
+        let study = run(
+            &model(2_000, &cache, FAST_DB, "timeout = \"1s\""),
+            40,
+            5,
+            &flush_at(20),
+        );
         let before = steps(&study, 10, 20).hit_ratio().expect("lookups");
         let first = steps(&study, 20, 21).hit_ratio().expect("lookups");
         let late = steps(&study, 35, 40).hit_ratio().expect("lookups");
         assert!(before > 0.6, "{content}: before {before}");
-        assert!(first < before - 0.05, "{content}: first second {first} vs {before}");
-        assert!((late - before).abs() < 0.03, "{content}: refilled {late} vs {before}");
+        assert!(
+            first < before - 0.05,
+            "{content}: first second {first} vs {before}"
+        );
+        assert!(
+            (late - before).abs() < 0.03,
+            "{content}: refilled {late} vs {before}"
+        );
         ratios.push(steps(&study, 20, 23).hit_ratio().expect("lookups"));
     }
-    assert!(ratios[0] > ratios[1] + 0.03, "shared {} vs replica {}", ratios[0], ratios[1]);
+    assert!(
+        ratios[0] > ratios[1] + 0.03,
+        "shared {} vs replica {}",
+        ratios[0],
+        ratios[1]
+    );
 }
 
 #[test]
@@ -127,8 +154,21 @@ fn ttl_lowers_the_hit_ratio() {
     // second, far below the LRU-only ratio (Che), by at least 10 points.
     let base = "keys = 10000\nzipf = 0.9\ncapacity = 2000\ncontent = \"shared\"";
     let without = run(&model(1_000, base, FAST_DB, "timeout = \"1s\""), 35, 5, "");
-    let with = run(&model(1_000, &format!("{base}\nttl = \"1s\""), FAST_DB, "timeout = \"1s\""), 35, 5, "");
-    let a = without.control.caches[0].total.hit_ratio().expect("lookups");
+    let with = run(
+        &model(
+            1_000,
+            &format!("{base}\nttl = \"1s\""),
+            FAST_DB,
+            "timeout = \"1s\"",
+        ),
+        35,
+        5,
+        "",
+    );
+    let a = without.control.caches[0]
+        .total
+        .hit_ratio()
+        .expect("lookups");
     let b = with.control.caches[0].total.hit_ratio().expect("lookups");
     assert!(b < a - 0.10, "ttl {b} vs none {a}");
 }
@@ -143,7 +183,12 @@ fn single_flight_coalesces_misses_after_a_flush() {
     let base = "keys = 10000\nzipf = 1.1\ncapacity = 1000\ncontent = \"shared\"";
     let calls = |single: bool| {
         let cache = format!("{base}\nsingle_flight = {single}");
-        let study = run(&model(2_000, &cache, db, "timeout = \"1s\""), 25, 5, &flush_at(15));
+        let study = run(
+            &model(2_000, &cache, db, "timeout = \"1s\""),
+            25,
+            5,
+            &flush_at(15),
+        );
         let db_calls: u64 = study.experiment.nodes[2].series.buckets()[15..17]
             .iter()
             .map(|b| b.completed)
@@ -154,7 +199,10 @@ fn single_flight_coalesces_misses_after_a_flush() {
     let (single, coalesced) = calls(true);
     assert_eq!(plain_coalesced, 0);
     assert!(coalesced > 0);
-    assert!((single as f64) < 0.8 * plain as f64, "single-flight {single} vs plain {plain}");
+    assert!(
+        (single as f64) < 0.8 * plain as f64,
+        "single-flight {single} vs plain {plain}"
+    );
 }
 
 #[test]
@@ -163,7 +211,12 @@ fn a_backing_timeout_fills_nothing() {
     // lookups in the 3 s after), nothing is filled and every lookup misses.
     let db = "workers = 100000\nservice_time = { dist = \"constant\", value = \"20ms\" }";
     let cache = "keys = 1000\nzipf = 1.0\ncapacity = 500\ncontent = \"shared\"";
-    let study = run(&model(1_000, cache, db, "timeout = \"5ms\""), 10, 1, &flush_at(5));
+    let study = run(
+        &model(1_000, cache, db, "timeout = \"5ms\""),
+        10,
+        1,
+        &flush_at(5),
+    );
     let after = steps(&study, 6, 9);
     assert_eq!(after.fills, 0);
     assert_eq!(after.hits, 0);
@@ -171,7 +224,9 @@ fn a_backing_timeout_fills_nothing() {
 }
 
 fn bundled(name: &str) -> Scenario {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
     load_scenario(&path).unwrap_or_else(|e| panic!("bundled scenario loads:\n{e}"))
 }
 
@@ -188,11 +243,17 @@ fn cache_miss_storm_stays_down_without_the_remedy() {
     // control's; with it, within 2 points.
     let storm = study(&bundled("cache-miss-storm.toml"));
     let (control, experiment) = after_availability(&storm);
-    assert!(experiment < control - 0.20, "storm: {experiment} vs control {control}");
+    assert!(
+        experiment < control - 0.20,
+        "storm: {experiment} vs control {control}"
+    );
     let cache = &storm.experiment.caches[0].windows[2];
     assert!(cache.hit_ratio().expect("lookups") < 0.7, "{cache:?}");
 
     let remedy = study(&bundled("cache-miss-storm-single-flight.toml"));
     let (control, experiment) = after_availability(&remedy);
-    assert!(experiment > control - 0.02, "remedy: {experiment} vs control {control}");
+    assert!(
+        experiment > control - 0.02,
+        "remedy: {experiment} vs control {control}"
+    );
 }
