@@ -112,6 +112,7 @@ mod tests {
             autoscaling: Vec::new(),
             ejections: Vec::new(),
             edges: Vec::new(),
+            caches: Vec::new(),
         }
     }
 

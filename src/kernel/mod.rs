@@ -7,8 +7,10 @@ pub mod dist;
 pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod zipf;
 
 pub use dist::Dist;
 pub use queue::EventQueue;
 pub use rng::{Purpose, Stream, stable_id};
 pub use time::SimTime;
+pub use zipf::Zipf;

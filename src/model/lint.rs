@@ -194,6 +194,7 @@ fn call_floor(topology: &Topology, fastest: &[u64], to: NodeId) -> u64 {
         hit_ratio,
         backing,
         on_unavailable,
+        ..
     } = topology.node(to).role
     else {
         return own;

@@ -14,6 +14,7 @@
 pub mod autoscale;
 pub mod capacity;
 mod call_policy;
+pub mod cache_content;
 mod code_docs;
 mod codes;
 mod diagnostic;
@@ -49,6 +50,7 @@ pub mod schema;
 pub mod topology;
 
 pub use call_policy::{CallResilience, CircuitBreaker, RetryBudget};
+pub use cache_content::{CacheContent, Sharing, che_hit_ratio};
 pub use code_docs::{CodeDoc, ExampleKind};
 pub use codes::Code;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};

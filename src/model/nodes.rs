@@ -55,10 +55,11 @@ const SHARED_KEYS: [&str; 12] = concat(
 
 fn keys(kind: NodeKind) -> &'static [&'static str] {
     const SERVICE: [&str; 13] = concat(SHARED_KEYS, ["autoscale"]);
-    const CACHE: [&str; 16] = concat(
+    const CACHE_OWN: [&str; 16] = concat(
         SHARED_KEYS,
         ["hit_ratio", "backing", "on_unavailable", "autoscale"],
     );
+    const CACHE: [&str; 22] = concat(CACHE_OWN, super::cache_content::CONTENT_KEYS);
     const DATABASE: [&str; 14] = concat(SHARED_KEYS, ["primary", "failover"]);
     match kind {
         NodeKind::Service => &SERVICE,
@@ -432,9 +433,7 @@ fn read_role(
     match entry.kind {
         NodeKind::Service | NodeKind::External => Some(Role::Service),
         NodeKind::Cache => {
-            let hit_ratio = fields
-                .required("hit_ratio")
-                .and_then(|v| sink.fraction("hit_ratio", v));
+            let ratio = super::cache_content::read_cache_ratio(sink, fields);
             let backing = fields
                 .required("backing")
                 .and_then(|v| resolve_target(sink, names, v, id, EdgeKind::Backing, edges));
@@ -443,10 +442,12 @@ fn read_role(
                 OnUnavailable::Fallthrough,
                 |v| sink.choice("on_unavailable", v, &ON_UNAVAILABLE),
             );
+            let (hit_ratio, content) = ratio?;
             Some(Role::Cache {
-                hit_ratio: hit_ratio?,
+                hit_ratio,
                 backing: NodeId(u32::try_from(backing?).ok()?),
                 on_unavailable: on_unavailable?,
+                content,
             })
         }
         NodeKind::Database => {

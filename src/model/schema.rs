@@ -227,6 +227,17 @@ pub struct Outlier {
     pub max_ejected: Option<f64>,
 }
 
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheSharing {
+    /// Each replica has its own content.
+    Replica,
+    /// The replicas of one zone share a content.
+    Zone,
+    /// All replicas share one content.
+    Shared,
+}
+
 /// The keys every service, cache and database takes, then the kind's own.
 macro_rules! internal_node {
     ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
@@ -299,9 +310,25 @@ pub struct Autoscale {
 internal_node!(
     /// A cache: a hit is answered by the cache, a miss by its `backing` store.
     Cache {
-        /// Share of requests answered by the cache, in [0, 1].
+        /// Share of requests answered by the cache, in [0, 1]. Exactly one of `hit_ratio` and
+        /// the content keys (`keys`, `zipf`, `capacity`, `ttl`, `content`, `single_flight`).
         #[schemars(range(min = 0, max = 1))]
-        pub hit_ratio: f64,
+        pub hit_ratio: Option<f64>,
+        /// The key space of a cache described by its content; default 100000.
+        #[schemars(range(min = 1, max = 1_000_000_000))]
+        pub keys: Option<u32>,
+        /// Zipf popularity exponent over the keys' ranks, >= 0 (0 is uniform); default 0.9.
+        #[schemars(range(min = 0))]
+        pub zipf: Option<f64>,
+        /// Entries one content holds, at most `keys` (LRU eviction); default 10000.
+        #[schemars(range(min = 1, max = 10_000_000))]
+        pub capacity: Option<u32>,
+        /// Entries expire this long after they were filled; default: never.
+        pub ttl: Option<Duration>,
+        /// Who shares one content; default `zone`.
+        pub content: Option<CacheSharing>,
+        /// Coalesce concurrent misses on one key into one backing call; default false.
+        pub single_flight: Option<bool>,
         /// The node that serves a miss.
         pub backing: String,
         /// What callers do when the cache cannot answer; default `fallthrough`.

@@ -141,11 +141,14 @@ pub enum OnUnavailable {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Role {
     Service,
-    /// Invariant: `0 <= hit_ratio <= 1`; `backing` is a node other than this one.
+    /// Invariant: `0 <= hit_ratio <= 1`; `backing` is a node other than this one. With a
+    /// `content`, the hit ratio emerges in the simulation and `hit_ratio` is its closed-form
+    /// steady state (`cache_content::che_hit_ratio`), for the lint and the graph.
     Cache {
         hit_ratio: f64,
         backing: NodeId,
         on_unavailable: OnUnavailable,
+        content: Option<super::cache_content::CacheContent>,
     },
     /// Requests are served by the replicas in the primary zone.
     Database {

@@ -418,7 +418,8 @@ fn cache_rules() {
         Role::Cache {
             hit_ratio: 0.9,
             backing: NodeId(1),
-            on_unavailable: OnUnavailable::Fail
+            on_unavailable: OnUnavailable::Fail,
+            content: None,
         }
     );
     assert_eq!(model.graph.edge_count(), 2);

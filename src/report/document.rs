@@ -55,6 +55,9 @@ pub struct RunDocument {
     /// Per autoscaled node, its resizes and replica counts; absent when none autoscales.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub autoscaling: Vec<super::scaling::AutoscalingReport>,
+    /// Content caches by node name, in model order; absent without them.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub caches: IndexMap<String, super::cache::CacheReport>,
     /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
     pub journal: super::journal::Journal,
 }
@@ -231,6 +234,7 @@ impl RunDocument {
             amplification: analysis.amplification.clone(),
             static_stability: crate::analysis::static_stability(topology),
             autoscaling: super::scaling::autoscaling_reports(topology, control, experiment),
+            caches: super::cache::cache_reports(topology, spans, control, experiment),
             journal: super::journal::build(scenario, study),
         }
     }

@@ -3,6 +3,7 @@
 //! Architecture invariant: `report` only reads results; what it writes depends on nothing but
 //! its inputs (no clocks, no hash-map order), so reports are byte-identical across runs.
 
+mod cache;
 mod check;
 mod document;
 mod github;
@@ -29,6 +30,7 @@ pub use markdown::{replay_command, to_markdown};
 pub use resilience::EdgeReport;
 
 pub use document::{BalancerReport, EndpointReport, NodeReport, RunDocument, WorkloadReport};
+pub use cache::{CacheReport, CacheRunReport, CacheSeriesReport, CacheWindowReport};
 pub use graph::{Highlights, to_dot, to_mermaid};
 pub use html::to_html;
 pub use journal::Journal;

@@ -23,6 +23,7 @@ pub fn to_text(document: &RunDocument) -> String {
     }
     super::scaling::write_autoscaling(&mut out, &document.autoscaling);
     super::resilience::write_text(&mut out, &document.resilience);
+    super::cache::write_caches(&mut out, &document.caches, document.blast_radius.is_some());
     write_tables(&mut out, document);
     out
 }

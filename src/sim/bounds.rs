@@ -27,7 +27,7 @@ impl Simulation<'_> {
             + self.queue.memory_bytes()
             + records * size_of::<RequestRecord>()
             + waiting;
-        total as u64
+        total as u64 + self.caches.memory_bytes()
     }
 
     pub(super) fn over_memory(&self) -> bool {

@@ -51,7 +51,9 @@ impl Simulation<'_> {
                 };
                 for &replica in replicas {
                     let index = self.replicas.index_of(replica);
-                    self.replicas.get_mut(index).cold = Some(cold);
+                    if !self.empty_content(replica.node, index) {
+                        self.replicas.get_mut(index).cold = Some(cold);
+                    }
                 }
             }
             Action::Latency { .. }
@@ -181,8 +183,8 @@ impl Simulation<'_> {
         }
         state.touch(now);
         state.up = true;
-        if is_cache {
-            state.cold = Some(Cold {
+        if is_cache && !self.empty_content(node, replica) {
+            self.replicas.get_mut(replica).cold = Some(Cold {
                 since_ns: now,
                 refill_ns: RESTART_REFILL_NS,
             });

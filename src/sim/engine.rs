@@ -5,6 +5,7 @@
 
 use super::autoscale::{NodeScaling, ScaleEvent};
 use super::bounds::MEMORY_CHECK_EVERY;
+use super::cache::Caches;
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::replicas::Replicas;
 use super::resilience::Resilience;
@@ -158,6 +159,8 @@ pub struct Simulation<'t> {
     pub(super) extra_requests: Vec<u64>,
     pub(super) clients_live: u32,
     pub(super) resilience: Resilience,
+    /// The content caches (empty without them).
+    pub(super) caches: Caches,
     events: u64,
     stopped: Option<RunOutcome>,
     /// Per autoscaled node, in model order, what autoscaling did (empty without autoscaling).
@@ -224,6 +227,13 @@ impl<'t> Simulation<'t> {
             extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
             resilience: Resilience::new(topology, config.warmup_ns),
+            caches: Caches::new(
+                topology,
+                seed,
+                step_ns,
+                windows,
+                config.limits.max_memory_mb.saturating_mul(1 << 20),
+            ),
             events: 0,
             stopped: None,
             scaling: super::autoscale::setup(topology),
@@ -455,6 +465,7 @@ impl<'t> Simulation<'t> {
             autoscaling: self.scaling,
             ejections,
             edges: self.resilience.finish(end_ns),
+            caches: self.caches.finish(end_ns),
         }
     }
 

@@ -5,6 +5,7 @@
 //! call machinery with node-to-node calls. A call at a node is a frame that queues for a worker,
 //! spends the node's own service time, then makes the node's calls in order.
 
+use super::cache::CacheKey;
 use super::effects::AtDispatch;
 use super::engine::{Answer, Event, Simulation};
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
@@ -32,6 +33,7 @@ impl Simulation<'_> {
                 let frame = self.frames.get_mut(at).expect("live");
                 frame.attempt = 0;
                 frame.target = call.to;
+                self.set_fill(at, CacheKey::NONE);
                 return self.attempt(at);
             }
             self.frames.get_mut(at).expect("live").call += 1;
@@ -57,6 +59,9 @@ impl Simulation<'_> {
             let due = self.now.after(timeout_ns);
             self.queue
                 .schedule(due, Event::CallTimeout { frame: at, token });
+        }
+        if self.join_flight(at, token) {
+            return;
         }
         let parent = Parent::Call { frame: at, token };
         let source = self.edge_source(at);
@@ -194,6 +199,9 @@ impl Simulation<'_> {
                 self.finish(at, answer);
             }
             Role::Cache { hit_ratio, .. } => {
+                if let Some(answer) = self.content_lookup(at, node) {
+                    return self.finish(at, answer);
+                }
                 let hit_ratio = self.effective_hit_ratio(replica, hit_ratio);
                 let miss = !self.node_streams[node.index()].cache_hit.chance(hit_ratio);
                 let answer = Answer {
@@ -285,6 +293,9 @@ impl Simulation<'_> {
             return;
         }
         self.attempt_ended(at, answer.outcome);
+        if !answer.miss && self.fill_of(at).is_some() {
+            self.on_backing_answer(at, token, &answer);
+        }
         let frame = self.frames.get_mut(at).expect("live");
         frame.waiting = false;
         match answer.outcome {
@@ -293,6 +304,8 @@ impl Simulation<'_> {
                 if answer.miss {
                     frame.target = backing_of(self.topology, frame.target);
                     frame.attempt = 0;
+                    let key = self.missed_key(at, token);
+                    self.set_fill(at, key);
                     self.attempt(at);
                 } else {
                     frame.call += 1;

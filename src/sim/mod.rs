@@ -7,6 +7,7 @@
 
 mod autoscale;
 mod bounds;
+mod cache;
 mod effects;
 mod engine;
 mod flow;
@@ -25,6 +26,7 @@ use crate::metrics::{EndpointMetrics, Outcome};
 use crate::model::{Limits, NodeId, Scenario, Topology, ZoneId};
 
 pub use autoscale::{NodeScaling, ReplicaCount, ScalingEvent};
+pub use cache::{CacheCounts, CacheStats};
 pub use engine::Simulation;
 pub use health::EjectionStats;
 pub use resilience::{EdgeCounts, EdgeResilience};
@@ -165,6 +167,8 @@ pub struct RunResult {
     pub ejections: Vec<EjectionStats>,
     /// Per call with a resilience mechanism, in node and call order: what it did.
     pub edges: Vec<EdgeResilience>,
+    /// One per content cache, in node order (empty without them).
+    pub caches: Vec<CacheStats>,
 }
 
 /// Runs a topology without faults.

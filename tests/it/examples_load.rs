@@ -77,7 +77,8 @@ fn shop_reads_as_the_product_brief_says() {
         Role::Cache {
             hit_ratio: 0.95,
             backing: NodeId(2),
-            on_unavailable: OnUnavailable::Fallthrough
+            on_unavailable: OnUnavailable::Fallthrough,
+            content: None,
         }
     );
     let db = shop.node(NodeId(2));

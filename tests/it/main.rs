@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per concern.
 
 mod bounded;
+mod cache;
 mod check;
 mod cli;
 mod diagnostics;
