@@ -8,6 +8,7 @@ mod baseline;
 mod blast;
 pub mod fma;
 mod hypothesis;
+pub mod queue;
 mod recovery;
 pub mod sweep;
 mod values;

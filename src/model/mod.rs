@@ -25,6 +25,7 @@ mod load_hypothesis;
 mod load_model;
 mod load_scenario;
 mod nodes;
+mod queue_node;
 mod reader;
 mod resolve;
 mod validate;

@@ -44,6 +44,9 @@ pub struct RunDocument {
     /// `null` without faults.
     pub blast_radius: Option<BlastRadius>,
     pub recovery: Vec<Recovery>,
+    /// Queues in model order (absent from the JSON when the model has none).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub queues: IndexMap<String, super::queue::QueueReport>,
     /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
     pub journal: super::journal::Journal,
 }
@@ -201,6 +204,7 @@ impl RunDocument {
             hypotheses: analysis.hypotheses.clone(),
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),
+            queues: super::queue::queue_reports(scenario, study),
             journal: super::journal::build(scenario, study),
         }
     }

@@ -12,6 +12,7 @@ mod journal;
 mod json;
 mod junit;
 mod markdown;
+mod queue;
 pub mod sweep;
 mod text;
 

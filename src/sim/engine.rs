@@ -55,6 +55,17 @@ pub(super) enum Event {
     Failover {
         node: NodeId,
     },
+    /// A queue delivery's visibility timeout expired (`sim::queue`).
+    DeliveryTimeout {
+        queue: u32,
+        partition: u32,
+        token: u32,
+    },
+    /// A queue partition looks again for an up consumer replica.
+    DeliveryPoll {
+        queue: u32,
+        partition: u32,
+    },
 }
 
 /// How a call attempt answered.
@@ -135,6 +146,8 @@ pub struct Simulation<'t> {
     pub(super) requests: Vec<Vec<RequestRecord>>,
     pub(super) extra_requests: Vec<u64>,
     pub(super) clients_live: u32,
+    /// The queues' brokers (empty for a model without queues).
+    pub(super) brokers: super::queue::Brokers,
     events: u64,
     stopped: Option<RunOutcome>,
 }
@@ -190,6 +203,7 @@ impl<'t> Simulation<'t> {
             requests: vec![Vec::new(); topology.workloads.len()],
             extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
+            brokers: super::queue::Brokers::new(topology, step_ns, windows),
             events: 0,
             stopped: None,
         };
@@ -252,6 +266,12 @@ impl<'t> Simulation<'t> {
             Event::EffectStart { effect } => self.on_effect_start(effect),
             Event::EffectEnd { effect } => self.on_effect_end(effect),
             Event::Failover { node } => self.on_failover(node),
+            Event::DeliveryTimeout {
+                queue,
+                partition,
+                token,
+            } => self.on_delivery_timeout(queue, partition, token),
+            Event::DeliveryPoll { queue, partition } => self.on_delivery_poll(queue, partition),
         }
     }
 
@@ -400,6 +420,7 @@ impl<'t> Simulation<'t> {
         {
             metrics.series.close(end_ns);
         }
+        self.close_queues();
         RunResult {
             outcome: self.stopped.unwrap_or(RunOutcome::Completed),
             end_ns,
@@ -408,6 +429,15 @@ impl<'t> Simulation<'t> {
             nodes: self.node_metrics,
             requests: self.requests,
             extra_requests: self.extra_requests,
+            queues: self
+                .brokers
+                .brokers
+                .into_iter()
+                .map(|b| super::QueueResult {
+                    node: b.node,
+                    metrics: b.metrics,
+                })
+                .collect(),
         }
     }
 

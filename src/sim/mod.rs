@@ -11,6 +11,7 @@ mod engine;
 mod flow;
 mod frames;
 mod policy;
+mod queue;
 mod replicas;
 pub mod trace;
 
@@ -150,6 +151,15 @@ pub struct RunResult {
     pub requests: Vec<Vec<RequestRecord>>,
     /// Requests added by traffic spikes, per workload (they have no pair in the control).
     pub extra_requests: Vec<u64>,
+    /// One per queue node, in node order (empty for a model without queues).
+    pub queues: Vec<QueueResult>,
+}
+
+/// What one queue (message broker) measured in a run.
+#[derive(Clone, Debug)]
+pub struct QueueResult {
+    pub node: NodeId,
+    pub metrics: crate::metrics::queue::QueueMetrics,
 }
 
 /// Runs a topology without faults.

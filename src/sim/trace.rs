@@ -54,6 +54,8 @@ pub enum EventKind {
     EffectStart,
     EffectEnd,
     Failover,
+    DeliveryTimeout,
+    DeliveryPoll,
 }
 
 impl EventKind {
@@ -68,6 +70,8 @@ impl EventKind {
             EventKind::EffectStart => "effect_start",
             EventKind::EffectEnd => "effect_end",
             EventKind::Failover => "failover",
+            EventKind::DeliveryTimeout => "delivery_timeout",
+            EventKind::DeliveryPoll => "delivery_poll",
         }
     }
 }
@@ -239,6 +243,21 @@ impl<'t> Simulation<'t> {
             Event::Failover { node } => {
                 record.kind = EventKind::Failover;
                 record.subject = Subject::Node(node);
+            }
+            Event::DeliveryTimeout {
+                queue,
+                partition,
+                token,
+            } => {
+                record.kind = EventKind::DeliveryTimeout;
+                record.subject = Subject::Node(self.brokers.brokers[queue as usize].node);
+                record.frame = Some((partition, 0));
+                record.token = Some(token);
+            }
+            Event::DeliveryPoll { queue, partition } => {
+                record.kind = EventKind::DeliveryPoll;
+                record.subject = Subject::Node(self.brokers.brokers[queue as usize].node);
+                record.frame = Some((partition, 0));
             }
         }
         record

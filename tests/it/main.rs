@@ -11,6 +11,7 @@ mod golden;
 mod html;
 mod model_errors;
 mod props;
+mod queue;
 mod report_snapshots;
 mod sweep;
 mod theory;
