@@ -113,6 +113,7 @@ mod tests {
             ejections: Vec::new(),
             edges: Vec::new(),
             caches: Vec::new(),
+            queues: Vec::new(),
         }
     }
 

@@ -45,7 +45,13 @@ pub fn evaluate(
         .hypotheses
         .iter()
         .map(|hypothesis| {
-            let checks = if hypothesis.metric == Metric::RecoveryTime {
+            let checks = if hypothesis.queue.is_some() {
+                let spans: Vec<&WindowSpan> = spans
+                    .iter()
+                    .filter(|s| !has_faults || hypothesis.windows.contains(&s.window))
+                    .collect();
+                super::queue::check(hypothesis, &spans, has_faults, control, experiment)
+            } else if hypothesis.metric == Metric::RecoveryTime {
                 vec![check_recovery(
                     hypothesis,
                     has_faults,
@@ -81,10 +87,12 @@ pub fn evaluate(
                     })
                     .collect()
             };
+            let subject = match hypothesis.queue {
+                Some(queue) => &scenario.topology.node(queue).name,
+                None => &scenario.topology.workloads[hypothesis.workload.index()].name,
+            };
             HypothesisResult {
-                workload: scenario.topology.workloads[hypothesis.workload.index()]
-                    .name
-                    .clone(),
+                workload: subject.clone(),
                 metric: hypothesis.metric.as_str(),
                 line: hypothesis.line,
                 bounds: describe_bounds(hypothesis),
@@ -97,7 +105,7 @@ pub fn evaluate(
 
 /// A window where the metric is undefined (no request ended, or none was answered): the
 /// hypothesis cannot be shown to hold, so it fails, saying why.
-fn unmeasurable(
+pub(super) fn unmeasurable(
     window: &'static str,
     control: Option<f64>,
     experiment: Option<f64>,
@@ -111,7 +119,7 @@ fn unmeasurable(
     }
 }
 
-fn skipped(window: &'static str, note: &str) -> WindowCheck {
+pub(super) fn skipped(window: &'static str, note: &str) -> WindowCheck {
     WindowCheck {
         window,
         control: None,
@@ -122,7 +130,7 @@ fn skipped(window: &'static str, note: &str) -> WindowCheck {
 }
 
 /// Checks every bound of the hypothesis against one window's values.
-fn check_value(h: &Hypothesis, window: &'static str, control: f64, experiment: f64) -> WindowCheck {
+pub(super) fn check_value(h: &Hypothesis, window: &'static str, control: f64, experiment: f64) -> WindowCheck {
     let mut broken = Vec::new();
     if let Some(min) = h.min.filter(|&min| experiment < min) {
         broken.push(format!("below min {}", show(h.metric, min)));

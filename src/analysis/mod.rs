@@ -9,6 +9,7 @@ mod baseline;
 mod blast;
 pub mod fma;
 mod hypothesis;
+pub mod queue;
 mod recovery;
 mod stability;
 pub mod sweep;

@@ -72,7 +72,11 @@ impl MetricValues {
             Metric::P90 => self.p90,
             Metric::P99 => self.p99,
             Metric::P999 => self.p999,
-            Metric::RecoveryTime => return None,
+            Metric::RecoveryTime
+            | Metric::Lag
+            | Metric::MessageAge
+            | Metric::DeliveryP99
+            | Metric::DeadLetters => return None,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! has at most `MAX_POINTS` buckets whatever the simulated duration.
 
 mod latency;
+pub mod queue;
 mod series;
 
 pub use latency::{Latency, LatencySummary};

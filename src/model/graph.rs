@@ -66,6 +66,7 @@ fn report_cycle(sink: &mut Sink<'_>, names: &[&str], path: &[(usize, usize)], cl
     let what = match closing.kind {
         EdgeKind::Call(_) => "this call closes the cycle",
         EdgeKind::Backing => "this backing store closes the cycle",
+        EdgeKind::Consume => "this consumer closes the cycle",
     };
     sink.error(
         Code::Cycle,

@@ -1,7 +1,9 @@
 //! `[[hypothesis]]` entries, text to `Hypothesis`: a workload's metric with absolute bounds
 //! (`min`, `max`) in the metric's unit, changes relative to the control (`max_increase`,
 //! `max_decrease`: `"+20%"` or an absolute amount) and the windows it is checked in.
-//! `recovery_time` is one number per run and takes only `max`.
+//! `recovery_time` is one number per run and takes only `max`. A hypothesis names a `workload`
+//! or, for the queue metrics (`lag`, `message_age`, `delivery_p99`, `dead_letters`), a
+//! `queue`; `subject` checks that the metric fits what is named.
 
 use toml::de::DeValue;
 
@@ -10,7 +12,6 @@ use super::diagnostic::line_column;
 use super::duration::parse_duration;
 use super::nodes::or_default;
 use super::reader::{Fields, Sink, Value, found, suggest};
-use super::resolve;
 use super::scenario::{Change, Hypothesis, Metric, Window};
 use super::topology::Topology;
 
@@ -41,6 +42,7 @@ pub(super) fn read_hypotheses(
 
 const HYPOTHESIS_KEYS: &[&str] = &[
     "workload",
+    "queue",
     "metric",
     "min",
     "max",
@@ -57,6 +59,7 @@ const DEFAULT_WINDOWS: [Window; 2] = [Window::During, Window::After];
 fn metric_choices() -> Vec<(&'static str, Metric)> {
     let mut choices: Vec<_> = Metric::ALL.iter().map(|m| (m.as_str(), *m)).collect();
     choices.push(("p99.9", Metric::P999));
+    choices.extend(Metric::QUEUE.iter().map(|m| (m.as_str(), *m)));
     choices
 }
 
@@ -72,17 +75,16 @@ fn read_hypothesis(
         "a table `[[hypothesis]]`",
         HYPOTHESIS_KEYS,
     )?;
-    let workload = fields
-        .required("workload")
-        .and_then(|v| resolve::workload(sink, "workload", v, topology));
     let metric = fields
         .required("metric")
         .and_then(|v| sink.choice("metric", v, &metric_choices()));
+    let subject = super::queue_node::hypothesis_subject(sink, &mut fields, metric, topology);
     let bounds = metric.and_then(|m| read_bounds(sink, &fields, m));
     fields.finish(sink);
-    let bounds = bounds?;
+    let (bounds, (workload, queue)) = (bounds?, subject?);
     Some(Hypothesis {
-        workload: workload?,
+        workload,
+        queue,
         metric: metric?,
         min: bounds.min,
         max: bounds.max,

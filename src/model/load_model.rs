@@ -16,14 +16,15 @@ use super::reader::{Fields, Sink, Value};
 use super::topology::{Arrival, Node, NodeId, NodeKind, Topology, Workload};
 
 const TOP_KEYS: &[&str] = &[
-    "name", "zones", "workload", "service", "cache", "database", "external",
+    "name", "zones", "workload", "service", "cache", "database", "external", "queue",
 ];
 
-const KINDS: [NodeKind; 4] = [
+const KINDS: [NodeKind; 5] = [
     NodeKind::Service,
     NodeKind::Cache,
     NodeKind::Database,
     NodeKind::External,
+    NodeKind::Queue,
 ];
 
 /// Parses and validates a model; on failure, every diagnostic of the file (warnings included).
@@ -78,6 +79,7 @@ pub(crate) fn read_model(sink: &mut Sink<'_>) -> Option<Topology> {
         .map_or(Some(Vec::new()), |v| read_workloads(sink, &names, v));
     top.finish(sink);
     check_cycles(sink, &names.nodes, &edges);
+    super::queue_node::check_consumers(sink, &entries, &edges, workloads.as_deref());
     let nodes: Option<Vec<Node>> = nodes.into_iter().collect();
     let (nodes, workloads) = (nodes?, workloads?);
     if sink.has_errors() {

@@ -30,6 +30,7 @@ mod load_model;
 mod load_scenario;
 mod node_policy;
 mod nodes;
+mod queue_node;
 mod reader;
 mod resolve;
 mod validate;

@@ -1,5 +1,5 @@
-//! One node table (`[service.NAME]`, `[cache.NAME]`, `[database.NAME]`, `[external.NAME]`)
-//! and its calls, read into a `Node`. Name resolution uses the lists gathered by `load_model`;
+//! One node table (`[service.NAME]`, `[cache.NAME]`, `[database.NAME]`, `[external.NAME]`;
+//! `[queue.NAME]` is read by `queue_node`) and its calls, read into a `Node`. Name resolution uses the lists gathered by `load_model`;
 //! every resolved call is recorded as an `Edge` for the graph checks, even when another key of
 //! the node is wrong, so cycles are found alongside other mistakes.
 
@@ -66,6 +66,7 @@ fn keys(kind: NodeKind) -> &'static [&'static str] {
         NodeKind::Cache => &CACHE,
         NodeKind::Database => &DATABASE,
         NodeKind::External => &["latency", "error_rate"],
+        NodeKind::Queue => &super::queue_node::QUEUE_KEYS,
     }
 }
 
@@ -139,6 +140,8 @@ pub(crate) fn read_node(
     }
     let node = if entry.kind == NodeKind::External {
         read_external(sink, &mut fields, entry)
+    } else if entry.kind == NodeKind::Queue {
+        super::queue_node::read_queue(sink, names, &mut fields, entry, id, edges)
     } else {
         read_internal(sink, names, &mut fields, entry, id, edges)
     };
@@ -231,7 +234,7 @@ fn read_internal(
 }
 
 /// A node's `zones`: a non-empty list of declared zones, each once.
-fn read_node_zones(
+pub(crate) fn read_node_zones(
     sink: &mut Sink<'_>,
     names: &Names<'_>,
     value: &Value<'_>,
@@ -431,7 +434,7 @@ fn read_role(
     edges: &mut Vec<Edge>,
 ) -> Option<Role> {
     match entry.kind {
-        NodeKind::Service | NodeKind::External => Some(Role::Service),
+        NodeKind::Service | NodeKind::External | NodeKind::Queue => Some(Role::Service),
         NodeKind::Cache => {
             let ratio = super::cache_content::read_cache_ratio(sink, fields);
             let backing = fields

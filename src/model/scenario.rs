@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::fault::FaultSpec;
-use super::topology::{Topology, WorkloadId};
+use super::topology::{NodeId, Topology, WorkloadId};
 
 /// Bounds that end a run early with a reported outcome instead of a hang or an OOM kill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,9 +57,12 @@ pub struct Scenario {
 /// A steady-state hypothesis: a workload's metric stays within bounds, absolute or relative to
 /// the control. Invariant: at least one of `min`, `max`, `max_increase`, `max_decrease`;
 /// `min <= max` when both are set; `windows` is non-empty, without repeats, in time order.
+/// With `queue`, the metric is a queue metric (`Metric::is_queue`) and `workload` is unused.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hypothesis {
     pub workload: WorkloadId,
+    /// `queue = "NAME"` instead of `workload`: a queue node whose metric is bounded.
+    pub queue: Option<NodeId>,
     pub metric: Metric,
     /// Lower bound, in the metric's unit (see `Metric`).
     pub min: Option<f64>,
@@ -97,6 +100,14 @@ pub enum Metric {
     /// Time from the end of the last fault until the experiment is back within the control's
     /// band (nanoseconds); "not recovered" fails any `max`.
     RecoveryTime,
+    /// A queue's lag: the most messages stored and not yet acknowledged in the window.
+    Lag,
+    /// A queue's oldest unacknowledged message's greatest age in the window (nanoseconds).
+    MessageAge,
+    /// A queue's end-to-end delay, publish to acknowledgement, p99 (nanoseconds).
+    DeliveryP99,
+    /// A queue's dead-lettered messages (of those published in the window).
+    DeadLetters,
 }
 
 /// A change relative to the control: `"+20%"` is `Relative(0.2)`, `"50ms"` or `0.01` is
@@ -143,6 +154,19 @@ impl Metric {
         Metric::RecoveryTime,
     ];
 
+    /// The metrics of a `queue` hypothesis.
+    pub const QUEUE: [Metric; 4] = [
+        Metric::Lag,
+        Metric::MessageAge,
+        Metric::DeliveryP99,
+        Metric::DeadLetters,
+    ];
+
+    /// Whether the metric belongs to a queue rather than a workload.
+    pub fn is_queue(self) -> bool {
+        Metric::QUEUE.contains(&self)
+    }
+
     /// The name used in scenario files and reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -156,6 +180,10 @@ impl Metric {
             Metric::Throughput => "throughput",
             Metric::Degraded => "degraded",
             Metric::RecoveryTime => "recovery_time",
+            Metric::Lag => "lag",
+            Metric::MessageAge => "message_age",
+            Metric::DeliveryP99 => "delivery_p99",
+            Metric::DeadLetters => "dead_letters",
         }
     }
 
@@ -169,6 +197,8 @@ impl Metric {
                 | Metric::P999
                 | Metric::Mean
                 | Metric::RecoveryTime
+                | Metric::MessageAge
+                | Metric::DeliveryP99
         )
     }
 

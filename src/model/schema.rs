@@ -101,8 +101,8 @@ impl JsonSchema for Duration {
 
 /// A model file: the system's zones, nodes and workloads.
 ///
-/// Nodes are `[service.NAME]`, `[cache.NAME]`, `[database.NAME]` and `[external.NAME]` tables;
-/// node names are unique across the four kinds.
+/// Nodes are `[service.NAME]`, `[cache.NAME]`, `[database.NAME]`, `[external.NAME]` and
+/// `[queue.NAME]` tables; node names are unique across the kinds.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "blastradius model")]
@@ -122,6 +122,8 @@ pub struct Model {
     pub database: Option<BTreeMap<String, Database>>,
     /// Third-party dependencies (no zones, unlimited concurrency), by name.
     pub external: Option<BTreeMap<String, External>>,
+    /// Message brokers (Kafka / SQS-like) delivering to a consumer service, by name.
+    pub queue: Option<BTreeMap<String, Queue>>,
 }
 
 /// User traffic entering the system at one node.
@@ -360,6 +362,32 @@ pub struct External {
     pub error_rate: Option<f64>,
 }
 
+/// A message broker: a publish (a call to it) is acknowledged after `ack`; stored messages
+/// are delivered to the `consumer`, in order per partition.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// The broker's zones, each once; it stays available while one has a replica up.
+    #[schemars(length(min = 1), extend("uniqueItems" = true))]
+    pub zones: Vec<String>,
+    /// Broker replicas per zone; default 1.
+    #[schemars(range(min = 1))]
+    pub replicas: Option<u32>,
+    /// Publish acknowledgement latency; default a constant 1ms.
+    pub ack: Option<Distribution>,
+    /// Partitions, each consumed in order with one message in flight; default 1.
+    #[schemars(range(min = 1, max = 100000))]
+    pub partitions: Option<u32>,
+    /// The service that processes each message (called by nothing else).
+    pub consumer: String,
+    /// Failed deliveries after which a message is dead-lettered; default 5.
+    #[schemars(range(min = 1, max = 65535))]
+    pub max_deliveries: Option<u32>,
+    /// A delivery not answered within this is retried; the consumer call's timeout.
+    /// Default 30s.
+    pub visibility_timeout: Option<Duration>,
+}
+
 /// A call: an edge of the dependency graph with its policy.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -522,10 +550,14 @@ pub struct BlastRadius {
     pub slow: Option<Duration>,
 }
 
-/// A steady-state hypothesis on one workload's metric.
+/// A steady-state hypothesis on one workload's metric, or on a queue's.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("allOf" = [
+    {
+        "description": "A hypothesis names a `workload` or a `queue`, not both.",
+        "oneOf": [ { "required": ["workload"] }, { "required": ["queue"] } ]
+    },
     {
         "description": "A hypothesis needs a bound.",
         "anyOf": [
@@ -538,7 +570,7 @@ pub struct BlastRadius {
     {
         "description": "Latency metrics take durations as bounds; the others numbers.",
         "if": {
-            "properties": { "metric": { "enum": ["p50", "p90", "p99", "p999", "p99.9", "mean", "recovery_time"] } },
+            "properties": { "metric": { "enum": ["p50", "p90", "p99", "p999", "p99.9", "mean", "recovery_time", "message_age", "delivery_p99"] } },
             "required": ["metric"]
         },
         "then": {
@@ -559,7 +591,10 @@ pub struct BlastRadius {
 ]))]
 pub struct Hypothesis {
     /// The workload whose requests are measured.
-    pub workload: String,
+    pub workload: Option<String>,
+    /// The queue measured (instead of a workload), with `lag`, `message_age`, `delivery_p99`
+    /// or `dead_letters`.
+    pub queue: Option<String>,
     pub metric: Metric,
     /// Lower bound, in the metric's unit (a duration for latencies, a number otherwise).
     pub min: Option<Bound>,
@@ -608,6 +643,18 @@ pub enum Metric {
     /// How long after the last fault ends the metrics are back in the control's band.
     #[serde(rename = "recovery_time")]
     RecoveryTime,
+    /// A queue's most messages stored and not yet acknowledged.
+    #[serde(rename = "lag")]
+    Lag,
+    /// A queue's oldest unacknowledged message's greatest age.
+    #[serde(rename = "message_age")]
+    MessageAge,
+    /// A queue's 99th percentile of publish-to-acknowledgement delay.
+    #[serde(rename = "delivery_p99")]
+    DeliveryP99,
+    /// A queue's dead-lettered messages.
+    #[serde(rename = "dead_letters")]
+    DeadLetters,
 }
 
 /// A bound: a duration for latency metrics, a number otherwise.

@@ -80,6 +80,8 @@ pub enum EdgeKind {
     Call(u32),
     /// A cache's `backing` store, called on a miss.
     Backing,
+    /// A queue's `consumer`: the broker delivers each message to it.
+    Consume,
 }
 
 /// User traffic entering the system at one node.
@@ -108,6 +110,7 @@ pub enum NodeKind {
     Cache,
     Database,
     External,
+    Queue,
 }
 
 impl NodeKind {
@@ -117,6 +120,7 @@ impl NodeKind {
             NodeKind::Cache => "cache",
             NodeKind::Database => "database",
             NodeKind::External => "external",
+            NodeKind::Queue => "queue",
         }
     }
 }
@@ -161,6 +165,22 @@ pub enum Role {
     External {
         error_rate: f64,
     },
+    /// A message broker (`[queue.NAME]`): a publish is answered after `service_time` (the ack
+    /// latency) while a replica is up; stored messages are delivered to the consumer.
+    Queue(QueueSpec),
+}
+
+/// A queue's consumption. Invariant: `consumer` is a service that nothing else calls and no
+/// workload targets; `partitions >= 1`, `max_deliveries >= 1`, `visibility_timeout_ns > 0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub consumer: NodeId,
+    /// Each partition is consumed in order, one message in flight at a time.
+    pub partitions: u32,
+    /// Failed deliveries after which a message is dead-lettered.
+    pub max_deliveries: u32,
+    /// A delivery not answered within this is retried; the consumer call's timeout.
+    pub visibility_timeout_ns: u64,
 }
 
 /// A node of the system. Invariant for every role but `External`: `zones` is non-empty, each

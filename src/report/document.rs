@@ -58,6 +58,9 @@ pub struct RunDocument {
     /// Content caches by node name, in model order; absent without them.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub caches: IndexMap<String, super::cache::CacheReport>,
+    /// Queues in model order (absent from the JSON when the model has none).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub queues: IndexMap<String, super::queue::QueueReport>,
     /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
     pub journal: super::journal::Journal,
 }
@@ -235,6 +238,7 @@ impl RunDocument {
             static_stability: crate::analysis::static_stability(topology),
             autoscaling: super::scaling::autoscaling_reports(topology, control, experiment),
             caches: super::cache::cache_reports(topology, spans, control, experiment),
+            queues: super::queue::queue_reports(scenario, study),
             journal: super::journal::build(scenario, study),
         }
     }

@@ -267,6 +267,7 @@ fn write_edges(out: &mut String, topology: &Topology) {
             let (from, to) = (graph[a].index(), graph[b].index());
             let arrow = match graph[e] {
                 EdgeKind::Backing => "-. miss .->".to_string(),
+                EdgeKind::Consume => "-. consume .->".to_string(),
                 EdgeKind::Call(i) if topology.nodes[from].calls[i as usize].optional => {
                     "-. optional .->".to_string()
                 }

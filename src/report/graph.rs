@@ -47,6 +47,7 @@ fn fill(kind: NodeKind) -> &'static str {
         NodeKind::Cache => "#fef3c7",
         NodeKind::Database => "#dcfce7",
         NodeKind::External => "#f1f5f9",
+        NodeKind::Queue => "#fce7f3",
     }
 }
 
@@ -186,7 +187,12 @@ fn mermaid_classes(topology: &Topology, highlights: Option<&Highlights>) -> Stri
         NodeKind::Cache,
         NodeKind::Database,
         NodeKind::External,
+        NodeKind::Queue,
     ] {
+        // Only models with queues get the queue class, so other graphs keep their bytes.
+        if kind == NodeKind::Queue && !topology.nodes.iter().any(|n| n.kind == kind) {
+            continue;
+        }
         out.push_str(&format!(
             "  classDef {} fill:{},stroke:#334155,color:#0f172a\n",
             kind.as_str(),
@@ -278,6 +284,9 @@ fn placement(topology: &Topology, node: &Node) -> String {
         Role::Database { primary, .. } => {
             text.push_str(&format!(" · primary {}", topology.zones[primary.index()]));
         }
+        Role::Queue(spec) => {
+            text.push_str(&format!(" · {} partitions", spec.partitions));
+        }
         Role::Service | Role::External { .. } => {}
     }
     text
@@ -288,6 +297,7 @@ fn dot_node(topology: &Topology, id: NodeId) -> String {
     let shape = match node.kind {
         NodeKind::Database => ", shape=cylinder, style=filled",
         NodeKind::External => ", style=\"rounded,filled,dashed\"",
+        NodeKind::Queue => ", shape=box3d, style=filled",
         NodeKind::Service | NodeKind::Cache => "",
     };
     let label = format!("{}\n{}", node.name, placement(topology, node));
@@ -312,6 +322,7 @@ fn mermaid_node(topology: &Topology, id: NodeId) -> String {
         NodeKind::Cache => format!("n{index}[[\"{label}\"]]"),
         NodeKind::Database => format!("n{index}[(\"{label}\")]"),
         NodeKind::External => format!("n{index}{{{{\"{label}\"}}}}"),
+        NodeKind::Queue => format!("n{index}[/\"{label}\"/]"),
     }
 }
 
@@ -344,6 +355,7 @@ fn edges(topology: &Topology) -> Vec<DrawnEdge> {
                     None => (String::new(), EdgeStyle::Call),
                 },
                 EdgeKind::Backing => (backing_label(&node.role), EdgeStyle::Backing),
+                EdgeKind::Consume => (consume_label(&node.role), EdgeStyle::Backing),
             };
             DrawnEdge {
                 from,
@@ -353,6 +365,14 @@ fn edges(topology: &Topology) -> Vec<DrawnEdge> {
             }
         })
         .collect()
+}
+
+/// `consume, max 5 deliveries`: a queue's deliveries to its consumer.
+fn consume_label(role: &Role) -> String {
+    match role {
+        Role::Queue(spec) => format!("consume, max {} deliveries", spec.max_deliveries),
+        _ => "consume".to_string(),
+    }
 }
 
 /// `timeout 300ms, 2 retries, 30%, optional`.

@@ -165,9 +165,14 @@ fn probe(
             note: Some("the window is empty".to_string()),
         });
     }
-    let w = h.workload.index();
-    let c = values_in(&study.control.workloads[w], span).get(h.metric);
-    let e = values_in(&study.experiment.workloads[w], span).get(h.metric);
+    let (c, e) = if h.queue.is_some() {
+        let value = |run| crate::analysis::queue::hypothesis_value(h, run, span);
+        (value(&study.control), value(&study.experiment))
+    } else {
+        let w = h.workload.index();
+        let c = values_in(&study.control.workloads[w], span).get(h.metric);
+        (c, values_in(&study.experiment.workloads[w], span).get(h.metric))
+    };
     Some(match (c, e) {
         (Some(c), Some(e)) => {
             let met = within(h, c, e);
@@ -247,6 +252,7 @@ mod tests {
 
     fn hypothesis(min: Option<f64>, max: Option<f64>, inc: Option<Change>) -> Hypothesis {
         Hypothesis {
+            queue: None,
             workload: crate::model::WorkloadId(0),
             metric: Metric::P99,
             min,

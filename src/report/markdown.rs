@@ -313,6 +313,7 @@ pub(crate) fn metric_value(metric: &str, value: f64) -> String {
     match metric {
         "availability" | "error_rate" | "degraded" => share(value),
         "throughput" => format!("{value:.1}"),
+        "lag" | "dead_letters" => format!("{value:.0}"),
         _ => format_duration_ns(value.max(0.0).round() as u64),
     }
 }

@@ -15,6 +15,7 @@ mod junit;
 mod markdown;
 mod scaling;
 mod resilience;
+mod queue;
 pub mod sweep;
 mod text;
 

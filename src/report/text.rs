@@ -25,6 +25,7 @@ pub fn to_text(document: &RunDocument) -> String {
     super::resilience::write_text(&mut out, &document.resilience);
     super::cache::write_caches(&mut out, &document.caches, document.blast_radius.is_some());
     write_tables(&mut out, document);
+    super::queue::write_queues(&mut out, document);
     out
 }
 
@@ -427,14 +428,14 @@ fn write_balancers(out: &mut String, doc: &RunDocument, experiment: bool) {
     }
 }
 
-fn new_table(header: &[&str]) -> Table {
+pub(super) fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')));
     table.set_header(header.to_vec());
     table
 }
 
-fn push_table(out: &mut String, table: Table) {
+pub(super) fn push_table(out: &mut String, table: Table) {
     out.push_str(&table.trim_fmt());
     out.push('\n');
 }
@@ -518,6 +519,7 @@ fn show_metric(metric: &str, value: f64) -> String {
     match metric {
         "availability" | "error_rate" | "degraded" => format_share(value),
         "throughput" => format!("{value:.1}"),
+        "lag" | "dead_letters" => format!("{value:.0}"),
         _ => format_duration_ns(value.max(0.0).round() as u64),
     }
 }

@@ -26,7 +26,8 @@ impl Simulation<'_> {
         let total = self.frames.memory_bytes()
             + self.queue.memory_bytes()
             + records * size_of::<RequestRecord>()
-            + waiting;
+            + waiting
+            + self.brokers.memory_bytes();
         total as u64 + self.caches.memory_bytes()
     }
 

@@ -73,6 +73,17 @@ pub(super) enum Event {
         frame: FrameRef,
         token: u32,
     },
+    /// A queue delivery's visibility timeout expired (`sim::queue`).
+    DeliveryTimeout {
+        queue: u32,
+        partition: u32,
+        token: u32,
+    },
+    /// A queue partition looks again for an up consumer replica.
+    DeliveryPoll {
+        queue: u32,
+        partition: u32,
+    },
 }
 
 /// How a call attempt answered.
@@ -161,6 +172,8 @@ pub struct Simulation<'t> {
     pub(super) resilience: Resilience,
     /// The content caches (empty without them).
     pub(super) caches: Caches,
+    /// The queues' brokers (empty for a model without queues).
+    pub(super) brokers: super::queue::Brokers,
     events: u64,
     stopped: Option<RunOutcome>,
     /// Per autoscaled node, in model order, what autoscaling did (empty without autoscaling).
@@ -234,6 +247,7 @@ impl<'t> Simulation<'t> {
                 windows,
                 config.limits.max_memory_mb.saturating_mul(1 << 20),
             ),
+            brokers: super::queue::Brokers::new(topology, step_ns, windows),
             events: 0,
             stopped: None,
             scaling: super::autoscale::setup(topology),
@@ -304,6 +318,12 @@ impl<'t> Simulation<'t> {
             Event::HealthCheck { replica } => self.on_health_check(replica),
             Event::EjectionEnd { replica } => self.on_ejection_end(replica),
             Event::FallbackDone { frame, token } => self.on_fallback_done(frame, token),
+            Event::DeliveryTimeout {
+                queue,
+                partition,
+                token,
+            } => self.on_delivery_timeout(queue, partition, token),
+            Event::DeliveryPoll { queue, partition } => self.on_delivery_poll(queue, partition),
         }
     }
 
@@ -454,6 +474,7 @@ impl<'t> Simulation<'t> {
             metrics.series.close(end_ns);
         }
         let ejections = self.finish_balancer(end_ns);
+        self.close_queues();
         RunResult {
             outcome: self.stopped.unwrap_or(RunOutcome::Completed),
             end_ns,
@@ -466,6 +487,15 @@ impl<'t> Simulation<'t> {
             ejections,
             edges: self.resilience.finish(end_ns),
             caches: self.caches.finish(end_ns),
+            queues: self
+                .brokers
+                .brokers
+                .into_iter()
+                .map(|b| super::QueueResult {
+                    node: b.node,
+                    metrics: b.metrics,
+                })
+                .collect(),
         }
     }
 

@@ -72,7 +72,7 @@ impl Simulation<'_> {
 
     /// Delivers a call to a node: a replica's worker, its queue, or an immediate failure.
     /// A swallowed call (blackhole, partition) returns `Ok` and never answers.
-    fn dispatch(
+    pub(super) fn dispatch(
         &mut self,
         node: NodeId,
         caller: Option<NodeId>,
@@ -209,6 +209,10 @@ impl Simulation<'_> {
                     ..Answer::ok(Outcome::Ok)
                 };
                 self.finish(at, answer);
+            }
+            Role::Queue(_) => {
+                self.on_published(node);
+                self.finish(at, Answer::ok(Outcome::Ok));
             }
             Role::Service | Role::Database { .. } => {
                 if self.topology.node(node).concurrency == Concurrency::Async {
@@ -389,6 +393,14 @@ impl Simulation<'_> {
                 record.latency_ns = latency;
                 record.origin = answer.origin;
             }
+        }
+        if let Parent::Delivery {
+            queue,
+            partition,
+            token,
+        } = frame.parent
+        {
+            return self.on_delivery_answer(queue, partition, token, answer);
         }
         let Parent::Call {
             frame: parent,

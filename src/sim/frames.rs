@@ -20,6 +20,12 @@ pub enum Parent {
     None,
     /// A caller frame, waiting on the attempt identified by `token`.
     Call { frame: FrameRef, token: u32 },
+    /// A queue's delivery of a partition's head message (`sim::queue`), by its token.
+    Delivery {
+        queue: u32,
+        partition: u32,
+        token: u32,
+    },
 }
 
 /// Where a frame is in its life.

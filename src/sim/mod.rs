@@ -14,6 +14,7 @@ mod flow;
 mod frames;
 mod health;
 mod policy;
+mod queue;
 mod replicas;
 mod shedding;
 mod resilience;
@@ -169,6 +170,15 @@ pub struct RunResult {
     pub edges: Vec<EdgeResilience>,
     /// One per content cache, in node order (empty without them).
     pub caches: Vec<CacheStats>,
+    /// One per queue node, in node order (empty for a model without queues).
+    pub queues: Vec<QueueResult>,
+}
+
+/// What one queue (message broker) measured in a run.
+#[derive(Clone, Debug)]
+pub struct QueueResult {
+    pub node: NodeId,
+    pub metrics: crate::metrics::queue::QueueMetrics,
 }
 
 /// Runs a topology without faults.

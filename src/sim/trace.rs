@@ -58,6 +58,8 @@ pub enum EventKind {
     HealthCheck,
     EjectionEnd,
     FallbackDone,
+    DeliveryTimeout,
+    DeliveryPoll,
 }
 
 impl EventKind {
@@ -76,6 +78,8 @@ impl EventKind {
             EventKind::HealthCheck => "health_check",
             EventKind::EjectionEnd => "ejection_end",
             EventKind::FallbackDone => "fallback_done",
+            EventKind::DeliveryTimeout => "delivery_timeout",
+            EventKind::DeliveryPoll => "delivery_poll",
         }
     }
 }
@@ -268,6 +272,21 @@ impl<'t> Simulation<'t> {
             Event::FallbackDone { frame, token } => {
                 record.kind = EventKind::FallbackDone;
                 self.trace_frame(&mut record, frame, Some((token, false)));
+            }
+            Event::DeliveryTimeout {
+                queue,
+                partition,
+                token,
+            } => {
+                record.kind = EventKind::DeliveryTimeout;
+                record.subject = Subject::Node(self.brokers.brokers[queue as usize].node);
+                record.frame = Some((partition, 0));
+                record.token = Some(token);
+            }
+            Event::DeliveryPoll { queue, partition } => {
+                record.kind = EventKind::DeliveryPoll;
+                record.subject = Subject::Node(self.brokers.brokers[queue as usize].node);
+                record.frame = Some((partition, 0));
             }
         }
         record

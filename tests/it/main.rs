@@ -12,6 +12,7 @@ mod golden;
 mod html;
 mod model_errors;
 mod props;
+mod queue;
 mod report_snapshots;
 mod scaling;
 mod resilience_nodes;

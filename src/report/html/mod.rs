@@ -125,6 +125,7 @@ fn show_metric(metric: &str, value: f64) -> String {
         "availability" => availability(value),
         "error_rate" | "degraded" => percent(value),
         "throughput" => format!("{value:.1}/s"),
+        "lag" | "dead_letters" => format!("{value:.0}"),
         _ if value < 0.0 => format!("-{}", format_duration_ns((-value).round() as u64)),
         _ => format_duration_ns(value.round() as u64),
     }

@@ -534,6 +534,7 @@ fn detail(node: &crate::model::Node, zone: Option<usize>) -> String {
             format!("cache · hit {}%", num(hit_ratio * 100.0))
         }
         (Role::External { .. }, _) => "external".to_string(),
+        (Role::Queue(_), _) => format!("queue · {replicas}"),
         (Role::Service, _) => format!("{} · {replicas}", NodeKind::Service.as_str()),
     }
 }
