@@ -8,6 +8,7 @@ mod baseline;
 mod blast;
 pub mod fma;
 mod hypothesis;
+mod pairing;
 mod recovery;
 pub mod sweep;
 mod values;

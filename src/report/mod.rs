@@ -14,6 +14,7 @@ mod junit;
 mod markdown;
 pub mod sweep;
 mod text;
+mod traffic;
 
 pub use check::{
     BaselineStatus, CheckEntry, CheckReport, GateStatus, check_markdown, check_text,
@@ -31,3 +32,4 @@ pub use html::to_html;
 pub use journal::Journal;
 pub use json::to_json;
 pub use text::to_text;
+pub use traffic::{TrafficReport, UsersReport};

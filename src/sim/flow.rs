@@ -354,6 +354,7 @@ impl Simulation<'_> {
                 record.latency_ns = latency;
                 record.origin = answer.origin;
             }
+            self.client_ended(workload, at);
         }
         let Parent::Call {
             frame: parent,

@@ -5,6 +5,7 @@
 //! numbers; it does no IO, never iterates a hash map, and draws randomness only from
 //! `kernel::Stream`s keyed by stable component ids, so a run is a pure function of its inputs.
 
+mod arrivals;
 mod bounds;
 mod effects;
 mod engine;
@@ -148,8 +149,27 @@ pub struct RunResult {
     pub nodes: Vec<EndpointMetrics>,
     /// Per workload, one record per base arrival (empty unless `record_requests`).
     pub requests: Vec<Vec<RequestRecord>>,
+    /// Per workload, for closed-loop users only (empty otherwise): the pairing key of each
+    /// record of `requests`, (user, k) for user's k-th request, in the same order.
+    pub request_keys: Vec<Vec<(u32, u32)>>,
     /// Requests added by traffic spikes, per workload (they have no pair in the control).
     pub extra_requests: Vec<u64>,
+    /// Per workload, what its closed-loop users did (`None` for an open loop).
+    pub users: Vec<Option<UserStats>>,
+}
+
+/// A closed-loop workload's users over a run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct UserStats {
+    /// The model's users.
+    pub users: u32,
+    /// Users a traffic spike added for its duration.
+    pub extra_users: u32,
+    /// Time-average over the counted part of the run of the users waiting on an answer; the
+    /// others are thinking.
+    pub mean_waiting: f64,
+    /// Requests the users sent (warm-up included).
+    pub sent: u64,
 }
 
 /// Runs a topology without faults.

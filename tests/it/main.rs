@@ -14,3 +14,4 @@ mod props;
 mod report_snapshots;
 mod sweep;
 mod theory;
+mod workloads;
