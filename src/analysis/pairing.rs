@@ -33,7 +33,11 @@ pub(super) fn align(control: &RunResult, experiment: &RunResult, w: usize) -> Op
         // Records are in sending order, so each user's list is in k order: list[k] is its k-th.
         for (index, &(user, k)) in keys.iter().enumerate() {
             let list = &mut lists[user as usize];
-            assert_eq!(list.len(), k as usize, "a user's requests are recorded in order");
+            assert_eq!(
+                list.len(),
+                k as usize,
+                "a user's requests are recorded in order"
+            );
             list.push(index);
         }
         lists

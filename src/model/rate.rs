@@ -44,7 +44,11 @@ pub enum Rate {
         per_s: f64,
     },
     /// `from` before `at_ns`, `to` from then on.
-    Step { from: f64, to: f64, at_ns: u64 },
+    Step {
+        from: f64,
+        to: f64,
+        at_ns: u64,
+    },
     /// `from` before `start_ns`, linear to `to` at `end_ns`, `to` after.
     Ramp {
         from: f64,
@@ -266,7 +270,11 @@ fn piecewise_inverse(from: f64, to: f64, s: f64, e: f64, count: f64) -> Option<f
         // a x² + b x = c over the ramp, in the form that is stable for a of either sign.
         let (a, b, c) = ((to - from) / (2.0 * (e - s)), from, count - from * s);
         let root = libm::sqrt((b * b + 4.0 * a * c).max(0.0));
-        let x = if b + root > 0.0 { 2.0 * c / (b + root) } else { 0.0 };
+        let x = if b + root > 0.0 {
+            2.0 * c / (b + root)
+        } else {
+            0.0
+        };
         return Some(s + x.clamp(0.0, e - s));
     }
     (to > 0.0).then(|| e + (count - at_end) / to)
@@ -334,8 +342,7 @@ const ANY_RATE_KEY: &[&str] = &[
     "phase",
 ];
 
-const EXPECTED_RATE: &str =
-    "a number of requests per second, or a table like { shape = \"step\", from = 500, to = 1500, at = \"5m\" }";
+const EXPECTED_RATE: &str = "a number of requests per second, or a table like { shape = \"step\", from = 500, to = 1500, at = \"5m\" }";
 
 /// Reads a workload's traffic from its `rate`, `arrival`, `users` and `think_time` keys:
 /// exactly one of `rate` and `users`; `arrival` only with `rate`, `think_time` only (and
@@ -400,7 +407,7 @@ fn read_closed(
         return None;
     };
     let think_time = read_dist(sink, "think_time", think)?;
-    if !(think_time.mean_ns() > 0.0) {
+    if think_time.mean_ns().is_nan() || think_time.mean_ns() <= 0.0 {
         sink.error(
             Code::OutOfRange,
             think.span(),
@@ -422,7 +429,9 @@ pub(crate) fn read_rate(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Rate> 
             value.get_ref(),
             toml::de::DeValue::Integer(_) | toml::de::DeValue::Float(_)
         ) {
-            return sink.positive("rate", value).map(|per_s| Rate::Constant { per_s });
+            return sink
+                .positive("rate", value)
+                .map(|per_s| Rate::Constant { per_s });
         }
         sink.wrong_type("rate", value, EXPECTED_RATE);
         return None;
@@ -446,9 +455,13 @@ pub(crate) fn read_rate(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Rate> 
     };
     let clean = fields.finish(sink);
     let rate = rate.filter(|_| clean)?;
-    if !(rate.peak() > 0.0) {
-        sink.error(Code::OutOfRange, value.span(), "the rate is zero throughout")
-            .label("expected a rate above zero at some time");
+    if rate.peak().is_nan() || rate.peak() <= 0.0 {
+        sink.error(
+            Code::OutOfRange,
+            value.span(),
+            "the rate is zero throughout",
+        )
+        .label("expected a rate above zero at some time");
         return None;
     }
     Some(rate)

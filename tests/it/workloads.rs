@@ -75,7 +75,10 @@ fn check_counts(
         }
     }
     for (i, &n) in counts.iter().enumerate() {
-        let (a, b) = (i as u64 * interval_s * SECOND, (i as u64 + 1) * interval_s * SECOND);
+        let (a, b) = (
+            i as u64 * interval_s * SECOND,
+            (i as u64 + 1) * interval_s * SECOND,
+        );
         let expected = rate.expected(b) - rate.expected(a);
         let allowed = slack(expected);
         assert!(
@@ -129,7 +132,10 @@ fn a_constant_rate_written_as_a_step_that_never_steps_gives_the_same_count() {
     let shaped = run_recorded(&step, 60, 0, 3);
     for result in [&plain, &shaped] {
         let n = result.requests[0].len() as f64;
-        assert!((n - 60_000.0).abs() < 4.0 * 60_000f64.sqrt(), "{n} arrivals");
+        assert!(
+            (n - 60_000.0).abs() < 4.0 * 60_000f64.sqrt(),
+            "{n} arrivals"
+        );
     }
 }
 
@@ -367,7 +373,12 @@ duration = "10s"
         .zip(&control.requests[0])
         .filter(|(k, r)| r.counted && !keys.contains(k))
         .count() as u64;
-    let harm = &result.analysis.blast_radius.as_ref().expect("faults").workloads["w"];
+    let harm = &result
+        .analysis
+        .blast_radius
+        .as_ref()
+        .expect("faults")
+        .workloads["w"];
     assert_eq!(harm.not_sent, Some(expected));
     assert!(expected > 2_000 && harm.hurt > 0);
     // And the reports show it.
