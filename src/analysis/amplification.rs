@@ -114,6 +114,8 @@ mod tests {
             edges: Vec::new(),
             caches: Vec::new(),
             queues: Vec::new(),
+            users: vec![None],
+            request_keys: vec![Vec::new()],
         }
     }
 

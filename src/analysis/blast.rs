@@ -55,6 +55,10 @@ pub struct WorkloadHarm {
     pub origins: IndexMap<String, u64>,
     /// Requests added by a traffic spike: no pair in the control, so not in the counts above.
     pub extra_requests: u64,
+    /// Closed-loop users only: counted requests the control's users sent and the experiment's
+    /// never did (they were waiting on slower answers); not in the counts above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_sent: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -99,8 +103,14 @@ pub fn measure(
         let threshold = scenario
             .slow_threshold_ns
             .unwrap_or_else(|| control.workloads[w].latency.quantile_ns(0.99));
-        let paired = pair(&control.requests[w], &experiment.requests[w], threshold);
-        let harm = workload_harm(scenario, &paired, threshold, experiment.extra_requests[w]);
+        // A closed loop pairs by (user, k), not by index (see `pairing`).
+        let aligned = super::pairing::align(control, experiment, w);
+        let paired = match &aligned {
+            Some(a) => pair(&a.control, &a.experiment, threshold),
+            None => pair(&control.requests[w], &experiment.requests[w], threshold),
+        };
+        let mut harm = workload_harm(scenario, &paired, threshold, experiment.extra_requests[w]);
+        harm.not_sent = aligned.map(|a| a.not_sent);
         workloads.insert(workload.name.clone(), harm);
         pairs.extend(paired);
     }
@@ -204,6 +214,7 @@ fn workload_harm(scenario: &Scenario, pairs: &[Pair], threshold: u64, extra: u64
         zones: by_zone(scenario, pairs.iter().filter(|p| p.hurt())),
         origins,
         extra_requests: extra,
+        not_sent: None,
     }
 }
 

@@ -10,6 +10,7 @@ mod blast;
 pub mod fma;
 mod hypothesis;
 pub mod queue;
+mod pairing;
 mod recovery;
 mod stability;
 pub mod sweep;

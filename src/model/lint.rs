@@ -448,8 +448,15 @@ fn warn_saturated(sink: &mut Sink<'_>, at: &Locator<'_, '_>, order: &[NodeId]) {
             ),
         )
         .label(format!(
-            "{:.0} requests/s offered, at most {:.0}/s served",
-            rates[index], capacity_per_s
+            "{:.0} requests/s offered{}, at most {:.0}/s served",
+            rates[index],
+            // A varying rate or closed-loop users offer their peak only at times.
+            if topology.workloads.iter().all(|w| w.traffic.is_steady()) {
+                ""
+            } else {
+                " at peak"
+            },
+            capacity_per_s
         ))
         .help(format!(
             "{replicas} replica(s) {serving} x {} workers, each request holding a worker {} on average (without queueing); add replicas or workers, or lower the load",

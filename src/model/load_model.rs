@@ -180,7 +180,14 @@ fn without_duplicates<'v, 'i>(
     kept
 }
 
-const WORKLOAD_KEYS: &[&str] = &["target", "rate", "arrival", "timeout"];
+const WORKLOAD_KEYS: &[&str] = &[
+    "target",
+    "rate",
+    "arrival",
+    "timeout",
+    "users",
+    "think_time",
+];
 
 const ARRIVAL: [(&str, Arrival); 2] = [
     ("poisson", Arrival::Poisson),
@@ -214,16 +221,14 @@ fn read_workload(
     let mut fields = Fields::of(
         sink,
         value,
-        what,
+        what.clone(),
         "a table of workload settings",
         WORKLOAD_KEYS,
     )?;
     let target = fields
         .required("target")
         .and_then(|v| resolve_node(sink, names, "target", v));
-    let rate = fields
-        .required("rate")
-        .and_then(|v| sink.positive("rate", v));
+    let traffic = super::rate::read_traffic(sink, &mut fields, &what);
     let arrival = or_default(fields.get("arrival"), Arrival::Poisson, |v| {
         sink.choice("arrival", v, &ARRIVAL)
     });
@@ -235,9 +240,10 @@ fn read_workload(
         name: name.to_string(),
         stable_id: stable_id("workload", name),
         target: NodeId(u32::try_from(target?).ok()?),
-        rate_per_s: rate?,
         arrival: arrival?,
         timeout_ns: timeout?,
+        rate_per_s: traffic.as_ref()?.peak_per_s(),
+        traffic: traffic?,
     })
 }
 

@@ -126,19 +126,77 @@ pub struct Model {
     pub queue: Option<BTreeMap<String, Queue>>,
 }
 
-/// User traffic entering the system at one node.
+/// User traffic entering the system at one node: an open loop at `rate`, or closed-loop
+/// `users` with a `think_time` (exactly one of `rate` and `users`).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    { "required": ["rate"], "not": { "anyOf": [{ "required": ["users"] }, { "required": ["think_time"] }] } },
+    { "required": ["users", "think_time"], "not": { "anyOf": [{ "required": ["rate"] }, { "required": ["arrival"] }] } }
+]))]
 pub struct Workload {
     /// The node that receives the traffic.
     pub target: String,
-    /// Mean requests per second.
-    #[schemars(extend("exclusiveMinimum" = 0))]
-    pub rate: f64,
-    /// The arrival process; default `poisson`.
+    /// Mean requests per second: a number, or a table with a `shape` (step, ramp, sine).
+    pub rate: Option<Rate>,
+    /// The arrival process of a `rate`; default `poisson`.
     pub arrival: Option<Arrival>,
     /// The client gives up after this; default: never.
     pub timeout: Option<Duration>,
+    /// Closed loop: this many users, each sending its next request a `think_time` after its
+    /// last one ended.
+    #[schemars(range(min = 1))]
+    pub users: Option<u32>,
+    /// Closed loop: the users' think time between a request's end and the next; mean above 0.
+    pub think_time: Option<Distribution>,
+}
+
+/// A workload's rate: requests per second, constant or varying in time.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Rate {
+    /// Mean requests per second, above 0.
+    PerSecond(#[schemars(extend("exclusiveMinimum" = 0))] f64),
+    Shaped(RateShape),
+}
+
+/// A rate that varies in time, chosen by `shape`; rates are requests per second, at least 0.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(tag = "shape", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RateShape {
+    /// `from` until `at`, then `to`.
+    Step {
+        #[schemars(range(min = 0))]
+        from: f64,
+        #[schemars(range(min = 0))]
+        to: f64,
+        /// When the rate changes, from time 0 of the run.
+        at: Duration,
+    },
+    /// `from` until `start`, linear to `to` at `end`, `to` after.
+    Ramp {
+        #[schemars(range(min = 0))]
+        from: f64,
+        #[schemars(range(min = 0))]
+        to: f64,
+        /// When the ramp starts.
+        start: Duration,
+        /// When it ends: after `start`.
+        end: Duration,
+    },
+    /// `mean + amplitude × sin(2π (t + phase) / period)`: the diurnal shape.
+    Sine {
+        /// The mean rate, above 0.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        mean: f64,
+        /// At most `mean`.
+        #[schemars(range(min = 0))]
+        amplitude: f64,
+        /// One cycle, above 0.
+        period: Duration,
+        /// Shifts the cycle; default 0 (the rate starts at its mean, rising).
+        phase: Option<Duration>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]

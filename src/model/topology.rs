@@ -91,11 +91,16 @@ pub struct Workload {
     /// From `stable_id("workload", name)`: seeds the workload's streams.
     pub stable_id: u64,
     pub target: NodeId,
-    /// Mean requests per second. Invariant: finite and > 0.
+    /// Mean requests per second; for a varying rate its peak, for closed-loop users the most
+    /// they can offer (users / mean think time). Invariant: finite and > 0, equal to
+    /// `traffic.peak_per_s()`.
     pub rate_per_s: f64,
+    /// For an open loop; closed-loop users keep the default, `Poisson`, and ignore it.
     pub arrival: Arrival,
     /// The client gives up after this; `None` waits forever.
     pub timeout_ns: Option<u64>,
+    /// How the requests are generated: an open-loop rate (constant or varying) or users.
+    pub traffic: super::rate::Traffic,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -92,6 +92,9 @@ pub struct WorkloadReport {
     pub experiment: EndpointReport,
     /// Per window, every metric in control and experiment with the change.
     pub deviation: IndexMap<&'static str, Vec<Deviation>>,
+    /// A varying rate or closed-loop users (absent for a constant rate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<super::traffic::TrafficReport>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -167,6 +170,12 @@ impl RunDocument {
                     control,
                     experiment,
                     deviation,
+                    traffic: super::traffic::TrafficReport::new(
+                        topology,
+                        w,
+                        &study.control,
+                        &study.experiment,
+                    ),
                 };
                 (workload.name.clone(), report)
             })

@@ -18,6 +18,7 @@ mod resilience;
 mod queue;
 pub mod sweep;
 mod text;
+mod traffic;
 
 pub use check::{
     BaselineStatus, CheckEntry, CheckReport, GateStatus, check_markdown, check_text,
@@ -38,3 +39,4 @@ pub use journal::Journal;
 pub use json::to_json;
 pub use scaling::AutoscalingReport;
 pub use text::to_text;
+pub use traffic::{TrafficReport, UsersReport};

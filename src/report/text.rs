@@ -15,6 +15,7 @@ use crate::sim::RunOutcome;
 pub fn to_text(document: &RunDocument) -> String {
     let mut out = String::new();
     write_headline(&mut out, document);
+    super::traffic::write_traffic(&mut out, document);
     write_hypotheses(&mut out, document);
     if let Some(blast) = &document.blast_radius {
         write_blast_radius(&mut out, blast);
@@ -209,6 +210,12 @@ fn write_blast_radius(out: &mut String, blast: &BlastRadius) {
                 out,
                 "    plus {} extra requests from the traffic spike",
                 harm.extra_requests
+            );
+        }
+        if let Some(not_sent) = harm.not_sent.filter(|&n| n > 0) {
+            let _ = writeln!(
+                out,
+                "    not sent: {not_sent} requests the control's users sent and the experiment's never did (waiting on slower answers)"
             );
         }
     }

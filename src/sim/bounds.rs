@@ -21,13 +21,18 @@ impl Simulation<'_> {
     /// The bytes held by the run's growing state: allocations, not just what is in use.
     pub(super) fn memory_bytes(&self) -> u64 {
         let records: usize = self.requests.iter().map(Vec::capacity).sum();
+        // Closed loop only: pairing keys and the users of client frames.
+        let keys: usize = self.request_keys.iter().map(Vec::capacity).sum();
+        let users = self.users_by_slot.capacity() * size_of::<u32>();
         // Each frame is in at most one replica queue.
         let waiting = self.frames.live() as usize * size_of::<FrameRef>();
         let total = self.frames.memory_bytes()
             + self.queue.memory_bytes()
             + records * size_of::<RequestRecord>()
             + waiting
-            + self.brokers.memory_bytes();
+            + self.brokers.memory_bytes()
+            + keys * size_of::<(u32, u32)>()
+            + users;
         total as u64 + self.caches.memory_bytes()
     }
 

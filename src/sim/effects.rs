@@ -60,7 +60,7 @@ impl Simulation<'_> {
             | Action::Errors { .. }
             | Action::Blackhole { .. }
             | Action::ZoneCut(_) => insert_sorted(&mut self.call_effects, effect),
-            Action::Spike { factor, .. } if *factor > 1.0 => self.schedule_spike_arrival(effect),
+            Action::Spike { factor, .. } if *factor > 1.0 => self.start_spike(effect),
             Action::Spike { .. } => insert_sorted(&mut self.drops, effect),
             Action::Shift { zone, nodes } => {
                 insert_sorted(&mut self.shifts, effect);
@@ -379,7 +379,7 @@ impl Simulation<'_> {
 
     /// Extra requests of a spike: a Poisson stream at `(factor - 1) × rate`, superposed on the
     /// base arrivals so those stay identical to the control's.
-    fn schedule_spike_arrival(&mut self, effect: u32) {
+    pub(super) fn schedule_spike_arrival(&mut self, effect: u32) {
         let spec = &self.plan.effects[effect as usize];
         let Action::Spike { workload, factor } = spec.action else {
             return;
@@ -398,9 +398,12 @@ impl Simulation<'_> {
             return;
         };
         self.schedule_spike_arrival(effect);
+        if self.thinned_out(effect, workload.index()) {
+            return;
+        }
         self.extra_requests[workload.index()] += 1;
         let zone = self.arrival_zone(workload.index(), true);
-        self.start_request(workload.index(), NO_SEQ, zone);
+        self.start_request(workload.index(), NO_SEQ, zone, super::arrivals::NO_USER);
     }
 }
 

@@ -3,18 +3,19 @@
 //! The request flow itself is in `flow.rs`, faults applied in `effects.rs`; all three are
 //! `impl Simulation` blocks over the state defined here.
 
+use super::arrivals::WorkloadSource;
 use super::autoscale::{NodeScaling, ScaleEvent};
 use super::bounds::MEMORY_CHECK_EVERY;
 use super::cache::Caches;
-use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, Frames, NO_SEQ, NO_ZONE, Parent, Stage};
+use super::frames::{FrameRef, Frames};
 use super::replicas::Replicas;
 use super::resilience::Resilience;
 use super::trace::{NoTrace, Tracer};
-use super::{Bound, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
+use super::{Bound, RequestRecord, RunConfig, RunOutcome, RunResult};
 use crate::faults::{Action, FaultPlan};
 use crate::kernel::{EventQueue, Purpose, SimTime, Stream};
 use crate::metrics::{Counted, EndpointMetrics, Outcome, TimeSeries};
-use crate::model::{Arrival, Call, NodeId, Topology, Workload, ZoneId};
+use crate::model::{Call, NodeId, Topology, Workload};
 
 /// Everything that can happen. Handlers check generations and tokens, so timers are never
 /// cancelled: a stale one finds nothing to do.
@@ -23,6 +24,11 @@ pub(super) enum Event {
     /// The next user request of a workload's base arrival process.
     Arrival {
         workload: u32,
+    },
+    /// A closed-loop user's think time is over: it sends its next request.
+    UserSends {
+        workload: u32,
+        user: u32,
     },
     /// The next extra request of a traffic spike.
     SpikeArrival {
@@ -128,17 +134,6 @@ pub(super) struct NodeStreams {
     pub external_error: Stream,
 }
 
-struct WorkloadSource {
-    stream: Stream,
-    /// Base arrivals so far, for constant spacing.
-    arrivals: u64,
-    /// The zone rotation of base arrivals, advanced by each one whether it is sent or dropped,
-    /// so a traffic fault never shifts the zone a base request enters (common random numbers).
-    next_zone: usize,
-    /// The zone rotation of a traffic spike's extra requests, kept apart for the same reason.
-    next_extra_zone: usize,
-}
-
 pub struct Simulation<'t> {
     pub(super) topology: &'t Topology,
     pub(super) config: RunConfig,
@@ -152,7 +147,12 @@ pub struct Simulation<'t> {
     /// Nodes first (by `NodeId`), then one client per workload.
     pub(super) callers: Vec<Caller>,
     pub(super) node_streams: Vec<NodeStreams>,
-    sources: Vec<WorkloadSource>,
+    pub(super) sources: Vec<WorkloadSource>,
+    /// Per frame slot, the closed-loop user of the client frame in it (`NO_USER` if none).
+    pub(super) users_by_slot: Vec<u32>,
+    /// Per workload, parallel to `requests` for a closed loop (empty otherwise): each record's
+    /// pairing key, (user, k-th request of that user).
+    pub(super) request_keys: Vec<Vec<(u32, u32)>>,
     /// One stream per effect of the plan, for its shares and spikes.
     pub(super) effect_streams: Vec<Stream>,
     /// Active effects that act on calls (latency, errors, blackhole, zone cut), in plan order.
@@ -237,6 +237,8 @@ impl<'t> Simulation<'t> {
             ],
             node_metrics: vec![EndpointMetrics::new(step_ns, windows); topology.nodes.len()],
             requests: vec![Vec::new(); topology.workloads.len()],
+            users_by_slot: Vec::new(),
+            request_keys: vec![Vec::new(); topology.workloads.len()],
             extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
             resilience: Resilience::new(topology, config.warmup_ns),
@@ -256,9 +258,7 @@ impl<'t> Simulation<'t> {
         simulation.schedule_effects();
         simulation.schedule_autoscaling();
         simulation.schedule_health_checks();
-        for workload in 0..topology.workloads.len() {
-            simulation.schedule_next_arrival(workload);
-        }
+        simulation.start_workloads();
         simulation
     }
 
@@ -302,6 +302,7 @@ impl<'t> Simulation<'t> {
     fn handle(&mut self, event: Event) {
         match event {
             Event::Arrival { workload } => self.on_arrival(workload as usize),
+            Event::UserSends { workload, user } => self.on_user_sends(workload as usize, user),
             Event::SpikeArrival { effect } => self.on_spike_arrival(effect),
             Event::ServiceDone { frame } => self.on_service_done(frame),
             Event::CallTimeout { frame, token } => self.on_call_timeout(frame, token),
@@ -351,108 +352,6 @@ impl<'t> Simulation<'t> {
         }
     }
 
-    // ---- arrivals -------------------------------------------------------------------------
-
-    fn schedule_next_arrival(&mut self, workload: usize) {
-        let spec = &self.topology.workloads[workload];
-        let source = &mut self.sources[workload];
-        let mean_gap_ns = 1e9 / spec.rate_per_s;
-        let time = match spec.arrival {
-            // The k-th arrival at k gaps exactly, so rounding never accumulates.
-            Arrival::Constant => {
-                SimTime(libm::round((source.arrivals + 1) as f64 * mean_gap_ns) as u64)
-            }
-            Arrival::Poisson => {
-                let gap = -mean_gap_ns * libm::log(source.stream.unit_open0());
-                self.now.after(libm::round(gap) as u64)
-            }
-        };
-        if time.ns() <= self.config.duration_ns {
-            let workload = workload as u32;
-            self.queue.schedule(time, Event::Arrival { workload });
-        }
-    }
-
-    fn on_arrival(&mut self, workload: usize) {
-        self.sources[workload].arrivals += 1;
-        self.schedule_next_arrival(workload);
-        let seq = if self.config.record_requests {
-            self.requests[workload].len() as u32
-        } else {
-            NO_SEQ
-        };
-        let zone = self.arrival_zone(workload, false);
-        if self.dropped_by_traffic_fault(workload) {
-            self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE);
-            return;
-        }
-        self.start_request(workload, seq, zone);
-    }
-
-    /// Starts one user request entering in `zone`: a client frame making its one call.
-    pub(super) fn start_request(&mut self, workload: usize, seq: u32, zone: ZoneId) {
-        if self.clients_live >= self.config.limits.max_requests_in_flight {
-            self.stop(Bound::RequestsInFlight);
-            return;
-        }
-        let counted = self.counted();
-        let client = self.frames.insert(Frame {
-            caller: (self.topology.nodes.len() + workload) as u32,
-            replica: FRAME_NONE_REPLICA,
-            zone,
-            parent: Parent::None,
-            arrived: self.now,
-            counted,
-            seq,
-            holds_worker: false,
-            degraded: false,
-            stage: Stage::Calling,
-            call: 0,
-            attempt: 0,
-            target: NodeId(0),
-            token: 0,
-            waiting: false,
-        });
-        self.push_record(workload, seq, RecordStatus::InFlight, zone);
-        self.clients_live += 1;
-        self.workload_metrics[workload].record_arrival(counted);
-        self.advance(client);
-    }
-
-    fn push_record(&mut self, workload: usize, seq: u32, status: RecordStatus, zone: ZoneId) {
-        if seq == NO_SEQ {
-            return;
-        }
-        self.requests[workload].push(RequestRecord {
-            arrived_ns: self.now.ns(),
-            latency_ns: 0,
-            status,
-            zone,
-            origin: None,
-            counted: self.now.ns() >= self.config.warmup_ns,
-        });
-    }
-
-    /// User traffic is spread evenly over the zones of the target (as DNS or a zonal load
-    /// balancer does), in rotation so it draws no randomness. Base arrivals and a spike's
-    /// `extra` requests rotate separately.
-    pub(super) fn arrival_zone(&mut self, workload: usize, extra: bool) -> ZoneId {
-        let target = self.topology.node(self.topology.workloads[workload].target);
-        if target.zones.is_empty() {
-            return NO_ZONE;
-        }
-        let source = &mut self.sources[workload];
-        let next = if extra {
-            &mut source.next_extra_zone
-        } else {
-            &mut source.next_zone
-        };
-        let zone = target.zones[*next % target.zones.len()];
-        *next = (*next + 1) % target.zones.len();
-        let target = self.topology.workloads[workload].target;
-        self.shifted_entry(target, zone)
-    }
-
     // ---- end of run -----------------------------------------------------------------------
 
     fn finish_run(mut self) -> RunResult {
@@ -466,6 +365,9 @@ impl<'t> Simulation<'t> {
             }
         }
         let end_ns = self.now.ns();
+        let users = (0..self.topology.workloads.len())
+            .map(|w| self.user_stats(w))
+            .collect();
         for metrics in self
             .workload_metrics
             .iter_mut()
@@ -482,6 +384,7 @@ impl<'t> Simulation<'t> {
             workloads: self.workload_metrics,
             nodes: self.node_metrics,
             requests: self.requests,
+            request_keys: self.request_keys,
             extra_requests: self.extra_requests,
             autoscaling: self.scaling,
             ejections,
@@ -496,6 +399,7 @@ impl<'t> Simulation<'t> {
                     metrics: b.metrics,
                 })
                 .collect(),
+            users,
         }
     }
 
@@ -535,17 +439,6 @@ impl NodeStreams {
             service: Stream::new(seed, stable_id, Purpose::Service),
             cache_hit: Stream::new(seed, stable_id, Purpose::CacheHit),
             external_error: Stream::new(seed, stable_id, Purpose::ExternalError),
-        }
-    }
-}
-
-impl WorkloadSource {
-    fn new(seed: u64, workload: &Workload) -> WorkloadSource {
-        WorkloadSource {
-            stream: Stream::new(seed, workload.stable_id, Purpose::Arrival),
-            arrivals: 0,
-            next_zone: 0,
-            next_extra_zone: 0,
         }
     }
 }

@@ -393,6 +393,7 @@ impl Simulation<'_> {
                 record.latency_ns = latency;
                 record.origin = answer.origin;
             }
+            self.client_ended(workload, at);
         }
         if let Parent::Delivery {
             queue,

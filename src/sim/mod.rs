@@ -6,6 +6,7 @@
 //! `kernel::Stream`s keyed by stable component ids, so a run is a pure function of its inputs.
 
 mod autoscale;
+mod arrivals;
 mod bounds;
 mod cache;
 mod effects;
@@ -158,6 +159,9 @@ pub struct RunResult {
     pub nodes: Vec<EndpointMetrics>,
     /// Per workload, one record per base arrival (empty unless `record_requests`).
     pub requests: Vec<Vec<RequestRecord>>,
+    /// Per workload, for closed-loop users only (empty otherwise): the pairing key of each
+    /// record of `requests`, (user, k) for user's k-th request, in the same order.
+    pub request_keys: Vec<Vec<(u32, u32)>>,
     /// Requests added by traffic spikes, per workload (they have no pair in the control).
     pub extra_requests: Vec<u64>,
     /// Per autoscaled node, in model order, its resizes and replica counts (empty when no
@@ -172,6 +176,8 @@ pub struct RunResult {
     pub caches: Vec<CacheStats>,
     /// One per queue node, in node order (empty for a model without queues).
     pub queues: Vec<QueueResult>,
+    /// Per workload, what its closed-loop users did (`None` for an open loop).
+    pub users: Vec<Option<UserStats>>,
 }
 
 /// What one queue (message broker) measured in a run.
@@ -179,6 +185,20 @@ pub struct RunResult {
 pub struct QueueResult {
     pub node: NodeId,
     pub metrics: crate::metrics::queue::QueueMetrics,
+}
+
+/// A closed-loop workload's users over a run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct UserStats {
+    /// The model's users.
+    pub users: u32,
+    /// Users a traffic spike added for its duration.
+    pub extra_users: u32,
+    /// Time-average over the counted part of the run of the users waiting on an answer; the
+    /// others are thinking.
+    pub mean_waiting: f64,
+    /// Requests the users sent (warm-up included).
+    pub sent: u64,
 }
 
 /// Runs a topology without faults.

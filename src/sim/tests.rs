@@ -41,6 +41,9 @@ fn topology(nodes: Vec<Node>, rate_per_s: f64, timeout_ns: Option<u64>) -> Topol
             rate_per_s,
             arrival: Arrival::Poisson,
             timeout_ns,
+            traffic: crate::model::Traffic::Open(crate::model::Rate::Constant {
+                per_s: rate_per_s,
+            }),
         }],
         graph,
     }

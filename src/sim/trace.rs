@@ -46,6 +46,7 @@ impl Tracer for NoTrace {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
     Arrival,
+    UserSends,
     SpikeArrival,
     ServiceDone,
     CallTimeout,
@@ -66,6 +67,7 @@ impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Arrival => "arrival",
+            EventKind::UserSends => "user_sends",
             EventKind::SpikeArrival => "spike_arrival",
             EventKind::ServiceDone => "service_done",
             EventKind::CallTimeout => "call_timeout",
@@ -215,6 +217,10 @@ impl<'t> Simulation<'t> {
         };
         match *event {
             Event::Arrival { workload } => record.subject = Subject::Client(workload),
+            Event::UserSends { workload, .. } => {
+                record.kind = EventKind::UserSends;
+                record.subject = Subject::Client(workload);
+            }
             Event::SpikeArrival { effect } => {
                 record.kind = EventKind::SpikeArrival;
                 record.subject = Subject::Effect(effect);

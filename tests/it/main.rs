@@ -19,3 +19,4 @@ mod resilience_nodes;
 mod resilience_calls;
 mod sweep;
 mod theory;
+mod workloads;

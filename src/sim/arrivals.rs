@@ -1,0 +1,396 @@
+//! Where user requests come from: each workload's open-loop arrival process (a constant rate,
+//! or a rate varying in time by time-rescaling a unit-rate process) or its closed-loop users,
+//! the zone a request enters in, and the start of a user request as a client frame.
+//!
+//! Open loop: the k-th arrival of a Poisson workload is at Λ⁻¹(E₁ + … + E_k), the E unit
+//! exponentials drawn from the workload's `Arrival` stream, Λ the cumulative rate; a constant
+//! workload's k-th at Λ⁻¹(k). A plain number rate keeps the gap-by-gap arithmetic, so its draws
+//! and instants are the ones it always had.
+//!
+//! Closed loop: user u thinks (its first think time spreads the users' starts), sends, waits
+//! for the end of its request (an answer or the client's timeout), thinks again, and so on.
+//! User u draws its think times from a stream of its own (`ThinkTime`, keyed by the workload
+//! and u), so its k-th think time is the same in the control and the experiment; its k-th
+//! request is paired by the key (u, k). A traffic spike adds `(factor - 1) × users` extra users
+//! for its duration (their requests are extra, unpaired); a drop removes a request as it would
+//! be sent (not sent) and the user thinks again.
+//!
+//! Must not: draw from any stream but the workload's own and its users'.
+
+use super::engine::{Event, Simulation};
+use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
+use super::{Bound, RecordStatus, RequestRecord, UserStats};
+use crate::faults::Action;
+use crate::kernel::{Purpose, SimTime, Stream};
+use crate::model::{Arrival, NodeId, Rate, Traffic, Workload, ZoneId};
+
+/// Marks a client frame that belongs to no closed-loop user.
+pub(super) const NO_USER: u32 = u32::MAX;
+
+pub(super) struct WorkloadSource {
+    stream: Stream,
+    /// Base arrivals so far, for constant spacing.
+    arrivals: u64,
+    /// For a varying Poisson rate: the sum of the unit exponentials drawn so far.
+    unit_time: f64,
+    /// The zone rotation of base arrivals, advanced by each one whether it is sent or dropped,
+    /// so a traffic fault never shifts the zone a base request enters (common random numbers).
+    next_zone: usize,
+    /// The zone rotation of a traffic spike's extra requests, kept apart for the same reason.
+    next_extra_zone: usize,
+    /// Closed loop only: the users, base ones first (`0..users`), then a spike's extras.
+    users: Vec<User>,
+    /// Closed loop: users with a request in flight now, and the integral of that count over
+    /// the counted part of the run (user-nanoseconds), for the mean.
+    waiting: u64,
+    waiting_area: u128,
+    waiting_since_ns: u64,
+    sent: u64,
+}
+
+struct User {
+    stream: Stream,
+    /// Requests sent so far: the next one's `k`.
+    sent: u32,
+    /// An extra user of a spike leaves at this time; base users stay.
+    leaves_ns: Option<u64>,
+}
+
+impl WorkloadSource {
+    pub(super) fn new(seed: u64, workload: &Workload) -> WorkloadSource {
+        let users = match &workload.traffic {
+            Traffic::Closed(closed) => (0..closed.users)
+                .map(|u| User::new(seed, workload, u, None))
+                .collect(),
+            Traffic::Open(_) => Vec::new(),
+        };
+        WorkloadSource {
+            stream: Stream::new(seed, workload.stable_id, Purpose::Arrival),
+            arrivals: 0,
+            unit_time: 0.0,
+            next_zone: 0,
+            next_extra_zone: 0,
+            users,
+            waiting: 0,
+            waiting_area: 0,
+            waiting_since_ns: 0,
+            sent: 0,
+        }
+    }
+}
+
+impl User {
+    fn new(seed: u64, workload: &Workload, index: u32, leaves_ns: Option<u64>) -> User {
+        // Spread the user index over the key so neighbouring users' streams are unrelated.
+        let key = workload.stable_id ^ (u64::from(index) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        User {
+            stream: Stream::new(seed, key, Purpose::ThinkTime),
+            sent: 0,
+            leaves_ns,
+        }
+    }
+}
+
+impl Simulation<'_> {
+    /// The first request of every workload: its first arrival, or each user's first think.
+    pub(super) fn start_workloads(&mut self) {
+        for workload in 0..self.topology.workloads.len() {
+            match self.topology.workloads[workload].traffic {
+                Traffic::Open(_) => self.schedule_next_arrival(workload),
+                Traffic::Closed(ref closed) => {
+                    for user in 0..closed.users {
+                        self.schedule_think(workload, user);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- open loop ----------------------------------------------------------------------
+
+    fn schedule_next_arrival(&mut self, workload: usize) {
+        let spec = &self.topology.workloads[workload];
+        let Traffic::Open(rate) = spec.traffic else {
+            return;
+        };
+        let source = &mut self.sources[workload];
+        let time = match (rate, spec.arrival) {
+            (Rate::Constant { per_s }, arrival) => {
+                let mean_gap_ns = 1e9 / per_s;
+                match arrival {
+                    // The k-th arrival at k gaps exactly, so rounding never accumulates.
+                    Arrival::Constant => {
+                        SimTime(libm::round((source.arrivals + 1) as f64 * mean_gap_ns) as u64)
+                    }
+                    Arrival::Poisson => {
+                        let gap = -mean_gap_ns * libm::log(source.stream.unit_open0());
+                        self.now.after(libm::round(gap) as u64)
+                    }
+                }
+            }
+            (rate, arrival) => {
+                let count = match arrival {
+                    Arrival::Constant => (source.arrivals + 1) as f64,
+                    Arrival::Poisson => {
+                        source.unit_time -= libm::log(source.stream.unit_open0());
+                        source.unit_time
+                    }
+                };
+                // A rate that has fallen to zero for good sends nothing more.
+                let Some(at_ns) = rate.time_of(count) else {
+                    return;
+                };
+                let at_ns = libm::round(at_ns.min(u64::MAX as f64)) as u64;
+                SimTime(at_ns.max(self.now.ns()))
+            }
+        };
+        if time.ns() <= self.config.duration_ns {
+            let workload = workload as u32;
+            self.queue.schedule(time, Event::Arrival { workload });
+        }
+    }
+
+    pub(super) fn on_arrival(&mut self, workload: usize) {
+        self.sources[workload].arrivals += 1;
+        self.schedule_next_arrival(workload);
+        let seq = self.next_seq(workload);
+        let zone = self.arrival_zone(workload, false);
+        if self.dropped_by_traffic_fault(workload) {
+            self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE);
+            return;
+        }
+        self.start_request(workload, seq, zone, NO_USER);
+    }
+
+    fn next_seq(&self, workload: usize) -> u32 {
+        if self.config.record_requests {
+            self.requests[workload].len() as u32
+        } else {
+            NO_SEQ
+        }
+    }
+
+    // ---- closed loop --------------------------------------------------------------------
+
+    /// User `user` thinks, then sends.
+    fn schedule_think(&mut self, workload: usize, user: u32) {
+        let Traffic::Closed(ref closed) = self.topology.workloads[workload].traffic else {
+            return;
+        };
+        let think_ns = closed
+            .think_time
+            .sample(&mut self.sources[workload].users[user as usize].stream);
+        let time = self.now.after(think_ns);
+        if time.ns() <= self.config.duration_ns {
+            let workload = workload as u32;
+            self.queue
+                .schedule(time, Event::UserSends { workload, user });
+        }
+    }
+
+    pub(super) fn on_user_sends(&mut self, workload: usize, user: u32) {
+        let state = &mut self.sources[workload].users[user as usize];
+        if state.leaves_ns.is_some_and(|t| self.now.ns() >= t) {
+            return;
+        }
+        let k = state.sent;
+        state.sent += 1;
+        let extra = state.leaves_ns.is_some();
+        if extra {
+            self.extra_requests[workload] += 1;
+            let zone = self.arrival_zone(workload, true);
+            self.start_request(workload, NO_SEQ, zone, user);
+            return;
+        }
+        let seq = self.next_seq(workload);
+        let zone = self.arrival_zone(workload, false);
+        if self.dropped_by_traffic_fault(workload) {
+            self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE);
+            self.push_key(workload, user, k);
+            self.schedule_think(workload, user);
+            return;
+        }
+        self.start_request(workload, seq, zone, user);
+        self.push_key(workload, user, k);
+    }
+
+    /// The pairing key of the record just pushed, if one was (a bound may stop the run first).
+    fn push_key(&mut self, workload: usize, user: u32, k: u32) {
+        let keys = &mut self.request_keys[workload];
+        if keys.len() < self.requests[workload].len() {
+            keys.push((user, k));
+        }
+    }
+
+    /// A spike on a closed-loop workload: `(factor - 1) × users` extra users (rounded) until
+    /// the spike ends, their first requests spread over a think time like the base users'.
+    pub(super) fn start_spike(&mut self, effect: u32) {
+        let spec = &self.plan.effects[effect as usize];
+        let Action::Spike { workload, factor } = spec.action else {
+            return;
+        };
+        let Traffic::Closed(ref closed) = self.topology.workloads[workload.index()].traffic else {
+            self.schedule_spike_arrival(effect);
+            return;
+        };
+        let extra = libm::round(f64::from(closed.users) * (factor - 1.0)) as u32;
+        let leaves_ns = spec.end_ns;
+        let w = workload.index();
+        for _ in 0..extra {
+            let index = self.sources[w].users.len() as u32;
+            let user = User::new(
+                self.config.seed,
+                &self.topology.workloads[w],
+                index,
+                Some(leaves_ns),
+            );
+            self.sources[w].users.push(user);
+            self.schedule_think(w, index);
+        }
+    }
+
+    /// A spike on a workload with a varying rate follows the rate: its extra stream runs at
+    /// `(factor - 1) ×` the peak and keeps an arrival with probability rate / peak, drawn from
+    /// the spike's own stream. A constant rate keeps every arrival and draws nothing.
+    pub(super) fn thinned_out(&mut self, effect: u32, workload: usize) -> bool {
+        let Traffic::Open(rate) = self.topology.workloads[workload].traffic else {
+            return false;
+        };
+        if rate.is_constant() {
+            return false;
+        }
+        let keep = rate.at(self.now.ns()) / rate.peak();
+        !self.effect_streams[effect as usize].chance(keep)
+    }
+
+    /// A user request ended: its user, if it has one, thinks before the next.
+    pub(super) fn client_ended(&mut self, workload: usize, at: FrameRef) {
+        let Some(&user) = self.users_by_slot.get(at.index as usize) else {
+            return;
+        };
+        if user == NO_USER || self.sources[workload].users.is_empty() {
+            return;
+        }
+        self.users_by_slot[at.index as usize] = NO_USER;
+        self.count_waiting(workload, -1);
+        self.schedule_think(workload, user);
+    }
+
+    /// Moves the number of users waiting on an answer by `delta`, integrating the old count
+    /// over the counted time since the last move.
+    fn count_waiting(&mut self, workload: usize, delta: i64) {
+        let (now, warmup) = (self.now.ns(), self.config.warmup_ns);
+        let source = &mut self.sources[workload];
+        let since = source.waiting_since_ns.max(warmup);
+        if now > since {
+            source.waiting_area += u128::from(source.waiting) * u128::from(now - since);
+        }
+        source.waiting_since_ns = now;
+        source.waiting = source.waiting.saturating_add_signed(delta);
+    }
+
+    /// What the users did, for a closed-loop workload.
+    pub(super) fn user_stats(&mut self, workload: usize) -> Option<UserStats> {
+        let Traffic::Closed(ref closed) = self.topology.workloads[workload].traffic else {
+            return None;
+        };
+        let users = closed.users;
+        self.count_waiting(workload, 0);
+        let source = &self.sources[workload];
+        let counted_ns = self.now.ns().saturating_sub(self.config.warmup_ns);
+        let mean_waiting = if counted_ns == 0 {
+            0.0
+        } else {
+            source.waiting_area as f64 / counted_ns as f64
+        };
+        Some(UserStats {
+            users,
+            extra_users: source.users.len() as u32 - users,
+            mean_waiting,
+            sent: source.sent,
+        })
+    }
+
+    // ---- every user request ---------------------------------------------------------------
+
+    /// Starts one user request entering in `zone`: a client frame making its one call.
+    /// `user` is its closed-loop user, or `NO_USER`.
+    pub(super) fn start_request(&mut self, workload: usize, seq: u32, zone: ZoneId, user: u32) {
+        if self.clients_live >= self.config.limits.max_requests_in_flight {
+            self.stop(Bound::RequestsInFlight);
+            return;
+        }
+        let counted = self.counted();
+        let client = self.frames.insert(Frame {
+            caller: (self.topology.nodes.len() + workload) as u32,
+            replica: FRAME_NONE_REPLICA,
+            zone,
+            parent: Parent::None,
+            arrived: self.now,
+            counted,
+            seq,
+            holds_worker: false,
+            degraded: false,
+            stage: Stage::Calling,
+            call: 0,
+            attempt: 0,
+            target: NodeId(0),
+            token: 0,
+            waiting: false,
+        });
+        self.push_record(workload, seq, RecordStatus::InFlight, zone);
+        self.clients_live += 1;
+        self.workload_metrics[workload].record_arrival(counted);
+        if user != NO_USER {
+            // Set before the call starts: it may end at once (no replica, say).
+            let slot = client.index as usize;
+            if self.users_by_slot.len() <= slot {
+                self.users_by_slot.resize(slot + 1, NO_USER);
+            }
+            self.users_by_slot[slot] = user;
+            self.sources[workload].sent += 1;
+            self.count_waiting(workload, 1);
+        }
+        self.advance(client);
+    }
+
+    pub(super) fn push_record(
+        &mut self,
+        workload: usize,
+        seq: u32,
+        status: RecordStatus,
+        zone: ZoneId,
+    ) {
+        if seq == NO_SEQ {
+            return;
+        }
+        self.requests[workload].push(RequestRecord {
+            arrived_ns: self.now.ns(),
+            latency_ns: 0,
+            status,
+            zone,
+            origin: None,
+            counted: self.now.ns() >= self.config.warmup_ns,
+        });
+    }
+
+    /// User traffic is spread evenly over the zones of the target (as DNS or a zonal load
+    /// balancer does), in rotation so it draws no randomness. Base arrivals and a spike's
+    /// `extra` requests rotate separately.
+    pub(super) fn arrival_zone(&mut self, workload: usize, extra: bool) -> ZoneId {
+        let target = self.topology.node(self.topology.workloads[workload].target);
+        if target.zones.is_empty() {
+            return NO_ZONE;
+        }
+        let source = &mut self.sources[workload];
+        let next = if extra {
+            &mut source.next_extra_zone
+        } else {
+            &mut source.next_zone
+        };
+        let zone = target.zones[*next % target.zones.len()];
+        *next = (*next + 1) % target.zones.len();
+        let target = self.topology.workloads[workload].target;
+        self.shifted_entry(target, zone)
+    }
+}
