@@ -39,11 +39,15 @@ fn unit(scenario: &Scenario, seed: u64) -> (u64, bool, Option<(u64, u64)>) {
     )
 }
 
+/// Events, verdict, and the blast radius (hurt, paired) of one study: what must agree between
+/// the one-thread and two-thread sweeps.
+type UnitSummary = (u64, bool, Option<(u64, u64)>);
+
 fn sweep(
     scenario: &Scenario,
     seeds: u64,
     threads: usize,
-) -> (f64, Vec<(u64, bool, Option<(u64, u64)>)>) {
+) -> (f64, Vec<UnitSummary>) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
