@@ -43,11 +43,7 @@ fn unit(scenario: &Scenario, seed: u64) -> (u64, bool, Option<(u64, u64)>) {
 /// the one-thread and two-thread sweeps.
 type UnitSummary = (u64, bool, Option<(u64, u64)>);
 
-fn sweep(
-    scenario: &Scenario,
-    seeds: u64,
-    threads: usize,
-) -> (f64, Vec<UnitSummary>) {
+fn sweep(scenario: &Scenario, seeds: u64, threads: usize) -> (f64, Vec<UnitSummary>) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

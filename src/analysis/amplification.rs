@@ -121,17 +121,15 @@ mod tests {
 
     #[test]
     fn counts_attempts_at_every_node_per_user_request_by_window() {
-        let control = run(&[(0, 10), (1, 10), (2, 10)], &[&[(0, 10), (1, 10), (2, 10)], &[
-            (0, 5),
-            (1, 5),
-            (2, 5),
-        ]]);
+        let control = run(
+            &[(0, 10), (1, 10), (2, 10)],
+            &[&[(0, 10), (1, 10), (2, 10)], &[(0, 5), (1, 5), (2, 5)]],
+        );
         // During the faults the second node gets three attempts per request.
-        let experiment = run(&[(0, 10), (1, 10), (2, 10)], &[&[(0, 10), (1, 10), (2, 10)], &[
-            (0, 5),
-            (1, 30),
-            (2, 5),
-        ]]);
+        let experiment = run(
+            &[(0, 10), (1, 10), (2, 10)],
+            &[&[(0, 10), (1, 10), (2, 10)], &[(0, 5), (1, 30), (2, 5)]],
+        );
         assert_eq!(attempts_per_request(&control, Some(1)), Some(1.5));
         assert_eq!(attempts_per_request(&experiment, Some(1)), Some(4.0));
         assert_eq!(attempts_per_request(&experiment, None), Some(70.0 / 30.0));

@@ -130,7 +130,12 @@ pub(super) fn skipped(window: &'static str, note: &str) -> WindowCheck {
 }
 
 /// Checks every bound of the hypothesis against one window's values.
-pub(super) fn check_value(h: &Hypothesis, window: &'static str, control: f64, experiment: f64) -> WindowCheck {
+pub(super) fn check_value(
+    h: &Hypothesis,
+    window: &'static str,
+    control: f64,
+    experiment: f64,
+) -> WindowCheck {
     let mut broken = Vec::new();
     if let Some(min) = h.min.filter(|&min| experiment < min) {
         broken.push(format!("below min {}", show(h.metric, min)));

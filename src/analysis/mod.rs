@@ -9,8 +9,8 @@ mod baseline;
 mod blast;
 pub mod fma;
 mod hypothesis;
-pub mod queue;
 mod pairing;
+pub mod queue;
 mod recovery;
 mod stability;
 pub mod sweep;
@@ -22,13 +22,13 @@ use crate::faults::FaultPlan;
 use crate::model::{Scenario, Window};
 use crate::sim::{RunOutcome, RunResult, Windows};
 
+pub use amplification::{Amplification, attempts_per_request};
 pub use baseline::{
     BASELINE_FORMAT, Baseline, Comparison, Headline, MetricChange, Quantity, RecoveryHeadline,
     Tolerance, WorkloadHeadline, compare, hypothesis_keys,
 };
 pub use blast::{BlastRadius, Containment, NodeHarm, WorkloadHarm};
 pub use hypothesis::{HypothesisResult, WindowCheck};
-pub use amplification::{Amplification, attempts_per_request};
 pub use recovery::{Recovery, RecoveryClass, RecoveryStatus};
 pub use stability::{HEADROOM, StaticStability, ZoneLoss, static_stability};
 pub use values::{Deviation, MetricValues, deviations, values_in};
@@ -122,7 +122,9 @@ pub fn analyse(
 ) -> Analysis {
     let windows = windows_for(scenario, plan);
     let spans = spans(scenario, windows, experiment.end_ns);
-    let disturbed_ns = plan.active_span().map_or(0, |(start, end)| end.saturating_sub(start));
+    let disturbed_ns = plan
+        .active_span()
+        .map_or(0, |(start, end)| end.saturating_sub(start));
     let recovery = recovery::assess(
         scenario,
         plan.faults_end(),

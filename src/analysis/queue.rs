@@ -53,7 +53,10 @@ impl QueueValues {
 
 /// The metrics of the queue `node` in a run.
 pub fn queue_metrics(run: &RunResult, node: NodeId) -> Option<&QueueMetrics> {
-    run.queues.iter().find(|q| q.node == node).map(|q| &q.metrics)
+    run.queues
+        .iter()
+        .find(|q| q.node == node)
+        .map(|q| &q.metrics)
 }
 
 /// A queue's values in a window (the whole measured run for a run without windows).

@@ -114,10 +114,13 @@ impl StaticStability {
     /// One line for a report: the worst zone loss, or that every loss is statically stable.
     pub fn summary(&self) -> String {
         let headroom = format!("{:.0}%", self.headroom * 100.0);
-        let worst = self.zones.iter().fold(None::<&ZoneLoss>, |worst, z| match worst {
-            Some(w) if after(w) >= after(z) => Some(w),
-            _ => Some(z),
-        });
+        let worst = self
+            .zones
+            .iter()
+            .fold(None::<&ZoneLoss>, |worst, z| match worst {
+                Some(w) if after(w) >= after(z) => Some(w),
+                _ => Some(z),
+            });
         let Some(worst) = worst.filter(|w| w.worst_node.is_some()) else {
             return "static stability: no zone to lose".to_string();
         };
@@ -133,7 +136,10 @@ impl StaticStability {
         } else {
             "not statically stable".to_string()
         };
-        format!("static stability: losing {} leaves {leaves} ({verdict})", worst.zone)
+        format!(
+            "static stability: losing {} leaves {leaves} ({verdict})",
+            worst.zone
+        )
     }
 }
 

@@ -74,7 +74,12 @@ pub(crate) fn read_autoscale(
     let (min, max) = (min?, max?);
     if max < min {
         let at = fields_value(value, "max");
-        sink.out_of_range("max", at, &max.to_string(), &format!("at least `min` ({min})"));
+        sink.out_of_range(
+            "max",
+            at,
+            &max.to_string(),
+            &format!("at least `min` ({min})"),
+        );
         return None;
     }
     if let Some(replicas) = replicas
@@ -126,19 +131,42 @@ mod tests {
         let topology = parse_model(Path::new("m.toml"), &model("{ max = 4 }")).expect("loads");
         let policy = topology.nodes[0].autoscale.expect("autoscaled");
         assert_eq!((policy.min, policy.max, policy.target), (1, 4, 0.6));
-        assert_eq!((policy.period_ns, policy.warmup_ns), (60_000_000_000, 120_000_000_000));
+        assert_eq!(
+            (policy.period_ns, policy.warmup_ns),
+            (60_000_000_000, 120_000_000_000)
+        );
         assert_eq!(topology.nodes[0].slots_per_zone(), 4);
     }
 
     #[test]
     fn mistakes_are_located_with_existing_codes() {
         for (autoscale, code, message) in [
-            ("{ min = 3, max = 2 }", Code::OutOfRange, "`max` must be at least `min` (3)"),
-            ("{ max = 4, target = 0 }", Code::OutOfRange, "`target` must be above 0"),
-            ("{ max = 4, period = \"0s\" }", Code::OutOfRange, "`period` must be"),
-            ("{ max = 1 }", Code::OutOfRange, "within the autoscaling range 1 to 1, found 2"),
+            (
+                "{ min = 3, max = 2 }",
+                Code::OutOfRange,
+                "`max` must be at least `min` (3)",
+            ),
+            (
+                "{ max = 4, target = 0 }",
+                Code::OutOfRange,
+                "`target` must be above 0",
+            ),
+            (
+                "{ max = 4, period = \"0s\" }",
+                Code::OutOfRange,
+                "`period` must be",
+            ),
+            (
+                "{ max = 1 }",
+                Code::OutOfRange,
+                "within the autoscaling range 1 to 1, found 2",
+            ),
             ("{ min = 1 }", Code::MissingKey, "`max`"),
-            ("{ max = 4, maxx = 5 }", Code::UnknownKey, "unknown key `maxx`"),
+            (
+                "{ max = 4, maxx = 5 }",
+                Code::UnknownKey,
+                "unknown key `maxx`",
+            ),
             ("4", Code::WrongType, "expected a table like"),
         ] {
             let error = parse_model(Path::new("m.toml"), &model(autoscale)).expect_err(autoscale);

@@ -147,7 +147,11 @@ fn check_sizes(sink: &mut Sink<'_>, at: &Locator<'_, '_>) -> bool {
         let replicas = node.zones.len() as u64 * u64::from(node.slots_per_zone());
         total = total.saturating_add(replicas);
         if total > MAX_REPLICAS && ok {
-            let key = if node.autoscale.is_some() { "autoscale" } else { "replicas" };
+            let key = if node.autoscale.is_some() {
+                "autoscale"
+            } else {
+                "replicas"
+            };
             sink.error(
                 Code::OutOfRange,
                 at.node_key(id, key),
@@ -185,7 +189,6 @@ fn fastest_answers(topology: &Topology, order: &[NodeId]) -> Vec<u64> {
     }
     fastest
 }
-
 
 /// The least time a successful call to `to` takes, cache misses and fall-through included.
 fn call_floor(topology: &Topology, fastest: &[u64], to: NodeId) -> u64 {

@@ -213,7 +213,11 @@ fn autoscaling_counts_its_max_against_the_replica_limit() {
     let d = &error.items[0];
     assert_eq!(d.code, Code::OutOfRange);
     assert_eq!(at(&text, d), "{ min = 1, max = 600000 }");
-    assert!(d.message.contains("more than 1000000 replicas"), "{}", d.message);
+    assert!(
+        d.message.contains("more than 1000000 replicas"),
+        "{}",
+        d.message
+    );
 }
 
 /// A callee placed in no zone cannot be reached from anywhere: the loader rejects a node with

@@ -12,9 +12,9 @@
 //! `topology`, `scenario` and `fault`.
 
 pub mod autoscale;
-pub mod capacity;
-mod call_policy;
 pub mod cache_content;
+mod call_policy;
+pub mod capacity;
 mod code_docs;
 mod codes;
 mod diagnostic;
@@ -51,8 +51,8 @@ pub mod scenario;
 pub mod schema;
 pub mod topology;
 
-pub use call_policy::{CallResilience, CircuitBreaker, RetryBudget};
 pub use cache_content::{CacheContent, Sharing, che_hit_ratio};
+pub use call_policy::{CallResilience, CircuitBreaker, RetryBudget};
 pub use code_docs::{CodeDoc, ExampleKind};
 pub use codes::Code;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};
@@ -60,8 +60,8 @@ pub use duration::parse_duration;
 pub use error::LoadError;
 pub use fault::{FaultKind, FaultSpec, FaultTarget, Selection};
 pub use load_model::{load_model, parse_model, parse_model_with_warnings};
-pub use node_policy::{Codel, HealthCheck, NodePolicy, Outlier, QueuePolicy};
 pub use load_scenario::{load_scenario, load_scenario_with_warnings, parse_scenario};
+pub use node_policy::{Codel, HealthCheck, NodePolicy, Outlier, QueuePolicy};
 pub use rate::{ClosedLoop, Rate, Traffic};
 pub use scenario::{Change, Hypothesis, Limits, Metric, Scenario, Window};
 pub use topology::*;

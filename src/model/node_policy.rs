@@ -125,7 +125,9 @@ pub(crate) fn read_node_policy(sink: &mut Sink<'_>, fields: &Fields<'_, '_>) -> 
     let queue_policy = or_default(fields.get("queue_policy"), QueuePolicy::Fifo, |v| {
         sink.choice("queue_policy", v, &QUEUE_POLICY)
     });
-    let codel = or_default(fields.get("codel"), Codel::default(), |v| read_codel(sink, v));
+    let codel = or_default(fields.get("codel"), Codel::default(), |v| {
+        read_codel(sink, v)
+    });
     let health_check = or_default(fields.get("health_check"), None, |v| {
         read_health_check(sink, v).map(Some)
     });
@@ -261,7 +263,10 @@ mod tests {
         assert_eq!(policy.codel.target_ns, 10_000_000);
         assert_eq!(policy.codel.interval_ns, 100_000_000);
         let check = policy.health_check.expect("given");
-        assert_eq!((check.interval_ns, check.unhealthy, check.healthy), (5_000_000_000, 2, 2));
+        assert_eq!(
+            (check.interval_ns, check.unhealthy, check.healthy),
+            (5_000_000_000, 2, 2)
+        );
         let outlier = policy.outlier.expect("given");
         assert_eq!(outlier.consecutive_failures, 5);
         assert_eq!(outlier.ejection_ns, 10_000_000_000);
@@ -273,8 +278,14 @@ mod tests {
         assert_eq!(codes("queue_policy = \"random\""), [Code::UnknownChoice]);
         assert_eq!(codes("queue_timeout = \"0ms\""), [Code::OutOfRange]);
         assert_eq!(codes("queue_timeout = 5"), [Code::WrongType]);
-        assert_eq!(codes("health_check = { unhealthy = 0 }"), [Code::OutOfRange]);
-        assert_eq!(codes("health_check = { intervall = \"1s\" }"), [Code::UnknownKey]);
+        assert_eq!(
+            codes("health_check = { unhealthy = 0 }"),
+            [Code::OutOfRange]
+        );
+        assert_eq!(
+            codes("health_check = { intervall = \"1s\" }"),
+            [Code::UnknownKey]
+        );
         assert_eq!(codes("outlier = { max_ejected = 1.5 }"), [Code::OutOfRange]);
         assert_eq!(codes("outlier = 3"), [Code::WrongType]);
         let both = "queue_policy = \"lifo\"\ncodel = { target = \"5ms\" }";

@@ -64,9 +64,11 @@ pub(crate) fn read_queue(
         let n = sink.integer("max_deliveries", v, 1, MAX_DELIVERIES)?;
         u32::try_from(n).ok()
     });
-    let visibility = or_default(fields.get("visibility_timeout"), DEFAULT_VISIBILITY_NS, |v| {
-        sink.positive_duration("visibility_timeout", v)
-    });
+    let visibility = or_default(
+        fields.get("visibility_timeout"),
+        DEFAULT_VISIBILITY_NS,
+        |v| sink.positive_duration("visibility_timeout", v),
+    );
     let consumer = fields
         .required("consumer")
         .and_then(|v| read_consumer(sink, names, v, id, edges));

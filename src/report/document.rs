@@ -5,8 +5,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::analysis::{
-    Amplification, BlastRadius, Deviation, HypothesisResult, Recovery, Study, Verdict, WindowSpan, deviations,
-    values_in,
+    Amplification, BlastRadius, Deviation, HypothesisResult, Recovery, Study, Verdict, WindowSpan,
+    deviations, values_in,
 };
 use crate::metrics::{Bucket, Cause, EndpointMetrics, LatencySummary};
 use crate::model::Scenario;
@@ -239,7 +239,11 @@ impl RunDocument {
                 .collect(),
             workloads,
             nodes,
-            resilience: super::resilience::edge_reports(topology, &control.edges, &experiment.edges),
+            resilience: super::resilience::edge_reports(
+                topology,
+                &control.edges,
+                &experiment.edges,
+            ),
             hypotheses: analysis.hypotheses.clone(),
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),

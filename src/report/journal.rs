@@ -171,7 +171,10 @@ fn probe(
     } else {
         let w = h.workload.index();
         let c = values_in(&study.control.workloads[w], span).get(h.metric);
-        (c, values_in(&study.experiment.workloads[w], span).get(h.metric))
+        (
+            c,
+            values_in(&study.experiment.workloads[w], span).get(h.metric),
+        )
     };
     Some(match (c, e) {
         (Some(c), Some(e)) => {

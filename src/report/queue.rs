@@ -114,7 +114,10 @@ pub(super) fn write_queues(out: &mut String, doc: &RunDocument) {
     ]);
     for (name, queue) in &doc.queues {
         let runs: &[(&str, &QueueRunReport)] = if with_faults {
-            &[("control", &queue.control), ("experiment", &queue.experiment)]
+            &[
+                ("control", &queue.control),
+                ("experiment", &queue.experiment),
+            ]
         } else {
             &[("", &queue.control)]
         };
@@ -140,7 +143,11 @@ pub(super) fn write_queues(out: &mut String, doc: &RunDocument) {
             queue.partitions,
             queue.max_deliveries,
             queue.experiment.stored_at_end,
-            if with_faults { " of the experiment" } else { "" }
+            if with_faults {
+                " of the experiment"
+            } else {
+                ""
+            }
         );
     }
 }

@@ -27,7 +27,11 @@ pub fn edge_reports(
     control: &[EdgeResilience],
     experiment: &[EdgeResilience],
 ) -> Vec<EdgeReport> {
-    assert_eq!(control.len(), experiment.len(), "one topology, one edge list");
+    assert_eq!(
+        control.len(),
+        experiment.len(),
+        "one topology, one edge list"
+    );
     control
         .iter()
         .zip(experiment)
@@ -49,7 +53,10 @@ pub(super) fn write_text(out: &mut String, edges: &[EdgeReport]) {
     if edges.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\nRESILIENCE per edge (experiment [control], after warm-up)");
+    let _ = writeln!(
+        out,
+        "\nRESILIENCE per edge (experiment [control], after warm-up)"
+    );
     for edge in edges {
         let _ = writeln!(
             out,

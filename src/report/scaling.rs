@@ -122,7 +122,10 @@ pub fn write_autoscaling(out: &mut String, reports: &[AutoscalingReport]) {
             report.max,
             report.target * 100.0
         );
-        for (name, run) in [("control", &report.control), ("experiment", &report.experiment)] {
+        for (name, run) in [
+            ("control", &report.control),
+            ("experiment", &report.experiment),
+        ] {
             let _ = writeln!(
                 out,
                 "    {name}: {} at start, peak {}, {} at end; {} resizes",

@@ -13,7 +13,6 @@
 //! Must not: touch nodes that do not autoscale, or schedule anything for them, so runs of
 //! models without `autoscale` are unchanged.
 
-
 use super::engine::{Event, Simulation};
 use super::replicas::Slot;
 use crate::kernel::SimTime;

@@ -104,7 +104,12 @@ impl Simulation<'_> {
     /// One health check of a replica, and the next one scheduled.
     pub(super) fn on_health_check(&mut self, replica: u32) {
         let node = self.queue_clocks.node_of[replica as usize];
-        let check = self.topology.node(node).policy.health_check.expect("checked node");
+        let check = self
+            .topology
+            .node(node)
+            .policy
+            .health_check
+            .expect("checked node");
         let next = self.now.after(check.interval_ns);
         if next.ns() <= self.config.duration_ns {
             self.queue.schedule(next, Event::HealthCheck { replica });
@@ -223,8 +228,7 @@ impl Simulation<'_> {
             if let Some(since) = watch.out_since_ns {
                 let node = self.queue_clocks.node_of[replica];
                 let from = since.max(warmup);
-                self.balancer.stats[node.index()].out_of_balancer_ns +=
-                    end_ns.saturating_sub(from);
+                self.balancer.stats[node.index()].out_of_balancer_ns += end_ns.saturating_sub(from);
             }
         }
         std::mem::take(&mut self.balancer.stats)

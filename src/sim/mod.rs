@@ -5,8 +5,8 @@
 //! numbers; it does no IO, never iterates a hash map, and draws randomness only from
 //! `kernel::Stream`s keyed by stable component ids, so a run is a pure function of its inputs.
 
-mod autoscale;
 mod arrivals;
+mod autoscale;
 mod bounds;
 mod cache;
 mod effects;
@@ -17,8 +17,8 @@ mod health;
 mod policy;
 mod queue;
 mod replicas;
-mod shedding;
 mod resilience;
+mod shedding;
 pub mod trace;
 
 use serde::Serialize;

@@ -100,9 +100,15 @@ impl Rolling {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum BreakerState {
     Closed,
-    Open { since_ns: u64, until_ns: u64 },
+    Open {
+        since_ns: u64,
+        until_ns: u64,
+    },
     /// `sent` probes let through, `passed` of them answered well.
-    HalfOpen { sent: u32, passed: u32 },
+    HalfOpen {
+        sent: u32,
+        passed: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -241,7 +247,11 @@ impl Resilience {
 
     fn edge_of(&self, caller: u32, call: u16) -> Option<usize> {
         let calls = self.index.get(caller as usize)?;
-        calls.get(usize::from(call)).copied().flatten().map(|e| e as usize)
+        calls
+            .get(usize::from(call))
+            .copied()
+            .flatten()
+            .map(|e| e as usize)
     }
 
     /// A replica stopped: its outstanding attempts are gone with it.
@@ -389,8 +399,8 @@ impl Simulation<'_> {
             return true;
         };
         let target = self.frames.get(at).expect("live").target;
-        let refused_here = answer.outcome == Outcome::Failed(Cause::CircuitOpen)
-            && answer.origin == Some(target);
+        let refused_here =
+            answer.outcome == Outcome::Failed(Cause::CircuitOpen) && answer.origin == Some(target);
         if refused_here {
             return false;
         }

@@ -206,7 +206,10 @@ fn one_partition_is_consumed_one_message_at_a_time() {
     };
     let wide = simulate(&wide.topology(), 200);
     let wide_mean = queue(&wide).total.delay.mean_ns() / MS;
-    assert!(wide_mean < 11.0, "8 partitions: mean delay {wide_mean:.3} ms");
+    assert!(
+        wide_mean < 11.0,
+        "8 partitions: mean delay {wide_mean:.3} ms"
+    );
 }
 
 #[test]
@@ -258,7 +261,10 @@ fn poison_messages_are_delivered_max_deliveries_times_then_dead_lettered() {
     // Finished messages were delivered 3 times each; the ones still stored at most 3 times.
     assert!(c.delivered >= 3 * c.dead_lettered);
     assert!(c.delivered <= 3 * c.dead_lettered + 3 * q.stored_at_end);
-    assert_eq!(c.redelivered, c.delivered - (c.dead_lettered + q.stored_at_end));
+    assert_eq!(
+        c.redelivered,
+        c.delivered - (c.dead_lettered + q.stored_at_end)
+    );
     assert_eq!(result.nodes[3].outcomes.requests, c.delivered);
     assert_eq!(
         result.nodes[3].outcomes.failed_by_cause[Cause::Error as usize],
@@ -394,8 +400,10 @@ fn bad_queue_input_gets_diagnostics() {
     let targeted = good.replace("target = \"api\"", "target = \"worker\"");
     let found = codes_of(&targeted);
     assert!(
-        found.iter().any(|(c, m)| *c == Code::ConflictingKeys
-            && m.contains("also the target of workload `w`")),
+        found
+            .iter()
+            .any(|(c, m)| *c == Code::ConflictingKeys
+                && m.contains("also the target of workload `w`")),
         "{found:?}"
     );
     // The consumer is called by another node.
@@ -449,7 +457,11 @@ fn bad_queue_hypotheses_get_diagnostics() {
     let found = check("queue = \"evnets\"\nmetric = \"lag\"\nmax = 10");
     assert_eq!(found[0].0, Code::UnknownNode, "{found:?}");
     let found = check("queue = \"api\"\nmetric = \"lag\"\nmax = 10");
-    assert_eq!(found[0].0, Code::UnknownNode, "a service is not a queue: {found:?}");
+    assert_eq!(
+        found[0].0,
+        Code::UnknownNode,
+        "a service is not a queue: {found:?}"
+    );
     let found = check("workload = \"w\"\nmetric = \"lag\"\nmax = 10");
     assert_eq!(found[0].0, Code::BadHypothesis, "{found:?}");
     let found = check("queue = \"events\"\nmetric = \"p99\"\nmax = \"1s\"");

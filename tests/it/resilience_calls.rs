@@ -45,7 +45,10 @@ fn node(scenario: &Scenario, name: &str) -> usize {
 /// The one edge's counts in the experiment and the control.
 fn edge(study: &Study) -> (EdgeCounts, EdgeCounts) {
     assert_eq!(study.experiment.edges.len(), 1);
-    (study.experiment.edges[0].counts, study.control.edges[0].counts)
+    (
+        study.experiment.edges[0].counts,
+        study.control.edges[0].counts,
+    )
 }
 
 /// api (async, plenty of workers) -> db, at `rate` constant arrivals per second.
@@ -78,7 +81,10 @@ fn the_breaker_opens_during_errors_and_closes_after_them() {
     // the 1,000 calls of the fault (at least 60%: it needs half a 1 s window to trip).
     assert!(exp.breaker_opens >= 2, "{exp:?}");
     assert!(exp.circuit_open >= 600, "{exp:?}");
-    assert!(exp.open_ns >= 3 * SECOND && exp.open_ns <= 6 * SECOND, "{exp:?}");
+    assert!(
+        exp.open_ns >= 3 * SECOND && exp.open_ns <= 6 * SECOND,
+        "{exp:?}"
+    );
     // No refusal before the fault: the before window of api has no circuit_open failures.
     let before = &full.experiment.nodes[api].windows[0].outcomes;
     assert_eq!(before.failed_by_cause[Cause::CircuitOpen as usize], 0);
@@ -86,7 +92,11 @@ fn the_breaker_opens_during_errors_and_closes_after_them() {
     // calls (200/s, constant arrivals), fewer than min_calls = 20, and no refusal.
     let (_, cut) = run(&model, "10050ms", ERRORS_10S_TO_15S);
     let (early, _) = edge(&cut);
-    assert_eq!((early.breaker_opens, early.circuit_open), (0, 0), "{early:?}");
+    assert_eq!(
+        (early.breaker_opens, early.circuit_open),
+        (0, 0),
+        "{early:?}"
+    );
     // Closed again after the fault: a run cut at the fault's end + open (1 s) + a probe's time
     // (a few ms; 500 ms allowed) has refused exactly as many calls as the whole run.
     let (_, cut) = run(&model, "16500ms", ERRORS_10S_TO_15S);
@@ -132,10 +142,16 @@ fn a_retry_budget_caps_amplification() {
     // The budget is spent, not starved: at least 80% of it.
     assert!(reached >= 0.8 * bound, "{reached} < {bound}");
     // Denied retries are counted: every call beyond the retries the budget allowed.
-    assert!(counts.retries_denied as f64 >= calls - counts.retries as f64, "{counts:?}");
+    assert!(
+        counts.retries_denied as f64 >= calls - counts.retries as f64,
+        "{counts:?}"
+    );
     // The edge counts calls by attempt time, the node by arrival: the same but for one call
     // at the warm-up's edge.
-    assert!((counts.calls as f64 - calls).abs() <= 1.0, "{counts:?} vs {calls}");
+    assert!(
+        (counts.calls as f64 - calls).abs() <= 1.0,
+        "{counts:?} vs {calls}"
+    );
 }
 
 /// Collects the times of db's `ServiceDone` events.
@@ -247,7 +263,11 @@ fn a_fallback_adds_its_latency_and_counts_degraded() {
     // allowed for the division).
     let share = w.outcomes.degraded as f64 / w.latency.count() as f64;
     let grown = w.latency.mean_ns() - p.latency.mean_ns();
-    assert!((grown - 5e6 * share).abs() < 1e3, "{grown} vs {}", 5e6 * share);
+    assert!(
+        (grown - 5e6 * share).abs() < 1e3,
+        "{grown} vs {}",
+        5e6 * share
+    );
 }
 
 #[test]
@@ -268,8 +288,14 @@ fn reports_show_the_edges_only_when_the_model_has_mechanisms() {
     assert_eq!(edge["control"]["breaker_opens"], 0);
     let text = to_text(&document);
     assert!(text.contains("RESILIENCE per edge"), "{text}");
-    assert!(text.contains("api -> db (circuit_breaker): calls"), "{text}");
-    assert!(text.contains(&format!("breaker opened {opens} [0]")), "{text}");
+    assert!(
+        text.contains("api -> db (circuit_breaker): calls"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("breaker opened {opens} [0]")),
+        "{text}"
+    );
     // Without mechanisms: no section at all.
     let plain = "{ to = \"db\", timeout = \"100ms\" }";
     let (scenario, result) = run(&api_db(200, plain, "2ms", 100), "20s", ERRORS_10S_TO_15S);
@@ -290,8 +316,12 @@ fn bundled(name: &str) -> (Scenario, Study) {
 
 /// Availability of the users in the after window: (experiment, control).
 fn after_availability(study: &Study) -> (f64, f64) {
-    let e = study.experiment.workloads[0].windows[2].outcomes.availability();
-    let c = study.control.workloads[0].windows[2].outcomes.availability();
+    let e = study.experiment.workloads[0].windows[2]
+        .outcomes
+        .availability();
+    let c = study.control.workloads[0].windows[2]
+        .outcomes
+        .availability();
     (e, c)
 }
 
@@ -316,7 +346,10 @@ fn the_retry_storm_outlives_its_trigger() {
 
 #[test]
 fn a_retry_budget_or_a_breaker_ends_the_storm() {
-    for name in ["retry-storm-retry-budget.toml", "retry-storm-circuit-breaker.toml"] {
+    for name in [
+        "retry-storm-retry-budget.toml",
+        "retry-storm-circuit-breaker.toml",
+    ] {
         let (_, remedy) = bundled(name);
         let (e, c) = after_availability(&remedy);
         // The after window (5.5 min, ~33,000 requests) includes the seconds the backlog takes

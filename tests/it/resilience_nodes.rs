@@ -72,7 +72,11 @@ fn queue_timeout_bounds_the_wait_of_answered_work_and_counts_the_shed() {
     let s = &with.experiment.nodes[0];
     // No frame starts after waiting more than 50 ms, and its work is 10 ms: every answered
     // latency is at most 60 ms (the histogram keeps two significant figures: +1%).
-    assert!(s.latency.summary().max <= 60 * MS * 101 / 100, "{:?}", s.latency.summary());
+    assert!(
+        s.latency.summary().max <= 60 * MS * 101 / 100,
+        "{:?}",
+        s.latency.summary()
+    );
     // The bound is the mechanism's: without it the same overload queues for seconds.
     let unbounded = without.experiment.nodes[0].latency.summary().max;
     assert!(unbounded > SECOND, "{unbounded}");
@@ -107,7 +111,10 @@ fn lifo_answers_more_requests_within_the_client_timeout_than_fifo_under_overload
     assert!(lifo_ok >= 800, "lifo {lifo_ok}");
     assert!(fifo_ok * 4 < lifo_ok, "fifo {fifo_ok} lifo {lifo_ok}");
     // Same arrivals: the control runs agree whatever the policy when nothing queues long.
-    assert_eq!(fifo.control.requests[0].len(), lifo.control.requests[0].len());
+    assert_eq!(
+        fifo.control.requests[0].len(),
+        lifo.control.requests[0].len()
+    );
 }
 
 #[test]
@@ -191,7 +198,10 @@ fn health_checks_leave_a_detection_window_of_swallowed_calls_and_a_slow_return()
         let at = e.arrived_ns;
         if in_b && (10 * SECOND - MS..out_at).contains(&at) {
             // Routed to the dead replica the balancer still lists: nobody answers.
-            assert_eq!(e.status, RecordStatus::Ended(Outcome::Failed(Cause::ClientTimeout)));
+            assert_eq!(
+                e.status,
+                RecordStatus::Ended(Outcome::Failed(Cause::ClientTimeout))
+            );
             swallowed += 1;
             continue;
         }
@@ -210,7 +220,10 @@ fn health_checks_leave_a_detection_window_of_swallowed_calls_and_a_slow_return()
     // Each swallowed call is one user's timeout and is counted at the node as lost (with the
     // one or two calls the replica held when it stopped).
     let calls_swallowed = stats.swallowed_calls;
-    assert!((swallowed - 2..=swallowed).contains(&calls_swallowed), "{calls_swallowed}");
+    assert!(
+        (swallowed - 2..=swallowed).contains(&calls_swallowed),
+        "{calls_swallowed}"
+    );
     let lost = failed(&study.experiment.nodes[0], Cause::Lost);
     assert!(lost >= calls_swallowed && lost <= swallowed + 2, "{lost}");
     assert_eq!(study.control.ejections[0], Default::default());
@@ -301,7 +314,10 @@ fn outlier_ejection_takes_a_failing_replica_out_and_failures_drop() {
     assert!((1..=3).contains(&stats.outlier_ejections), "{stats:?}");
     // Ejected at least 10 + 20 s of the 30 s fault, never more than one replica at once.
     assert!(stats.out_of_balancer_ns >= 25 * SECOND, "{stats:?}");
-    assert!(stats.out_of_balancer_ns <= 30 * SECOND + SECOND, "{stats:?}");
+    assert!(
+        stats.out_of_balancer_ns <= 30 * SECOND + SECOND,
+        "{stats:?}"
+    );
     assert_eq!(ejecting.control.ejections[0], Default::default());
 }
 

@@ -32,7 +32,11 @@ fn run(model: &str, duration: &str, faults: &str) -> (Scenario, Study) {
     let scenario = load(model, &text);
     let result = study(&scenario);
     assert_eq!(result.control.outcome, RunOutcome::Completed, "control");
-    assert_eq!(result.experiment.outcome, RunOutcome::Completed, "experiment");
+    assert_eq!(
+        result.experiment.outcome,
+        RunOutcome::Completed,
+        "experiment"
+    );
     (scenario, result)
 }
 
@@ -122,7 +126,11 @@ fn a_spike_scales_out_after_a_period_serves_after_the_warmup_and_scales_back_in(
         "4 per zone: ceil(4 × 0.625 / 0.7) = 4 holds: {:?}",
         experiment.events
     );
-    let scale_in = experiment.events.iter().find(|e| e.to < e.from).expect("scale-in");
+    let scale_in = experiment
+        .events
+        .iter()
+        .find(|e| e.to < e.from)
+        .expect("scale-in");
     assert!(scale_in.at_ns > 140 * SECOND, "{scale_in:?}");
     assert_eq!(experiment.series.last().unwrap().started, 4);
 
@@ -165,10 +173,18 @@ fn a_zone_outage_stops_the_replicas_scaling_added_there() {
     );
     let (scenario, result) = run(&scaled_model(6), "150s", &faults);
     let experiment = scaling_of(&scenario, &result.experiment.autoscaling, "api");
-    let before = experiment.series.iter().take_while(|p| p.at_ns < 110 * SECOND).last();
+    let before = experiment
+        .series
+        .iter()
+        .take_while(|p| p.at_ns < 110 * SECOND)
+        .last();
     assert_eq!(before.unwrap().serving, 8, "4 per zone before the outage");
     // At the outage every replica of az-a stops, the two scaling added included: 4 serve.
-    let during = experiment.series.iter().find(|p| p.at_ns == 110 * SECOND).unwrap();
+    let during = experiment
+        .series
+        .iter()
+        .find(|p| p.at_ns == 110 * SECOND)
+        .unwrap();
     assert_eq!(during.serving, 4, "{:?}", experiment.series);
     // No resize of az-a while it is down (evaluations at 110 and 120 s find nothing serving).
     let az_a = scenario.topology.zone_id("az-a").unwrap();
@@ -181,7 +197,11 @@ fn a_zone_outage_stops_the_replicas_scaling_added_there() {
         experiment.events
     );
     // They come back with their zone.
-    let back = experiment.series.iter().find(|p| p.at_ns == 130 * SECOND).unwrap();
+    let back = experiment
+        .series
+        .iter()
+        .find(|p| p.at_ns == 130 * SECOND)
+        .unwrap();
     assert_eq!(back.serving, 8);
 }
 
@@ -201,7 +221,10 @@ fn autoscaling_is_shown_in_the_json_and_text_reports() {
     let serving = api["experiment"]["series"]["serving"].as_array().unwrap();
     assert_eq!(serving.len(), scaling.series.len());
     let text = to_text(&document);
-    assert!(text.contains("autoscaling (replicas started, all zones)"), "{text}");
+    assert!(
+        text.contains("autoscaling (replicas started, all zones)"),
+        "{text}"
+    );
     assert!(text.contains("experiment: 4 at start, peak 8"), "{text}");
     assert!(text.contains("50s  az-a  2 -> "), "{text}");
 }
@@ -350,7 +373,10 @@ duration = "19s"
     let ok = blastradius::sim::RecordStatus::Ended(blastradius::metrics::Outcome::Ok);
     assert!(shifted.iter().all(|r| r.status == ok));
     let slowest = shifted.iter().map(|r| r.latency_ns).max().unwrap();
-    assert!(slowest < 500_000_000, "slowest {slowest} ns: a call reached az-a");
+    assert!(
+        slowest < 500_000_000,
+        "slowest {slowest} ns: a call reached az-a"
+    );
     // None entered az-a: its traffic entered az-b and az-c in turn.
     let az_a = blastradius::model::ZoneId(0);
     assert!(shifted.iter().all(|r| r.zone != az_a));
