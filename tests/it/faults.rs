@@ -10,23 +10,16 @@
 use blastradius::analysis::{Study, study};
 use blastradius::faults::{self, Action, FaultPlan, ReplicaRef};
 use blastradius::metrics::{Cause, EndpointMetrics, Outcome, Outcomes, WindowStats};
-use blastradius::model::{Scenario, load_scenario};
+use blastradius::model::Scenario;
 use blastradius::report::{RunDocument, to_json};
 use blastradius::sim::{RecordStatus, RequestRecord, RunOutcome, Windows};
+
+use crate::support::load;
 
 const MS: u64 = 1_000_000;
 const SECOND: u64 = 1_000_000_000;
 
 // ---- helpers --------------------------------------------------------------------------------
-
-/// Writes `model.toml` and `scenario.toml` into a temporary directory and loads the scenario.
-fn load(model: &str, scenario: &str) -> Scenario {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    std::fs::write(dir.path().join("model.toml"), model).expect("write model");
-    let path = dir.path().join("scenario.toml");
-    std::fs::write(&path, scenario).expect("write scenario");
-    load_scenario(&path).unwrap_or_else(|e| panic!("test scenario does not load:\n{e}"))
-}
 
 /// A scenario of `duration` over `model.toml`, 2 s warm-up, seed 7, with the given faults.
 fn scenario_text(duration: &str, faults: &str) -> String {

@@ -17,6 +17,7 @@ mod report_snapshots;
 mod resilience_calls;
 mod resilience_nodes;
 mod scaling;
+mod support;
 mod sweep;
 mod theory;
 mod workloads;

@@ -14,16 +14,10 @@ use blastradius::report::{RunDocument, to_json, to_text};
 use blastradius::sim::trace::{EventKind, Subject, TraceRecord, Tracer};
 use blastradius::sim::{EdgeCounts, RunConfig, RunOutcome, run_traced};
 
+use crate::support::load;
+
 const MS: u64 = 1_000_000;
 const SECOND: u64 = 1_000_000_000;
-
-fn load(model: &str, scenario: &str) -> Scenario {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    std::fs::write(dir.path().join("model.toml"), model).expect("write model");
-    let path = dir.path().join("scenario.toml");
-    std::fs::write(&path, scenario).expect("write scenario");
-    load_scenario(&path).unwrap_or_else(|e| panic!("test scenario does not load:\n{e}"))
-}
 
 /// Studies `model` for `duration` (2 s warm-up, seed 7) with `faults`; both runs complete.
 fn run(model: &str, duration: &str, faults: &str) -> (Scenario, Study) {

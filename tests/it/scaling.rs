@@ -10,19 +10,13 @@
 
 use blastradius::analysis::{Study, study};
 use blastradius::metrics::{Bucket, Cause};
-use blastradius::model::{Scenario, load_scenario};
+use blastradius::model::Scenario;
 use blastradius::report::{RunDocument, to_json, to_text};
 use blastradius::sim::{NodeScaling, RunOutcome};
 
-const SECOND: u64 = 1_000_000_000;
+use crate::support::load;
 
-fn load(model: &str, scenario: &str) -> Scenario {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    std::fs::write(dir.path().join("model.toml"), model).expect("write model");
-    let path = dir.path().join("scenario.toml");
-    std::fs::write(&path, scenario).expect("write scenario");
-    load_scenario(&path).unwrap_or_else(|e| panic!("test scenario does not load:\n{e}"))
-}
+const SECOND: u64 = 1_000_000_000;
 
 fn run(model: &str, duration: &str, faults: &str) -> (Scenario, Study) {
     let text = format!(
