@@ -26,6 +26,14 @@ pub fn to_markdown(doc: &RunDocument) -> String {
         write_recovery(&mut out, doc);
         write_deviations(&mut out, doc);
     }
+    let mechanisms = super::text::mechanisms_text(doc);
+    if !mechanisms.trim().is_empty() {
+        let _ = writeln!(
+            out,
+            "### Mechanisms\n\n```text\n{}\n```\n",
+            mechanisms.trim_matches('\n')
+        );
+    }
     out
 }
 

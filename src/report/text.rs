@@ -406,6 +406,23 @@ fn write_tables(out: &mut String, doc: &RunDocument) {
     }
 }
 
+/// The sections of the resilience mechanisms and workload shapes a model uses — traffic,
+/// autoscaling, circuit breakers and budgets per edge, balancers, content caches, queues — as
+/// in the text report; empty for a model that uses none. The Markdown report quotes it.
+pub(crate) fn mechanisms_text(doc: &RunDocument) -> String {
+    let mut out = String::new();
+    super::traffic::write_traffic(&mut out, doc);
+    super::scaling::write_autoscaling(&mut out, &doc.autoscaling);
+    super::resilience::write_text(&mut out, &doc.resilience);
+    if doc.blast_radius.is_some() {
+        write_balancers(&mut out, doc, true);
+    }
+    write_balancers(&mut out, doc, false);
+    super::cache::write_caches(&mut out, &doc.caches, doc.blast_radius.is_some());
+    super::queue::write_queues(&mut out, doc);
+    out
+}
+
 /// Health checks and outlier ejection, for the nodes that have them (none: no lines).
 fn write_balancers(out: &mut String, doc: &RunDocument, experiment: bool) {
     let mut lines = Vec::new();
