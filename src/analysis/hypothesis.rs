@@ -45,12 +45,23 @@ pub fn evaluate(
         .hypotheses
         .iter()
         .map(|hypothesis| {
+            let spans: Vec<&WindowSpan> = spans
+                .iter()
+                .filter(|s| !has_faults || hypothesis.windows.contains(&s.window))
+                .collect();
             let checks = if hypothesis.queue.is_some() {
-                let spans: Vec<&WindowSpan> = spans
-                    .iter()
-                    .filter(|s| !has_faults || hypothesis.windows.contains(&s.window))
-                    .collect();
-                super::queue::check(hypothesis, &spans, has_faults, control, experiment)
+                let value = |run: &RunResult, span: &WindowSpan| {
+                    super::queue::hypothesis_value(hypothesis, run, span)
+                };
+                let note = "not measurable: no message was acknowledged";
+                check_windows(
+                    hypothesis,
+                    &spans,
+                    has_faults,
+                    (control, experiment),
+                    value,
+                    note,
+                )
             } else if hypothesis.metric == Metric::RecoveryTime {
                 vec![check_recovery(
                     hypothesis,
@@ -59,33 +70,18 @@ pub fn evaluate(
                 )]
             } else {
                 let w = hypothesis.workload.index();
-                let spans: Vec<&WindowSpan> = if has_faults {
-                    spans
-                        .iter()
-                        .filter(|s| hypothesis.windows.contains(&s.window))
-                        .collect()
-                } else {
-                    spans.iter().collect()
+                let value = |run: &RunResult, span: &WindowSpan| {
+                    values_in(&run.workloads[w], span).get(hypothesis.metric)
                 };
-                spans
-                    .into_iter()
-                    .map(|span| {
-                        let name = if has_faults {
-                            span.window.as_str()
-                        } else {
-                            "run"
-                        };
-                        if span.length_ns() == 0 {
-                            return skipped(name, "the window is empty");
-                        }
-                        let c = values_in(&control.workloads[w], span).get(hypothesis.metric);
-                        let e = values_in(&experiment.workloads[w], span).get(hypothesis.metric);
-                        match (c, e) {
-                            (Some(c), Some(e)) => check_value(hypothesis, name, c, e),
-                            _ => unmeasurable(name, c, e),
-                        }
-                    })
-                    .collect()
+                let note = "not measurable: no request ended or none was answered";
+                check_windows(
+                    hypothesis,
+                    &spans,
+                    has_faults,
+                    (control, experiment),
+                    value,
+                    note,
+                )
             };
             let subject = match hypothesis.queue {
                 Some(queue) => &scenario.topology.node(queue).name,
@@ -98,6 +94,39 @@ pub fn evaluate(
                 bounds: describe_bounds(hypothesis),
                 pass: checks.iter().all(|c| c.pass),
                 checks,
+            }
+        })
+        .collect()
+}
+
+/// A hypothesis checked in each of its windows, `value` giving its metric in one run and
+/// window; `unmeasurable_note` says why when a run has no value there.
+fn check_windows(
+    h: &Hypothesis,
+    spans: &[&WindowSpan],
+    has_faults: bool,
+    (control, experiment): (&RunResult, &RunResult),
+    value: impl Fn(&RunResult, &WindowSpan) -> Option<f64>,
+    unmeasurable_note: &str,
+) -> Vec<WindowCheck> {
+    spans
+        .iter()
+        .map(|span| {
+            let name = if has_faults {
+                span.window.as_str()
+            } else {
+                "run"
+            };
+            if span.length_ns() == 0 {
+                return skipped(name, "the window is empty");
+            }
+            let (c, e) = (value(control, span), value(experiment, span));
+            match (c, e) {
+                (Some(c), Some(e)) => check_value(h, name, c, e),
+                _ => WindowCheck {
+                    note: Some(unmeasurable_note.to_string()),
+                    ..unmeasurable(name, c, e)
+                },
             }
         })
         .collect()

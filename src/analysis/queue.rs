@@ -6,7 +6,6 @@
 use serde::Serialize;
 
 use super::WindowSpan;
-use super::hypothesis::{WindowCheck, check_value, skipped, unmeasurable};
 use crate::metrics::queue::{QueueCounts, QueueMetrics, QueueWindow};
 use crate::model::{Hypothesis, Metric, NodeId, Window};
 use crate::sim::RunResult;
@@ -73,36 +72,4 @@ pub fn queue_values_in(metrics: &QueueMetrics, span: &WindowSpan) -> QueueValues
 pub fn hypothesis_value(h: &Hypothesis, run: &RunResult, span: &WindowSpan) -> Option<f64> {
     let metrics = queue_metrics(run, h.queue?)?;
     queue_values_in(metrics, span).get(h.metric)
-}
-
-/// A queue hypothesis checked in each of its windows.
-pub(super) fn check(
-    h: &Hypothesis,
-    spans: &[&WindowSpan],
-    has_faults: bool,
-    control: &RunResult,
-    experiment: &RunResult,
-) -> Vec<WindowCheck> {
-    spans
-        .iter()
-        .map(|span| {
-            let name = if has_faults {
-                span.window.as_str()
-            } else {
-                "run"
-            };
-            if span.length_ns() == 0 {
-                return skipped(name, "the window is empty");
-            }
-            let c = hypothesis_value(h, control, span);
-            let e = hypothesis_value(h, experiment, span);
-            match (c, e) {
-                (Some(c), Some(e)) => check_value(h, name, c, e),
-                _ => WindowCheck {
-                    note: Some("not measurable: no message was acknowledged".to_string()),
-                    ..unmeasurable(name, c, e)
-                },
-            }
-        })
-        .collect()
 }
