@@ -21,7 +21,9 @@ fi
 
 echo "building..." >&2
 cargo bench --no-run --bench tier3 --bench memory --bench scaling --bench sweep >/dev/null 2>&1
-(cd "$bench_dir/heap-loop" && cargo build --release --quiet)
+# Built into our own target directory: the peer baselines may sit on a read-only mount.
+heap_target=$PWD/target/heap-loop
+cargo build --release --quiet --manifest-path "$bench_dir/heap-loop/Cargo.toml" --target-dir "$heap_target"
 
 echo "tier3 and shop (criterion)..." >&2
 # Criterion's bencher output: "test simulate/tier3_100000_requests ... bench: N ns/iter (+/- M)".
@@ -37,7 +39,7 @@ ours=$(per_second tier3)
 shop=$(per_second shop)
 
 echo "heap loop and SimPy..." >&2
-heap=$("$bench_dir/heap-loop/target/release/tier3" --requests "$requests" --reps 5 | grep MEDIAN | sed -E 's/.*req_per_s=([0-9.e+]+).*/\1/')
+heap=$("$heap_target/release/tier3" --requests "$requests" --reps 5 | grep MEDIAN | sed -E 's/.*req_per_s=([0-9.e+]+).*/\1/')
 simpy=$(python3 "$bench_dir/bench_simpy.py" tier3 --customers 100000 --reps 3 | grep MEDIAN | sed -E 's/.*req_per_s=([0-9.e+]+).*/\1/')
 
 python3 - "$ours" "$heap" "$simpy" "$shop" <<'PY'

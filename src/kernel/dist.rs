@@ -70,8 +70,24 @@ impl Dist {
 }
 
 fn to_ns(value: f64) -> u64 {
-    // `as` saturates on overflow and maps NaN to 0; round to the nearest nanosecond.
-    libm::round(value.max(0.0)) as u64
+    round_ns(value)
+}
+
+/// `value` rounded to the nearest nanosecond, halves away from zero, negatives and NaN to 0,
+/// saturating — exactly `libm::round(value.max(0.0)) as u64`, without its call on the path of
+/// every sampled delay: below 2^52 the fractional part `value - trunc(value)` is exact.
+pub fn round_ns(value: f64) -> u64 {
+    const EXACT_BELOW: f64 = 4_503_599_627_370_496.0; // 2^52
+    let value = value.max(0.0);
+    if value >= EXACT_BELOW {
+        return libm::round(value) as u64;
+    }
+    let whole = value as u64;
+    if value - whole as f64 >= 0.5 {
+        whole + 1
+    } else {
+        whole
+    }
 }
 
 /// Box–Muller with `libm`; one normal per call keeps the stream's consumption simple.
@@ -190,5 +206,17 @@ mod tests {
         let b = a.clone();
         assert_eq!(Dist::Constant { value_ns: 7 }.sample(&mut a), 7);
         assert_eq!(a.next_u64(), b.clone().next_u64());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn round_ns_is_libm_round(value in proptest::prop_oneof![
+            -1e3f64..1e3, 0f64..1e12, 1e15f64..1e20, proptest::num::f64::ANY,
+        ]) {
+            let half = value.trunc() + 0.5;
+            for v in [value, half, half.next_up(), half.next_down()] {
+                proptest::prop_assert_eq!(round_ns(v), libm::round(v.max(0.0)) as u64, "{}", v);
+            }
+        }
     }
 }

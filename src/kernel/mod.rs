@@ -9,8 +9,8 @@ pub mod rng;
 pub mod time;
 pub mod zipf;
 
-pub use dist::Dist;
-pub use queue::EventQueue;
+pub use dist::{Dist, round_ns};
+pub use queue::{EventQueue, Lane};
 pub use rng::{Purpose, Stream, stable_id};
 pub use time::SimTime;
 pub use zipf::Zipf;

@@ -13,10 +13,16 @@
 //! non-empty bucket becomes the heap. Every event with a time in a bucket moves into `near`
 //! together, and `near` orders by `(time, seq)`, so the pop order is exactly that of one heap
 //! (checked against `BinaryHeap` on random schedules in the tests below).
+//!
+//! Timers of one fixed delay — a call's timeout, scheduled `timeout` after the moment of each
+//! attempt — come due in the order they were set, so they need no heap at all: each delay has
+//! a *lane*, a FIFO of its pending timers, and `pop` compares the earliest lane head with the
+//! heap's top. A simulator that leaves one never-cancelled timeout per call in flight keeps them
+//! all out of the heap this way, at one comparison per pop.
 //! Must not: depend on anything but `(time, seq)` for the order.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::time::SimTime;
 
@@ -71,6 +77,17 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// A lane of timers of one fixed delay (see `EventQueue::lane`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lane(u32);
+
+struct LaneTimers<E> {
+    delay_ns: u64,
+    /// Pending timers in `(time, seq)` order: each was set `delay_ns` after a moment no
+    /// earlier than the one before it.
+    pending: VecDeque<Entry<E>>,
+}
+
 /// Pending events. Invariant: `pop` returns events in non-decreasing `(time, seq)` order.
 ///
 /// Invariants of the layout, with `current` the number of the first bucket not in `near`
@@ -89,6 +106,11 @@ pub struct EventQueue<E> {
     /// Sum of the wheel's buckets' capacities, kept as they grow, for `memory_bytes`.
     wheel_capacity: usize,
     next_seq: u64,
+    lanes: Vec<LaneTimers<E>>,
+    /// The lane whose head is the earliest of all lane heads, if any lane has timers.
+    first_lane: Option<u32>,
+    /// Timers pending in lanes.
+    lane_len: usize,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -108,6 +130,84 @@ impl<E> EventQueue<E> {
             len: 0,
             wheel_capacity: 0,
             next_seq: 0,
+            lanes: Vec::new(),
+            first_lane: None,
+            lane_len: 0,
+        }
+    }
+
+    /// The lane for timers of `delay_ns`, made on first use. Lanes are set up before the run:
+    /// looking one up scans the lanes.
+    pub fn lane(&mut self, delay_ns: u64) -> Lane {
+        if let Some(index) = self.lanes.iter().position(|l| l.delay_ns == delay_ns) {
+            return Lane(index as u32);
+        }
+        self.lanes.push(LaneTimers {
+            delay_ns,
+            pending: VecDeque::new(),
+        });
+        Lane(self.lanes.len() as u32 - 1)
+    }
+
+    /// Schedules `event` at `now` plus the lane's delay. Invariant: `now` never decreases
+    /// between calls (the simulation clock), so each lane stays in `(time, seq)` order.
+    #[inline(always)]
+    pub fn schedule_in_lane(&mut self, lane: Lane, now: SimTime, event: E) {
+        let timers = &mut self.lanes[lane.0 as usize];
+        let time = now.after(timers.delay_ns);
+        debug_assert!(timers.pending.back().is_none_or(|last| last.time <= time));
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let was_empty = timers.pending.is_empty();
+        timers.pending.push_back(Entry { time, seq, event });
+        self.lane_len += 1;
+        // A timer behind others in its lane is not the earliest head; a lone one may be.
+        if was_empty
+            && self
+                .first_lane
+                .is_none_or(|first| self.lane_is_later(first, lane.0))
+        {
+            self.first_lane = Some(lane.0);
+        }
+    }
+
+    /// Whether lane `a`'s head comes after lane `b`'s (both non-empty).
+    fn lane_is_later(&self, a: u32, b: u32) -> bool {
+        let (a, b) = (&self.lanes[a as usize], &self.lanes[b as usize]);
+        let (a, b) = (a.pending.front(), b.pending.front());
+        let (a, b) = (a.expect("non-empty lane"), b.expect("non-empty lane"));
+        (a.time, a.seq) > (b.time, b.seq)
+    }
+
+    /// Pops the head of the first lane and finds the next first lane.
+    #[inline(never)]
+    fn pop_lane(&mut self, lane: u32) -> Entry<E> {
+        let entry = self.lanes[lane as usize]
+            .pending
+            .pop_front()
+            .expect("the first lane has a timer");
+        self.lane_len -= 1;
+        self.first_lane = None;
+        for index in 0..self.lanes.len() as u32 {
+            if !self.lanes[index as usize].pending.is_empty()
+                && self
+                    .first_lane
+                    .is_none_or(|first| self.lane_is_later(first, index))
+            {
+                self.first_lane = Some(index);
+            }
+        }
+        entry
+    }
+
+    /// The first lane, if its head comes before everything in the heap and the wheel.
+    #[inline(always)]
+    fn lane_due_first(&self) -> Option<u32> {
+        let lane = self.first_lane?;
+        let head = self.lanes[lane as usize].pending.front()?;
+        match self.near.peek() {
+            Some(top) if (top.time, top.seq) < (head.time, head.seq) => None,
+            _ => Some(lane),
         }
     }
 
@@ -194,6 +294,10 @@ impl<E> EventQueue<E> {
 
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if let Some(lane) = self.lane_due_first() {
+            let entry = self.pop_lane(lane);
+            return Some((entry.time(), entry.event));
+        }
         let entry = self.near.pop()?;
         self.len -= 1;
         if self.near.is_empty() && self.len > 0 {
@@ -264,15 +368,18 @@ impl<E> EventQueue<E> {
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.near.peek().map(Entry::time)
+        match self.lane_due_first() {
+            Some(lane) => self.lanes[lane as usize].pending.front().map(Entry::time),
+            None => self.near.peek().map(Entry::time),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.len + self.lane_len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// How many events have ever been scheduled.
@@ -283,7 +390,8 @@ impl<E> EventQueue<E> {
     /// The bytes the queue holds (its allocations, which never shrink).
     pub fn memory_bytes(&self) -> usize {
         let entries = self.near.capacity() + self.far.capacity() + self.wheel_capacity;
-        entries * std::mem::size_of::<Entry<E>>()
+        let in_lanes: usize = self.lanes.iter().map(|l| l.pending.capacity()).sum();
+        (entries + in_lanes) * std::mem::size_of::<Entry<E>>()
             + self.wheel.capacity() * std::mem::size_of::<Vec<Entry<E>>>()
     }
 }
@@ -321,7 +429,13 @@ mod tests {
         Pop,
         After(u64),
         At(u64),
+        /// A timer in lane `k`, of delay `LANE_DELAYS[k]`.
+        InLane(usize),
     }
+
+    /// Delays of the test lanes: zero, within a bucket, across buckets, equal to another's
+    /// (a second lookup gives the same lane), beyond the wheel.
+    const LANE_DELAYS: [u64; 5] = [0, 700, 3 << 20, 700, 1 << 40];
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
@@ -337,23 +451,34 @@ mod tests {
             ]
             .prop_map(Op::After),
             1 => (0u64..1 << 34).prop_map(Op::At),
+            2 => (0..LANE_DELAYS.len()).prop_map(Op::InLane),
         ]
     }
 
     /// The queue against a `BinaryHeap` of `Reverse((time, seq))`: the same pops, in order.
     fn check(ops: &[Op]) {
         let mut queue = EventQueue::new();
+        let lanes = LANE_DELAYS.map(|delay| queue.lane(delay));
+        assert_eq!(lanes[1], lanes[3]);
         let mut reference = BinaryHeap::new();
         let mut seq = 0u64;
         let mut now = 0u64;
+        let mut clock = 0u64;
         for op in ops {
             match *op {
+                Op::InLane(k) => {
+                    // Lanes need a clock that never goes back; `At` may pop events in the past.
+                    queue.schedule_in_lane(lanes[k], SimTime(clock), seq);
+                    reference.push(Reverse((clock.saturating_add(LANE_DELAYS[k]), seq)));
+                    seq += 1;
+                }
                 Op::Pop => {
                     let ours = queue.pop();
                     let theirs = reference.pop().map(|Reverse((t, s))| (SimTime(t), s));
                     assert_eq!(ours, theirs);
                     if let Some((time, _)) = ours {
                         now = time.0;
+                        clock = clock.max(now);
                     }
                 }
                 Op::After(delay) | Op::At(delay) => {
@@ -414,6 +539,10 @@ mod tests {
             ops.push(Op::Pop);
             let scale = rng.below(35) as u32;
             ops.push(Op::After(rng.below(1 << scale)));
+            if rng.below(4) == 0 {
+                ops.push(Op::InLane(rng.below(LANE_DELAYS.len() as u64) as usize));
+                ops.push(Op::Pop);
+            }
         }
         check(&ops);
     }

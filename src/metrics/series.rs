@@ -19,13 +19,22 @@ pub struct Bucket {
     pub p99_ns: u64,
 }
 
+/// Latencies of one step kept as plain values up to this many; past it the step spills into the
+/// histogram. Bounds the memory of a step while most steps never touch the histogram.
+const MAX_HELD: usize = 16_384;
+
 #[derive(Clone, Debug)]
 pub struct TimeSeries {
     step_ns: u64,
     buckets: Vec<Bucket>,
     /// The bucket being filled; its index is `buckets.len()`.
     current: Bucket,
+    /// The current step's answered latencies while there are at most `MAX_HELD` of them.
+    held: Vec<u64>,
+    /// The current step's latencies once `held` spilled (empty otherwise); also the ruler that
+    /// turns a held value into the histogram's value, so both paths give the same p99.
     current_latency: Histogram<u64>,
+    spilled: bool,
 }
 
 impl TimeSeries {
@@ -42,8 +51,10 @@ impl TimeSeries {
             step_ns,
             buckets: Vec::new(),
             current: Bucket::default(),
+            held: Vec::new(),
             current_latency: Histogram::new_with_bounds(1, 3_600_000_000_000, 2)
                 .expect("constant histogram bounds are valid"),
+            spilled: false,
         }
     }
 
@@ -65,17 +76,53 @@ impl TimeSeries {
         if matches!(outcome, Outcome::Failed(_)) {
             self.current.errors += 1;
         } else {
-            self.current_latency.saturating_record(latency_ns.max(1));
+            self.record_latency(latency_ns.max(1));
         }
     }
 
-    fn close_current(&mut self) {
-        if !self.current_latency.is_empty() {
-            self.current.p99_ns = self.current_latency.value_at_quantile(0.99);
+    /// Recording a value in a histogram costs a bucket computation, and resetting one per step
+    /// a clear of its whole counts array, on every request at every node: most steps hold few
+    /// enough values to keep them as they are and select the p99 when the step closes.
+    fn record_latency(&mut self, latency_ns: u64) {
+        if self.spilled {
+            self.current_latency.saturating_record(latency_ns);
+        } else if self.held.len() < MAX_HELD && latency_ns <= self.current_latency.high() {
+            self.held.push(latency_ns);
+        } else {
+            // Too many to hold, or a value the histogram clamps: from here on, the histogram.
+            for &held in &self.held {
+                self.current_latency.saturating_record(held);
+            }
+            self.held.clear();
+            self.current_latency.saturating_record(latency_ns);
+            self.spilled = true;
         }
+    }
+
+    /// The p99 of the current step's latencies, exactly as the histogram's
+    /// `value_at_quantile(0.99)` gives it: the upper end of the bucket of the k-th smallest
+    /// value, k = ceil(0.99 n).
+    fn current_p99(&mut self) -> u64 {
+        if self.spilled {
+            return self.current_latency.value_at_quantile(0.99);
+        }
+        if self.held.is_empty() {
+            return 0;
+        }
+        let rank = ((0.99 * self.held.len() as f64).ceil() as usize).max(1);
+        let (_, kth, _) = self.held.select_nth_unstable(rank - 1);
+        self.current_latency.highest_equivalent(*kth)
+    }
+
+    fn close_current(&mut self) {
+        self.current.p99_ns = self.current_p99();
         self.buckets.push(self.current);
         self.current = Bucket::default();
-        self.current_latency.reset();
+        self.held.clear();
+        if self.spilled {
+            self.current_latency.reset();
+            self.spilled = false;
+        }
     }
 
     /// Closes the series at the end of a run of `duration_ns` and returns every bucket, one per
@@ -128,5 +175,60 @@ mod tests {
         let day = 24 * HOUR;
         let step = TimeSeries::step_for(day);
         assert!(day / step <= MAX_POINTS, "{} points", day / step);
+    }
+
+    /// The p99 the histogram alone would give for each step's values.
+    fn histogram_p99s(steps: &[Vec<u64>]) -> Vec<u64> {
+        let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 2).unwrap();
+        steps
+            .iter()
+            .map(|values| {
+                histogram.reset();
+                for &v in values {
+                    histogram.saturating_record(v.max(1));
+                }
+                if histogram.is_empty() {
+                    0
+                } else {
+                    histogram.value_at_quantile(0.99)
+                }
+            })
+            .collect()
+    }
+
+    fn series_p99s(steps: &[Vec<u64>]) -> Vec<u64> {
+        let mut series = TimeSeries::new(10);
+        for (step, values) in steps.iter().enumerate() {
+            for &v in values {
+                series.record(step as u64 * 10, v, Outcome::Ok);
+            }
+        }
+        let buckets = series.close(steps.len() as u64 * 10);
+        buckets.iter().map(|b| b.p99_ns).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn held_values_give_the_histograms_p99(
+            steps in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![0u64..2_000, 0u64..50_000_000, 3_000_000_000_000u64..4_000_000_000_000],
+                    0..300,
+                ),
+                1..6,
+            )
+        ) {
+            proptest::prop_assert_eq!(series_p99s(&steps), histogram_p99s(&steps));
+        }
+    }
+
+    #[test]
+    fn a_step_past_the_held_limit_spills_to_the_histogram() {
+        let mut stream = crate::kernel::Stream::new(3, 1, crate::kernel::Purpose::Service);
+        let steps: Vec<Vec<u64>> = [MAX_HELD + 500, 40, MAX_HELD]
+            .iter()
+            .map(|&n| (0..n).map(|_| stream.below(1_000_000_000)).collect())
+            .collect();
+        assert_eq!(series_p99s(&steps), histogram_p99s(&steps));
     }
 }

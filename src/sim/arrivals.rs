@@ -21,7 +21,7 @@ use super::engine::{Event, Simulation};
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::{Bound, RecordStatus, RequestRecord, UserStats};
 use crate::faults::Action;
-use crate::kernel::{Purpose, SimTime, Stream};
+use crate::kernel::{Purpose, SimTime, Stream, round_ns};
 use crate::model::{Arrival, NodeId, Rate, Traffic, Workload, ZoneId};
 
 /// Marks a client frame that belongs to no closed-loop user.
@@ -120,11 +120,11 @@ impl Simulation<'_> {
                 match arrival {
                     // The k-th arrival at k gaps exactly, so rounding never accumulates.
                     Arrival::Constant => {
-                        SimTime(libm::round((source.arrivals + 1) as f64 * mean_gap_ns) as u64)
+                        SimTime(round_ns((source.arrivals + 1) as f64 * mean_gap_ns))
                     }
                     Arrival::Poisson => {
                         let gap = -mean_gap_ns * libm::log(source.stream.unit_open0());
-                        self.now.after(libm::round(gap) as u64)
+                        self.now.after(round_ns(gap))
                     }
                 }
             }
@@ -140,7 +140,7 @@ impl Simulation<'_> {
                 let Some(at_ns) = rate.time_of(count) else {
                     return;
                 };
-                let at_ns = libm::round(at_ns.min(u64::MAX as f64)) as u64;
+                let at_ns = round_ns(at_ns);
                 SimTime(at_ns.max(self.now.ns()))
             }
         };

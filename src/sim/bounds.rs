@@ -32,6 +32,7 @@ impl Simulation<'_> {
             + waiting
             + self.brokers.memory_bytes()
             + keys * size_of::<(u32, u32)>()
+            + self.held_answers.capacity() * size_of::<super::engine::HeldAnswer>()
             + users;
         total as u64 + self.caches.memory_bytes()
     }

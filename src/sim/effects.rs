@@ -8,6 +8,7 @@ use super::engine::{Event, Simulation};
 use super::frames::NO_SEQ;
 use super::replicas::Cold;
 use crate::faults::{Action, RESTART_REFILL_NS};
+use crate::kernel::round_ns;
 use crate::metrics::{Cause, Outcome};
 use crate::model::{NodeId, Role, ZoneId};
 
@@ -387,7 +388,7 @@ impl Simulation<'_> {
         let rate = self.topology.workloads[workload.index()].rate_per_s * (factor - 1.0);
         let stream = &mut self.effect_streams[effect as usize];
         let gap = -1e9 / rate * libm::log(stream.unit_open0());
-        let time = self.now.after(libm::round(gap) as u64);
+        let time = self.now.after(round_ns(gap));
         if time.ns() < spec.end_ns && time.ns() <= self.config.duration_ns {
             self.queue.schedule(time, Event::SpikeArrival { effect });
         }

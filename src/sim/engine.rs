@@ -13,7 +13,7 @@ use super::resilience::Resilience;
 use super::trace::{NoTrace, Tracer};
 use super::{Bound, RequestRecord, RunConfig, RunOutcome, RunResult};
 use crate::faults::{Action, FaultPlan};
-use crate::kernel::{EventQueue, Purpose, SimTime, Stream};
+use crate::kernel::{EventQueue, Lane, Purpose, SimTime, Stream};
 use crate::metrics::{Counted, EndpointMetrics, Outcome, TimeSeries};
 use crate::model::{Call, NodeId, Topology, Workload};
 
@@ -49,10 +49,10 @@ pub(super) enum Event {
         token: u32,
     },
     /// An answer held back by a latency fault reaches its caller.
+    /// The answer itself waits in `held_answers`, so every event stays 16 bytes: the heap
+    /// moves events on every push and pop.
     DelayedAnswer {
-        frame: FrameRef,
-        token: u32,
-        answer: Answer,
+        held: u32,
     },
     EffectStart {
         effect: u32,
@@ -120,9 +120,18 @@ impl Answer {
     }
 }
 
+/// An answer a latency fault holds back, until its `Event::DelayedAnswer`.
+pub(super) struct HeldAnswer {
+    pub frame: FrameRef,
+    pub token: u32,
+    pub answer: Answer,
+}
+
 /// One caller's calls and its streams: a node, or the client of a workload.
 pub(super) struct Caller {
     pub calls: Vec<Call>,
+    /// Per call, the event queue's lane of its timeout (`None` without a timeout).
+    pub timeout_lanes: Vec<Option<Lane>>,
     pub probability: Stream,
     pub jitter: Stream,
 }
@@ -139,6 +148,7 @@ pub struct Simulation<'t> {
     pub(super) config: RunConfig,
     pub(super) plan: &'t FaultPlan,
     pub(super) queue: EventQueue<Event>,
+    pub(super) held_answers: slab::Slab<HeldAnswer>,
     pub(super) now: SimTime,
     pub(super) frames: Frames,
     pub(super) replicas: Replicas,
@@ -187,24 +197,29 @@ impl<'t> Simulation<'t> {
         let seed = config.seed;
         let step_ns = TimeSeries::step_for(config.duration_ns);
         let windows = if config.windows.is_some() { 3 } else { 0 };
+        let mut queue = EventQueue::new();
         let mut callers: Vec<Caller> = topology
             .nodes
             .iter()
-            .map(|node| Caller::new(seed, node.stable_id, node.calls.clone()))
+            .map(|node| Caller::new(seed, node.stable_id, node.calls.clone(), &mut queue))
             .collect();
-        callers.extend(
-            topology
-                .workloads
-                .iter()
-                .map(|workload| Caller::new(seed, workload.stable_id, vec![client_call(workload)])),
-        );
+        for workload in &topology.workloads {
+            let call = client_call(workload);
+            callers.push(Caller::new(
+                seed,
+                workload.stable_id,
+                vec![call],
+                &mut queue,
+            ));
+        }
         let replicas = Replicas::new(topology);
         let balancer = super::health::Balancer::new(topology, replicas.replicas.len());
         let mut simulation = Simulation {
             topology,
             config: *config,
             plan,
-            queue: EventQueue::new(),
+            queue,
+            held_answers: slab::Slab::new(),
             now: SimTime::ZERO,
             frames: Frames::default(),
             replicas,
@@ -307,11 +322,10 @@ impl<'t> Simulation<'t> {
             Event::ServiceDone { frame } => self.on_service_done(frame),
             Event::CallTimeout { frame, token } => self.on_call_timeout(frame, token),
             Event::RetryDue { frame, token } => self.on_retry_due(frame, token),
-            Event::DelayedAnswer {
-                frame,
-                token,
-                answer,
-            } => self.on_answer(frame, token, answer),
+            Event::DelayedAnswer { held } => {
+                let held = self.held_answers.remove(held as usize);
+                self.on_answer(held.frame, held.token, held.answer);
+            }
             Event::EffectStart { effect } => self.on_effect_start(effect),
             Event::EffectEnd { effect } => self.on_effect_end(effect),
             Event::Failover { node } => self.on_failover(node),
@@ -424,8 +438,12 @@ impl<'t> Simulation<'t> {
 }
 
 impl Caller {
-    fn new(seed: u64, stable_id: u64, calls: Vec<Call>) -> Caller {
+    fn new(seed: u64, stable_id: u64, calls: Vec<Call>, queue: &mut EventQueue<Event>) -> Caller {
         Caller {
+            timeout_lanes: calls
+                .iter()
+                .map(|call| call.timeout_ns.map(|timeout| queue.lane(timeout)))
+                .collect(),
             calls,
             probability: Stream::new(seed, stable_id, Purpose::CallProbability),
             jitter: Stream::new(seed, stable_id, Purpose::BackoffJitter),
@@ -455,5 +473,18 @@ fn client_call(workload: &Workload) -> Call {
         probability: 1.0,
         optional: false,
         resilience: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_stay_small() {
+        // The event queue moves whole events on every push and pop: a variant that grows past
+        // 16 bytes makes every event of every run slower. Put large payloads in a side table,
+        // as `DelayedAnswer` does.
+        assert!(size_of::<Event>() <= 16, "{} bytes", size_of::<Event>());
     }
 }

@@ -7,10 +7,11 @@
 
 use super::cache::CacheKey;
 use super::effects::AtDispatch;
-use super::engine::{Answer, Event, Simulation};
+use super::engine::{Answer, Event, HeldAnswer, Simulation};
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::policy::backoff_ns;
 use super::{Bound, RecordStatus};
+use crate::kernel::round_ns;
 use crate::metrics::{Cause, Outcome};
 use crate::model::{Concurrency, NodeId, OnUnavailable, Role, Topology, ZoneId};
 
@@ -49,16 +50,15 @@ impl Simulation<'_> {
         frame.token = frame.token.wrapping_add(1);
         frame.waiting = true;
         let (token, target, zone) = (frame.token, frame.target, frame.zone);
-        let call = self.callers[frame.caller as usize].calls[frame.call as usize];
+        let timeout = self.callers[frame.caller as usize].timeout_lanes[frame.call as usize];
         if let Some(cause) = self.admit_attempt(at) {
             // An open breaker or a full bulkhead: failed at once, not sent.
             self.frames.get_mut(at).expect("live").waiting = false;
             return self.on_call_failed(at, Answer::failed(cause, Some(target)));
         }
-        if let Some(timeout_ns) = call.timeout_ns {
-            let due = self.now.after(timeout_ns);
-            self.queue
-                .schedule(due, Event::CallTimeout { frame: at, token });
+        if let Some(lane) = timeout {
+            let event = Event::CallTimeout { frame: at, token };
+            self.queue.schedule_in_lane(lane, self.now, event);
         }
         if self.join_flight(at, token) {
             return;
@@ -175,7 +175,7 @@ impl Simulation<'_> {
         if frame.replica != FRAME_NONE_REPLICA {
             let slowdown = self.replicas.get(frame.replica).slowdown;
             if slowdown != 1.0 {
-                delay = libm::round(delay as f64 * slowdown) as u64;
+                delay = round_ns(delay as f64 * slowdown);
             }
         }
         self.queue
@@ -412,12 +412,13 @@ impl Simulation<'_> {
         };
         if delay > 0 {
             let due = self.now.after(delay);
-            let event = Event::DelayedAnswer {
+            let held = self.held_answers.insert(HeldAnswer {
                 frame: parent,
                 token,
                 answer,
-            };
-            self.queue.schedule(due, event);
+            });
+            let held = u32::try_from(held).expect("held answers bounded by calls in flight");
+            self.queue.schedule(due, Event::DelayedAnswer { held });
         } else {
             self.on_answer(parent, token, answer);
         }

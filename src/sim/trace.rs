@@ -237,14 +237,11 @@ impl<'t> Simulation<'t> {
                 record.kind = EventKind::RetryDue;
                 self.trace_frame(&mut record, frame, Some((token, false)));
             }
-            Event::DelayedAnswer {
-                frame,
-                token,
-                answer,
-            } => {
+            Event::DelayedAnswer { held } => {
+                let held = &self.held_answers[held as usize];
                 record.kind = EventKind::DelayedAnswer;
-                record.answer = Some((answer.outcome, answer.miss));
-                self.trace_frame(&mut record, frame, Some((token, true)));
+                record.answer = Some((held.answer.outcome, held.answer.miss));
+                self.trace_frame(&mut record, held.frame, Some((held.token, true)));
             }
             Event::EffectStart { effect } => {
                 record.kind = EventKind::EffectStart;
