@@ -6,7 +6,12 @@
 //! the error rate must not exceed the control's 99th-percentile step by more than a margin, the
 //! p99 latency must stay under 1.2 × the control's 99th-percentile step, and the completions
 //! must stay above 0.8 × the control's 1st-percentile step. Recovery is the start of the first
-//! step after which every step to the end of the run is in the band.
+//! step after which every step to the end of the run is in the band — ignoring *isolated*
+//! steps out of it: a band at the control's 99th percentile, tested at hundreds of steps after
+//! the faults, lets a few single steps out by chance (a run whose draws diverged from the
+//! control's after the faults is as noisy as the control). A step out of the band counts when
+//! a neighbouring step is out too, or when it is the first step after the faults (the tail of
+//! the disturbance itself); two chance steps in a row have a probability of ~1e-4 per step.
 
 use serde::Serialize;
 
@@ -137,7 +142,10 @@ fn status_of(
     let band = band_of(control_steps);
     let first = (faults_end_ns.div_ceil(step) as usize).min(full_steps);
     let steps = experiment.series.buckets();
-    let last_out = (first..full_steps).rev().find(|&i| !band.holds(&steps[i]));
+    let out: Vec<bool> = (first..full_steps)
+        .map(|i| !band.holds(&steps[i]))
+        .collect();
+    let last_out = last_sustained_out(&out).map(|i| first + i);
     match last_out {
         None => RecoveryStatus::Recovered {
             after_ns: (first as u64 * step).saturating_sub(faults_end_ns),
@@ -147,6 +155,15 @@ fn status_of(
             after_ns: ((i as u64 + 1) * step).saturating_sub(faults_end_ns),
         },
     }
+}
+
+/// The last step out of the band that is not an isolated chance step: its neighbour is out
+/// too, or it is the first step after the faults.
+fn last_sustained_out(out: &[bool]) -> Option<usize> {
+    let next_out = |i: usize| out.get(i + 1).copied().unwrap_or(false);
+    (0..out.len())
+        .rev()
+        .find(|&i| out[i] && (i == 0 || out[i - 1] || next_out(i)))
 }
 
 fn band_of(steps: &[Bucket]) -> Band {
@@ -254,5 +271,19 @@ mod class_tests {
             RecoveryClass::of(RecoveryStatus::NotRecovered, 30 * S, S),
             RecoveryClass::NotRecovered
         );
+    }
+
+    #[test]
+    fn isolated_steps_out_of_the_band_are_chance_not_a_late_recovery() {
+        let steps = |pattern: &str| pattern.chars().map(|c| c == 'x').collect::<Vec<bool>>();
+        // In the band from the start, one chance step late: recovered at once.
+        assert_eq!(last_sustained_out(&steps("....x....")), None);
+        // The disturbance's own tail right after the faults counts, even alone.
+        assert_eq!(last_sustained_out(&steps("x.....x..")), Some(0));
+        // Two steps in a row are not chance.
+        assert_eq!(last_sustained_out(&steps("xx...xx.x.")), Some(6));
+        // Still out at the end: the last step counts.
+        assert_eq!(last_sustained_out(&steps("..x..xxxx")), Some(8));
+        assert_eq!(last_sustained_out(&steps("")), None);
     }
 }

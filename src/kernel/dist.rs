@@ -4,6 +4,7 @@
 //! the same nanoseconds on every machine.
 
 use super::rng::Stream;
+use super::ziggurat;
 
 /// The standard normal quantile at 0.99, used to fit a lognormal to a median and a p99.
 pub const Z_99: f64 = 2.326_347_874_040_840_8;
@@ -40,9 +41,11 @@ impl Dist {
     pub fn sample(&self, stream: &mut Stream) -> u64 {
         match self {
             Dist::Constant { value_ns } => *value_ns,
-            Dist::Exponential { mean_ns } => to_ns(-mean_ns * libm::log(stream.unit_open0())),
+            Dist::Exponential { mean_ns } => to_ns(mean_ns * ziggurat::exponential(stream)),
             Dist::Uniform { min_ns, max_ns } => min_ns + stream.below(max_ns - min_ns + 1),
-            Dist::LogNormal { mu, sigma } => to_ns(libm::exp(mu + sigma * standard_normal(stream))),
+            Dist::LogNormal { mu, sigma } => {
+                to_ns(libm::exp(mu + sigma * ziggurat::normal(stream)))
+            }
             Dist::Percentiles { points } => to_ns(percentile_quantile(points, stream.unit())),
         }
     }
@@ -88,13 +91,6 @@ pub fn round_ns(value: f64) -> u64 {
     } else {
         whole
     }
-}
-
-/// Box–Muller with `libm`; one normal per call keeps the stream's consumption simple.
-fn standard_normal(stream: &mut Stream) -> f64 {
-    let u1 = stream.unit_open0();
-    let u2 = stream.unit();
-    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(std::f64::consts::TAU * u2)
 }
 
 fn tail_coordinate(q: f64) -> f64 {

@@ -7,6 +7,7 @@ pub mod dist;
 pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod ziggurat;
 pub mod zipf;
 
 pub use dist::{Dist, round_ns};

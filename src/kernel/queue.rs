@@ -107,11 +107,16 @@ pub struct EventQueue<E> {
     wheel_capacity: usize,
     next_seq: u64,
     lanes: Vec<LaneTimers<E>>,
+    /// Per lane, the `(time, seq)` of its head, `EMPTY_LANE` when it has none: the lanes'
+    /// heads side by side, so finding the earliest touches one small array.
+    lane_heads: Vec<(SimTime, u64)>,
     /// The lane whose head is the earliest of all lane heads, if any lane has timers.
     first_lane: Option<u32>,
     /// Timers pending in lanes.
     lane_len: usize,
 }
+
+const EMPTY_LANE: (SimTime, u64) = (SimTime(u64::MAX), u64::MAX);
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
@@ -131,6 +136,7 @@ impl<E> EventQueue<E> {
             wheel_capacity: 0,
             next_seq: 0,
             lanes: Vec::new(),
+            lane_heads: Vec::new(),
             first_lane: None,
             lane_len: 0,
         }
@@ -146,6 +152,7 @@ impl<E> EventQueue<E> {
             delay_ns,
             pending: VecDeque::new(),
         });
+        self.lane_heads.push(EMPTY_LANE);
         Lane(self.lanes.len() as u32 - 1)
     }
 
@@ -158,45 +165,39 @@ impl<E> EventQueue<E> {
         debug_assert!(timers.pending.back().is_none_or(|last| last.time <= time));
         let seq = self.next_seq;
         self.next_seq += 1;
-        let was_empty = timers.pending.is_empty();
         timers.pending.push_back(Entry { time, seq, event });
         self.lane_len += 1;
         // A timer behind others in its lane is not the earliest head; a lone one may be.
-        if was_empty
-            && self
-                .first_lane
-                .is_none_or(|first| self.lane_is_later(first, lane.0))
-        {
-            self.first_lane = Some(lane.0);
+        let head = &mut self.lane_heads[lane.0 as usize];
+        if *head == EMPTY_LANE {
+            *head = (time, seq);
+            let earlier = |first: u32| (time, seq) < self.lane_heads[first as usize];
+            if self.first_lane.is_none_or(earlier) {
+                self.first_lane = Some(lane.0);
+            }
         }
-    }
-
-    /// Whether lane `a`'s head comes after lane `b`'s (both non-empty).
-    fn lane_is_later(&self, a: u32, b: u32) -> bool {
-        let (a, b) = (&self.lanes[a as usize], &self.lanes[b as usize]);
-        let (a, b) = (a.pending.front(), b.pending.front());
-        let (a, b) = (a.expect("non-empty lane"), b.expect("non-empty lane"));
-        (a.time, a.seq) > (b.time, b.seq)
     }
 
     /// Pops the head of the first lane and finds the next first lane.
     #[inline(never)]
     fn pop_lane(&mut self, lane: u32) -> Entry<E> {
-        let entry = self.lanes[lane as usize]
+        let timers = &mut self.lanes[lane as usize];
+        let entry = timers
             .pending
             .pop_front()
             .expect("the first lane has a timer");
+        self.lane_heads[lane as usize] = timers
+            .pending
+            .front()
+            .map_or(EMPTY_LANE, |next| (next.time, next.seq));
         self.lane_len -= 1;
-        self.first_lane = None;
-        for index in 0..self.lanes.len() as u32 {
-            if !self.lanes[index as usize].pending.is_empty()
-                && self
-                    .first_lane
-                    .is_none_or(|first| self.lane_is_later(first, index))
-            {
-                self.first_lane = Some(index);
+        let (mut first, mut earliest) = (None, EMPTY_LANE);
+        for (index, &head) in self.lane_heads.iter().enumerate() {
+            if head < earliest {
+                (first, earliest) = (Some(index as u32), head);
             }
         }
+        self.first_lane = first;
         entry
     }
 
@@ -204,9 +205,9 @@ impl<E> EventQueue<E> {
     #[inline(always)]
     fn lane_due_first(&self) -> Option<u32> {
         let lane = self.first_lane?;
-        let head = self.lanes[lane as usize].pending.front()?;
+        let head = self.lane_heads[lane as usize];
         match self.near.peek() {
-            Some(top) if (top.time, top.seq) < (head.time, head.seq) => None,
+            Some(top) if (top.time, top.seq) < head => None,
             _ => Some(lane),
         }
     }

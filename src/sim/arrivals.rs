@@ -21,7 +21,7 @@ use super::engine::{Event, Simulation};
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::{Bound, RecordStatus, RequestRecord, UserStats};
 use crate::faults::Action;
-use crate::kernel::{Purpose, SimTime, Stream, round_ns};
+use crate::kernel::{Purpose, SimTime, Stream, round_ns, ziggurat};
 use crate::model::{Arrival, NodeId, Rate, Traffic, Workload, ZoneId};
 
 /// Marks a client frame that belongs to no closed-loop user.
@@ -123,7 +123,7 @@ impl Simulation<'_> {
                         SimTime(round_ns((source.arrivals + 1) as f64 * mean_gap_ns))
                     }
                     Arrival::Poisson => {
-                        let gap = -mean_gap_ns * libm::log(source.stream.unit_open0());
+                        let gap = mean_gap_ns * ziggurat::exponential(&mut source.stream);
                         self.now.after(round_ns(gap))
                     }
                 }
@@ -132,7 +132,7 @@ impl Simulation<'_> {
                 let count = match arrival {
                     Arrival::Constant => (source.arrivals + 1) as f64,
                     Arrival::Poisson => {
-                        source.unit_time -= libm::log(source.stream.unit_open0());
+                        source.unit_time += ziggurat::exponential(&mut source.stream);
                         source.unit_time
                     }
                 };

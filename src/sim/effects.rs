@@ -387,7 +387,7 @@ impl Simulation<'_> {
         };
         let rate = self.topology.workloads[workload.index()].rate_per_s * (factor - 1.0);
         let stream = &mut self.effect_streams[effect as usize];
-        let gap = -1e9 / rate * libm::log(stream.unit_open0());
+        let gap = 1e9 / rate * crate::kernel::ziggurat::exponential(stream);
         let time = self.now.after(round_ns(gap));
         if time.ns() < spec.end_ns && time.ns() <= self.config.duration_ns {
             self.queue.schedule(time, Event::SpikeArrival { effect });

@@ -244,8 +244,19 @@ fn a_fallback_adds_its_latency_and_counts_degraded() {
     let with = run("{ to = \"ext\", optional = true, fallback = \"5ms\" }");
     let (p, w) = (&plain.workloads[0], &with.workloads[0]);
     // The same requests fail at ext (its error stream is the same); each is degraded either
-    // way: ~30% of ~9,500 requests.
-    assert_eq!(p.outcomes.degraded, w.outcomes.degraded);
+    // way: ~30% of ~9,500 requests. Except at the end of the run: a degraded request that
+    // arrived in its last 16 ms is still in flight with the fallback's 5 ms but not without
+    // it (0.75 such requests expected at 500/s; 4 or more has probability 0.7%).
+    assert!(
+        p.outcomes.degraded - w.outcomes.degraded <= 4,
+        "{} vs {}",
+        p.outcomes.degraded,
+        w.outcomes.degraded
+    );
+    assert_eq!(
+        p.outcomes.degraded + p.outcomes.in_flight,
+        w.outcomes.degraded + w.outcomes.in_flight
+    );
     assert!(w.outcomes.degraded > 2000, "{:?}", w.outcomes);
     assert_eq!(w.outcomes.failed(), 0);
     // Every degraded request was served a fallback, counted on the edge.
