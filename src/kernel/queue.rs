@@ -41,8 +41,6 @@ const MERGE_BELOW: usize = if cfg!(test) { 16 } else { 2048 };
 /// `current` in heap mode: every event is in `near`.
 const HEAP_MODE: u64 = u64::MAX;
 
-// A key packed into one `u128` (time high, seq low) measured slower here (+4% instructions
-// on tier3 under callgrind) than the two-field comparison, so the fields stay apart.
 struct Entry<E> {
     time: SimTime,
     seq: u64,
@@ -59,21 +57,42 @@ impl<E> Entry<E> {
     }
 }
 
+impl<E> Entry<E> {
+    /// `(time, seq)` as one number: compared without branches, which a heap's sifting, whose
+    /// comparisons are coin flips, rewards.
+    fn key(&self) -> u128 {
+        (u128::from(self.time.0) << 64) | u128::from(self.seq)
+    }
+}
+
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key() == other.key()
     }
 }
 impl<E> Eq for Entry<E> {}
+// Reversed: `BinaryHeap` is a max-heap and we want the earliest event first. The comparison
+// operators are spelled out so sifting compares keys directly.
 impl<E> PartialOrd for Entry<E> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
+    fn lt(&self, other: &Self) -> bool {
+        other.key() < self.key()
+    }
+    fn le(&self, other: &Self) -> bool {
+        other.key() <= self.key()
+    }
+    fn gt(&self, other: &Self) -> bool {
+        other.key() > self.key()
+    }
+    fn ge(&self, other: &Self) -> bool {
+        other.key() >= self.key()
+    }
 }
 impl<E> Ord for Entry<E> {
-    // Reversed: `BinaryHeap` is a max-heap and we want the earliest event first.
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key().cmp(&self.key())
     }
 }
 
@@ -98,6 +117,11 @@ struct LaneTimers<E> {
 /// only when the whole queue is.
 pub struct EventQueue<E> {
     near: BinaryHeap<Entry<E>>,
+    /// `pop` handed out `near`'s top but left it in place: it is logically gone. Handlers
+    /// mostly schedule an event right after a pop, and overwriting the top costs one sift
+    /// where removing it and pushing the new one cost two; if no event comes into `near`
+    /// first, the next `pop` removes it (`settle`).
+    top_taken: bool,
     current: u64,
     wheel: Vec<Vec<Entry<E>>>,
     occupied: [u64; WORDS],
@@ -118,16 +142,18 @@ pub struct EventQueue<E> {
 
 const EMPTY_LANE: (SimTime, u64) = (SimTime(u64::MAX), u64::MAX);
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+// `E: Copy`: `pop` copies the event out of a top it leaves in place.
+impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             near: BinaryHeap::new(),
+            top_taken: false,
             current: HEAP_MODE,
             wheel: Vec::new(),
             occupied: [0; WORDS],
@@ -220,8 +246,18 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         let entry = Entry { time, seq, event };
         let bucket = entry.bucket();
+        if bucket >= self.current {
+            // A later bucket needs the exact layout (and settling may move `current`).
+            self.settle();
+        }
         self.len += 1;
         if bucket < self.current {
+            if self.top_taken {
+                self.top_taken = false;
+                // Overwrites the taken top; the heap sifts it down when the guard drops.
+                *self.near.peek_mut().expect("a taken top is in the heap") = entry;
+                return;
+            }
             self.near.push(entry);
             if self.current == HEAP_MODE && self.near.len() > SPLIT_ABOVE {
                 self.split();
@@ -232,6 +268,19 @@ impl<E> EventQueue<E> {
             self.near.push(entry);
         } else {
             self.place_later(entry);
+        }
+    }
+
+    /// Removes a taken top for good, refilling `near` if that empties it, so the layout's
+    /// invariants hold again.
+    #[inline(always)]
+    fn settle(&mut self) {
+        if self.top_taken {
+            self.top_taken = false;
+            self.near.pop();
+            if self.near.is_empty() && self.len > 0 {
+                self.refill();
+            }
         }
     }
 
@@ -255,6 +304,10 @@ impl<E> EventQueue<E> {
     #[cold]
     #[inline(never)]
     fn split(&mut self) {
+        debug_assert!(
+            !self.top_taken,
+            "schedule overwrites a taken top before splitting"
+        );
         if self.wheel.is_empty() {
             self.wheel = (0..SLOTS).map(|_| Vec::new()).collect();
         }
@@ -295,16 +348,16 @@ impl<E> EventQueue<E> {
 
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.settle();
         if let Some(lane) = self.lane_due_first() {
             let entry = self.pop_lane(lane);
             return Some((entry.time(), entry.event));
         }
-        let entry = self.near.pop()?;
+        let top = self.near.peek()?;
+        let (time, event) = (top.time, top.event);
+        self.top_taken = true;
         self.len -= 1;
-        if self.near.is_empty() && self.len > 0 {
-            self.refill();
-        }
-        Some((entry.time(), entry.event))
+        Some((time, event))
     }
 
     /// Moves the next non-empty bucket (from the wheel, the far heap or both) into `near`.
@@ -368,7 +421,8 @@ impl<E> EventQueue<E> {
         self.current + ((slot as u64).wrapping_sub(self.current) & MASK)
     }
 
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.settle();
         match self.lane_due_first() {
             Some(lane) => self.lanes[lane as usize].pending.front().map(Entry::time),
             None => self.near.peek().map(Entry::time),
@@ -465,7 +519,7 @@ mod tests {
         let mut seq = 0u64;
         let mut now = 0u64;
         let mut clock = 0u64;
-        for op in ops {
+        for (index, op) in ops.iter().enumerate() {
             match *op {
                 Op::InLane(k) => {
                     // Lanes need a clock that never goes back; `At` may pop events in the past.
@@ -493,10 +547,14 @@ mod tests {
                 }
             }
             assert_eq!(queue.len(), reference.len());
-            assert_eq!(
-                queue.peek_time(),
-                reference.peek().map(|Reverse((t, _))| SimTime(*t))
-            );
+            // Peeking settles a taken top: only every third step, so a schedule right after a
+            // pop overwrites the top as in a run.
+            if index % 3 == 0 {
+                assert_eq!(
+                    queue.peek_time(),
+                    reference.peek().map(|Reverse((t, _))| SimTime(*t))
+                );
+            }
         }
         while let Some(theirs) = reference.pop() {
             let Reverse((t, s)) = theirs;

@@ -29,6 +29,8 @@ pub struct TimeSeries {
     buckets: Vec<Bucket>,
     /// The bucket being filled; its index is `buckets.len()`.
     current: Bucket,
+    /// Where the current bucket's step ends: `(buckets.len() + 1) * step_ns`.
+    current_end_ns: u64,
     /// The current step's answered latencies while there are at most `MAX_HELD` of them.
     held: Vec<u64>,
     /// The current step's latencies once `held` spilled (empty otherwise); also the ruler that
@@ -51,6 +53,7 @@ impl TimeSeries {
             step_ns,
             buckets: Vec::new(),
             current: Bucket::default(),
+            current_end_ns: step_ns,
             held: Vec::new(),
             current_latency: Histogram::new_with_bounds(1, 3_600_000_000_000, 2)
                 .expect("constant histogram bounds are valid"),
@@ -64,13 +67,9 @@ impl TimeSeries {
 
     /// Records a request that ended at `now_ns`. Invariant: `now_ns` never decreases.
     pub fn record(&mut self, now_ns: u64, latency_ns: u64, outcome: Outcome) {
-        let index = (now_ns / self.step_ns) as usize;
-        assert!(
-            index >= self.buckets.len(),
-            "time series recorded out of order"
-        );
-        while self.buckets.len() < index {
-            self.close_current();
+        // Most records fall in the current step: one comparison, no division.
+        if now_ns >= self.current_end_ns {
+            self.advance_to(now_ns);
         }
         self.current.completed += 1;
         if matches!(outcome, Outcome::Failed(_)) {
@@ -114,9 +113,22 @@ impl TimeSeries {
         self.current_latency.highest_equivalent(*kth)
     }
 
+    #[cold]
+    fn advance_to(&mut self, now_ns: u64) {
+        let index = (now_ns / self.step_ns) as usize;
+        assert!(
+            index >= self.buckets.len(),
+            "time series recorded out of order"
+        );
+        while self.buckets.len() < index {
+            self.close_current();
+        }
+    }
+
     fn close_current(&mut self) {
         self.current.p99_ns = self.current_p99();
         self.buckets.push(self.current);
+        self.current_end_ns = (self.buckets.len() as u64 + 1).saturating_mul(self.step_ns);
         self.current = Bucket::default();
         self.held.clear();
         if self.spilled {

@@ -388,8 +388,13 @@ impl Simulation<'_> {
         } else {
             &mut source.next_zone
         };
-        let zone = target.zones[*next % target.zones.len()];
-        *next = (*next + 1) % target.zones.len();
+        // Invariant: `*next < zones.len()`; wrapped by comparison rather than `%`.
+        let zone = target.zones[*next];
+        *next = if *next + 1 == target.zones.len() {
+            0
+        } else {
+            *next + 1
+        };
         let target = self.topology.workloads[workload].target;
         self.shifted_entry(target, zone)
     }

@@ -64,14 +64,20 @@ impl Simulation<'_> {
             return;
         }
         let parent = Parent::Call { frame: at, token };
-        let source = self.edge_source(at);
+        // Only edge-scoped faults read the source: skip the lookup when none is active.
+        let source = if self.call_effects.is_empty() {
+            None
+        } else {
+            self.edge_source(at)
+        };
         if let Err(cause) = self.dispatch(target, source, zone, parent) {
             self.on_answer(at, token, Answer::failed(cause, Some(target)));
         }
     }
 
     /// Delivers a call to a node: a replica's worker, its queue, or an immediate failure.
-    /// A swallowed call (blackhole, partition) returns `Ok` and never answers.
+    /// A swallowed call (blackhole, partition) returns `Ok` and never answers. `caller` (the
+    /// edge's source) is read only while call effects are active.
     pub(super) fn dispatch(
         &mut self,
         node: NodeId,

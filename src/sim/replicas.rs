@@ -240,13 +240,19 @@ impl Replicas {
     }
 }
 
+/// Invariant: `*cursor < n` (or 0 when there are no candidates). Wraps by comparison, not
+/// `%`: an integer division per call is a measurable share of a small model's run.
 fn pick_round_robin(candidates: Range<u32>, cursor: &mut u32, replicas: &[Replica]) -> Option<u32> {
     let n = candidates.end - candidates.start;
-    for step in 0..n {
-        let position = (*cursor + step) % n;
+    let mut position = *cursor;
+    for _ in 0..n {
+        if position >= n {
+            position -= n;
+        }
         let replica = candidates.start + position;
+        position += 1;
         if replicas[replica as usize].takes_calls() {
-            *cursor = (position + 1) % n;
+            *cursor = if position == n { 0 } else { position };
             return Some(replica);
         }
     }
