@@ -63,24 +63,40 @@ fn normal_density(x: f64) -> f64 {
     libm::exp(-0.5 * x * x)
 }
 
-/// A standard exponential draw (mean 1).
-#[inline]
+/// A standard exponential draw (mean 1). The fast path is inlined into every sampler; the
+/// rest (1% of draws) is not.
+#[inline(always)]
 pub fn exponential(stream: &mut Stream) -> f64 {
     let tables = &*EXP;
+    let bits = stream.next_u64();
+    let layer = (bits & 0xff) as usize;
+    // The top 52 bits as a uniform in [0, 1): independent of the layer's bits.
+    let u = f64::from_bits(0x3ff0_0000_0000_0000 | (bits >> 12)) - 1.0;
+    let x = u * tables.x[layer];
+    if x < tables.x[layer + 1] {
+        return x;
+    }
+    exponential_rest(stream, layer, x)
+}
+
+/// The draws outside a layer's rectangle: the tail, a wedge, or a fresh try.
+#[cold]
+#[inline(never)]
+fn exponential_rest(stream: &mut Stream, mut layer: usize, mut x: f64) -> f64 {
+    let tables = &*EXP;
     loop {
-        let bits = stream.next_u64();
-        let layer = (bits & 0xff) as usize;
-        // The top 52 bits as a uniform in [0, 1): independent of the layer's bits.
-        let u = f64::from_bits(0x3ff0_0000_0000_0000 | (bits >> 12)) - 1.0;
-        let x = u * tables.x[layer];
-        if x < tables.x[layer + 1] {
-            return x;
-        }
         if layer == 0 {
             // The tail past R is R plus a fresh exponential (memorylessness).
             return EXP_R - libm::log(stream.unit_open0());
         }
         if in_wedge(tables, layer, stream, exp_density(x)) {
+            return x;
+        }
+        let bits = stream.next_u64();
+        layer = (bits & 0xff) as usize;
+        let u = f64::from_bits(0x3ff0_0000_0000_0000 | (bits >> 12)) - 1.0;
+        x = u * tables.x[layer];
+        if x < tables.x[layer + 1] {
             return x;
         }
     }

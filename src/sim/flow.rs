@@ -22,7 +22,12 @@ impl Simulation<'_> {
         loop {
             let frame = self.frames.get(at).expect("advancing a live frame");
             let caller = &mut self.callers[frame.caller as usize];
-            let Some(call) = caller.calls.get(frame.call as usize).copied() else {
+            // Only two fields: a `Call` with its resilience policies is 150 bytes to copy.
+            let Some((to, probability)) = caller
+                .calls
+                .get(frame.call as usize)
+                .map(|c| (c.to, c.probability))
+            else {
                 let outcome = if frame.degraded {
                     Outcome::Degraded
                 } else {
@@ -30,10 +35,10 @@ impl Simulation<'_> {
                 };
                 return self.finish(at, Answer::ok(outcome));
             };
-            if caller.probability.chance(call.probability) {
+            if caller.probability.chance(probability) {
                 let frame = self.frames.get_mut(at).expect("live");
                 frame.attempt = 0;
-                frame.target = call.to;
+                frame.target = to;
                 self.set_fill(at, CacheKey::NONE);
                 return self.attempt(at);
             }

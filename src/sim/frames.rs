@@ -76,6 +76,9 @@ pub struct Frame {
     pub waiting: bool,
 }
 
+/// One cache line each (64 bytes with the frame): a frame is read and written by every
+/// handler of its call, and a slot straddling two lines costs two misses.
+#[repr(align(64))]
 struct Slot {
     generation: u32,
     frame: Option<Frame>,

@@ -62,6 +62,8 @@ struct Watch {
 pub(super) struct Balancer {
     watches: Vec<Watch>,
     stats: Vec<EjectionStats>,
+    /// Some node has outlier detection: without it, answers need no watching at all.
+    any_outlier: bool,
 }
 
 impl Balancer {
@@ -78,6 +80,7 @@ impl Balancer {
         Balancer {
             watches: vec![watch; replica_count],
             stats: vec![EjectionStats::default(); topology.nodes.len()],
+            any_outlier: topology.nodes.iter().any(|n| n.policy.outlier.is_some()),
         }
     }
 }
@@ -156,6 +159,9 @@ impl Simulation<'_> {
 
     /// A frame at `replica` ended (or a call to it was refused): outlier detection's input.
     pub(super) fn observe_outcome(&mut self, replica: u32, failed: bool) {
+        if !self.balancer.any_outlier {
+            return;
+        }
         let node = self.queue_clocks.node_of[replica as usize];
         let Some(outlier) = self.topology.node(node).policy.outlier else {
             return;
