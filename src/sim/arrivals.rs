@@ -29,6 +29,9 @@ pub(super) const NO_USER: u32 = u32::MAX;
 
 pub(super) struct WorkloadSource {
     stream: Stream,
+    /// For a constant rate, the mean gap between arrivals (`1e9 / rate`), computed once: a
+    /// division per arrival sits on the critical path of every open-loop run.
+    mean_gap_ns: f64,
     /// Base arrivals so far, for constant spacing.
     arrivals: u64,
     /// For a varying Poisson rate: the sum of the unit exponentials drawn so far.
@@ -64,8 +67,13 @@ impl WorkloadSource {
                 .collect(),
             Traffic::Open(_) => Vec::new(),
         };
+        let mean_gap_ns = match workload.traffic {
+            Traffic::Open(Rate::Constant { per_s }) => 1e9 / per_s,
+            _ => 0.0,
+        };
         WorkloadSource {
             stream: Stream::new(seed, workload.stable_id, Purpose::Arrival),
+            mean_gap_ns,
             arrivals: 0,
             unit_time: 0.0,
             next_zone: 0,
@@ -115,8 +123,8 @@ impl Simulation<'_> {
         };
         let source = &mut self.sources[workload];
         let time = match (rate, spec.arrival) {
-            (Rate::Constant { per_s }, arrival) => {
-                let mean_gap_ns = 1e9 / per_s;
+            (Rate::Constant { .. }, arrival) => {
+                let mean_gap_ns = source.mean_gap_ns;
                 match arrival {
                     // The k-th arrival at k gaps exactly, so rounding never accumulates.
                     Arrival::Constant => {
