@@ -184,7 +184,7 @@ fn disturbed_latency(metrics: &crate::metrics::EndpointMetrics) -> Latency {
 fn encode(latency: &Latency) -> String {
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
-        .serialize(latency.histogram(), &mut bytes)
+        .serialize(&*latency.histogram(), &mut bytes)
         .expect("serialising a histogram into memory cannot fail");
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -463,7 +463,7 @@ fn summarise_workload(
         units.iter().filter_map(|u| f(u)).collect()
     };
     let change = |e: Option<f64>, c: Option<f64>| e.zip(c).map(|(e, c)| e - c);
-    let mut merged = Latency::new().histogram().clone();
+    let mut merged = Latency::new().histogram().into_owned();
     for (unit, run) in units.iter().zip(runs) {
         let histogram = decode(&unit.latency).map_err(|message| MergeError::Corrupt {
             unit: run.unit,
@@ -544,6 +544,6 @@ mod tests {
             latency.record(ns);
         }
         let back = decode(&encode(&latency)).unwrap();
-        assert_eq!(&back, latency.histogram());
+        assert_eq!(&back, &*latency.histogram());
     }
 }

@@ -159,6 +159,15 @@ impl EndpointMetrics {
         }
     }
 
+    /// Counts every pending latency into its histogram (`Latency::flush`): at the end of a
+    /// run, so reports read the histograms directly.
+    pub fn flush(&mut self) {
+        self.latency.flush();
+        for window in &mut self.windows {
+            window.latency.flush();
+        }
+    }
+
     /// Counts a request's arrival.
     pub fn record_arrival(&mut self, counted: Counted) {
         if let Counted::InWindow(window) = counted {

@@ -134,6 +134,9 @@ impl QueueMetrics {
     pub fn close(&mut self, end_ns: u64, now: Counted, lag: u64, oldest_ns: Option<u64>) {
         self.observe(end_ns, now, lag, oldest_ns);
         self.stored_at_end = lag;
+        for window in std::iter::once(&mut self.total).chain(&mut self.windows) {
+            window.delay.flush();
+        }
         let total = end_ns.div_ceil(self.step_ns) as usize;
         while self.series.len() < total {
             self.series.push(self.current);

@@ -388,6 +388,7 @@ impl<'t> Simulation<'t> {
             .chain(self.node_metrics.iter_mut())
         {
             metrics.series.close(end_ns);
+            metrics.flush();
         }
         let ejections = self.finish_balancer(end_ns);
         self.close_queues();
