@@ -416,6 +416,9 @@ impl Simulation<'_> {
     /// Before an attempt on a backing store: with single-flight, joins a live fetch of the same
     /// key (returns true: the attempt waits, its own timeout still running), or leads a new one.
     pub(super) fn join_flight(&mut self, at: FrameRef, token: u32) -> bool {
+        if self.caches.list.is_empty() {
+            return false;
+        }
         let Some(frame) = self.frames.get(at) else {
             return false;
         };

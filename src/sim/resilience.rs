@@ -322,6 +322,10 @@ impl Resilience {
 
 impl Simulation<'_> {
     fn guarded_edge(&self, at: FrameRef) -> Option<usize> {
+        // Every attempt asks: answer at once for the models without any guarded edge.
+        if self.resilience.edges.is_empty() {
+            return None;
+        }
         let frame = self.frames.get(at)?;
         let calls = &self.callers.get(frame.caller as usize)?.calls;
         self.resilience
