@@ -253,7 +253,12 @@ fn read_kind(sink: &mut Sink<'_>, mut fields: Fields<'_, '_>) -> Option<Kind> {
     if let Some((_, kind)) = KINDS.iter().find(|(n, _)| *n == name) {
         return Some(*kind);
     }
-    let help = help_for_name(name, &FaultKind::NAMES, "the fault kinds are");
+    let help = help_for_name(
+        name,
+        &FaultKind::NAMES,
+        "the fault kinds are",
+        "there are no fault kinds",
+    );
     sink.error(
         Code::UnknownChoice,
         value.span(),

@@ -107,7 +107,12 @@ pub(crate) fn resolve_node(
     if let Some(index) = names.nodes.iter().position(|n| *n == name) {
         return Some(index);
     }
-    let help = help_for_name(name, &names.nodes, "the nodes are");
+    let help = help_for_name(
+        name,
+        &names.nodes,
+        "the nodes are",
+        "the model has no nodes yet",
+    );
     sink.error(
         Code::UnknownNode,
         value.span(),
@@ -283,7 +288,12 @@ fn resolve_zone(
         return u16::try_from(index).ok().map(ZoneId);
     }
     let declared: Vec<&str> = zones.iter().map(String::as_str).collect();
-    let help = help_for_name(name, &declared, "the declared zones are");
+    let help = help_for_name(
+        name,
+        &declared,
+        "the declared zones are",
+        "the model declares no zones",
+    );
     sink.error(
         Code::UndeclaredZone,
         value.span(),

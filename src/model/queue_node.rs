@@ -256,7 +256,12 @@ fn resolve_queue(
     let help = if queues.is_empty() {
         "the model has no `[queue.NAME]`".to_string()
     } else {
-        super::reader::help_for_name(name, &queues, "the model's queues are")
+        super::reader::help_for_name(
+            name,
+            &queues,
+            "the model's queues are",
+            "the model has no queues",
+        )
     };
     sink.error(
         Code::UnknownNode,

@@ -130,11 +130,12 @@ pub(crate) fn suggest<'c>(
     best.map(|(candidate, _)| candidate)
 }
 
-/// `did you mean `x`?` if a candidate is close, else the list of allowed names.
-pub(crate) fn help_for_name(name: &str, candidates: &[&str], what: &str) -> String {
+/// `did you mean `x`?` if a candidate is close, else the list of allowed names after `what`
+/// ("the nodes are"), or `none` when there are no candidates at all.
+pub(crate) fn help_for_name(name: &str, candidates: &[&str], what: &str, none: &str) -> String {
     match suggest(name, candidates.iter().copied()) {
         Some(close) => format!("did you mean `{close}`?"),
-        None if candidates.is_empty() => format!("there are no {what}"),
+        None if candidates.is_empty() => none.to_string(),
         None => format!("{what}: {}", quote_list(candidates)),
     }
 }
@@ -262,7 +263,12 @@ impl<'v, 'i> Fields<'v, 'i> {
             clean = false;
             let close = suggest(name, self.allowed.iter().copied());
             suggested.extend(close);
-            let help = help_for_name(name, self.allowed, "expected one of");
+            let help = help_for_name(
+                name,
+                self.allowed,
+                "expected one of",
+                "nothing is allowed here",
+            );
             sink.error(
                 Code::UnknownKey,
                 key.span(),
@@ -342,5 +348,22 @@ mod tests {
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(messages[0].contains("comma"));
         assert_eq!(messages[1], "real");
+    }
+
+    #[test]
+    fn help_names_the_candidates_or_says_there_are_none() {
+        let nodes = ["api", "orders-db"];
+        assert_eq!(
+            help_for_name("apu", &nodes, "the nodes are", "no nodes"),
+            "did you mean `api`?"
+        );
+        assert_eq!(
+            help_for_name("payments", &nodes, "the nodes are", "no nodes"),
+            "the nodes are: `api`, `orders-db`"
+        );
+        assert_eq!(
+            help_for_name("api", &[], "the nodes are", "the model has no nodes"),
+            "the model has no nodes"
+        );
     }
 }

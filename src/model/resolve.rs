@@ -22,7 +22,12 @@ pub(super) fn workload(
         return Some(id);
     }
     let names: Vec<&str> = topology.workloads.iter().map(|w| w.name.as_str()).collect();
-    let help = help_for_name(name, &names, "the model's workloads are");
+    let help = help_for_name(
+        name,
+        &names,
+        "the model's workloads are",
+        "the model has no workloads",
+    );
     sink.error(
         Code::UnknownWorkload,
         value.span(),
@@ -45,7 +50,12 @@ pub(super) fn node(
         return Some(id);
     }
     let names: Vec<&str> = topology.nodes.iter().map(|n| n.name.as_str()).collect();
-    let help = help_for_name(name, &names, "the model's nodes are");
+    let help = help_for_name(
+        name,
+        &names,
+        "the model's nodes are",
+        "the model has no nodes",
+    );
     sink.error(
         Code::UnknownNode,
         value.span(),
@@ -68,7 +78,12 @@ pub(super) fn zone(
         return Some(id);
     }
     let names: Vec<&str> = topology.zones.iter().map(String::as_str).collect();
-    let help = help_for_name(name, &names, "the model's zones are");
+    let help = help_for_name(
+        name,
+        &names,
+        "the model's zones are",
+        "the model has no zones",
+    );
     sink.error(
         Code::UndeclaredZone,
         value.span(),
@@ -99,7 +114,12 @@ pub(super) fn edge(
             format!("`{text}` is not an edge"),
         )
         .label(format!("expected `caller->callee`, like `{example}`"))
-        .help(help_for_name(text, &names, "the model's calls are"));
+        .help(help_for_name(
+            text,
+            &names,
+            "the model's calls are",
+            "the model has no calls",
+        ));
         return None;
     };
     let wanted = format!("{from}->{to}");
@@ -110,7 +130,12 @@ pub(super) fn edge(
     let help = if names.contains(&reverse.as_str()) {
         format!("the call goes the other way: `{reverse}`")
     } else {
-        help_for_name(&wanted, &names, "the model's calls are")
+        help_for_name(
+            &wanted,
+            &names,
+            "the model's calls are",
+            "the model has no calls",
+        )
     };
     sink.error(
         Code::UnknownEdge,

@@ -196,7 +196,7 @@ impl Sink<'_> {
         if let Some((_, choice)) = options.iter().find(|(name, _)| *name == word) {
             return Some(*choice);
         }
-        let help = help_for_name(word, &names, "expected one of");
+        let help = help_for_name(word, &names, "expected one of", "nothing is allowed here");
         self.error(
             Code::UnknownChoice,
             value.span(),
