@@ -169,3 +169,24 @@ fn a_run_without_faults_completes_its_journal() {
     assert!(journal["steady_states"]["during"].is_null());
     assert!(journal["steady_states"]["after"].is_null());
 }
+
+#[test]
+fn mechanisms_show_in_the_html_report_when_the_model_has_them() {
+    // The breaker scenario: its edge's counts appear, escaped, in a Mechanisms section; the
+    // plain shop has no mechanism of the kind, and no such section.
+    let with = html(&[Path::new("scenarios/retry-storm-circuit-breaker.toml")]);
+    assert_balanced(&with);
+    let section = with
+        .split("<h2>Mechanisms</h2>")
+        .nth(1)
+        .expect("a Mechanisms section");
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains("api -&gt; backend (circuit_breaker)"),
+        "{section}"
+    );
+    assert!(section.contains("breaker opened"), "{section}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plain = html(&[&scenario(dir.path(), "plain", false)]);
+    assert!(!plain.contains("<h2>Mechanisms</h2>"));
+}

@@ -39,6 +39,26 @@ pub fn scenario(out: &mut String, scenario: &Scenario, doc: &RunDocument, id: &s
         deviations(out, doc);
     }
     causes(out, doc);
+    mechanisms(out, doc);
+    out.push_str("</section>\n");
+}
+
+/// What the model's mechanisms did — traffic shapes, autoscaling, breakers and budgets per
+/// edge, health checks and ejections, caches, queues — as the text report words it (the
+/// Markdown report quotes the same text): nothing when the model has none of them.
+fn mechanisms(out: &mut String, doc: &RunDocument) {
+    let text = crate::report::text::mechanisms_text(doc);
+    let text = text.trim_matches('\n');
+    if text.trim().is_empty() {
+        return;
+    }
+    out.push_str("<section class=\"block\">\n<h2>Mechanisms</h2>\n");
+    out.push_str(
+        "<p class=\"lede\">What the model's resilience, balancing, scaling, caching and \
+         queueing mechanisms did in each run (experiment, then the control in brackets or \
+         on its own line).</p>\n",
+    );
+    let _ = writeln!(out, "<pre class=\"card mechanisms\">{}</pre>", escape(text));
     out.push_str("</section>\n");
 }
 
