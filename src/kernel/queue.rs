@@ -55,9 +55,7 @@ impl<E> Entry<E> {
     fn bucket(&self) -> u64 {
         self.time.0 >> BUCKET_SHIFT
     }
-}
 
-impl<E> Entry<E> {
     /// `(time, seq)` as one number: compared without branches, which a heap's sifting, whose
     /// comparisons are coin flips, rewards.
     fn key(&self) -> u128 {
@@ -114,7 +112,10 @@ struct LaneTimers<E> {
 /// `near` holds exactly the events with `bucket < current`; `wheel[b & MASK]` holds events of
 /// bucket `b` for `current <= b < current + SLOTS`, and bit `b & MASK` of `occupied` is set
 /// iff that slot is non-empty; `far` holds the rest (`bucket >= current`). `near` is empty
-/// only when the whole queue is.
+/// only when the whole queue but the lanes is — counting a taken top as present until it is
+/// settled, which every path that needs the exact layout (a later bucket's `schedule`, `pop`,
+/// `peek_time`) does first. Lane timers are in their lane only, in `(time, seq)` order, and
+/// `lane_heads`/`first_lane` describe their heads.
 pub struct EventQueue<E> {
     near: BinaryHeap<Entry<E>>,
     /// `pop` handed out `near`'s top but left it in place: it is logically gone. Handlers
