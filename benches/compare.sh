@@ -54,10 +54,10 @@ print(f"\nblastradius models/shop.toml: {shop/1e6:.2f} M simulated user requests
 PY
 
 echo "memory (child processes)..." >&2
-MEMORY_DURATIONS=$memory_durations cargo bench --quiet --bench memory 2>/dev/null | grep -v '^$' | sed '1s/^/\n/'
+MEMORY_TABLE_ONLY=1 MEMORY_DURATIONS=$memory_durations cargo bench --quiet --bench memory 2>/dev/null | grep -v '^$' | sed '1s/^/\n/'
 
 echo "scaling..." >&2
 SCALING_TABLE_ONLY=1 cargo bench --quiet --bench scaling 2>/dev/null | grep -v '^$' | sed '1s/^/\n/'
 
 echo "sweep..." >&2
-SWEEP_SEEDS=$sweep_seeds cargo bench --quiet --bench sweep 2>/dev/null | grep -v '^$' | sed '1s/^/\n/'
+SWEEP_TABLE_ONLY=1 SWEEP_SEEDS=$sweep_seeds cargo bench --quiet --bench sweep 2>/dev/null | grep -v '^$' | sed '1s/^/\n/'

@@ -5,14 +5,21 @@
 //! the parent prints both and the ratio 1 h / 10 min, which stays near 1 when memory does not
 //! grow with simulated time.
 //!
+//! Then criterion times one simulated minute of the same model in this process (user requests
+//! per second of wall time at the memory bench's load); the peak RSS is the table's.
+//!
 //!     cargo bench --bench memory
 //!     MEMORY_DURATIONS=60,600 cargo bench --bench memory    # other durations, in seconds
+//!     MEMORY_TABLE_ONLY=1 cargo bench --bench memory        # the table without criterion
 
+use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use blastradius::model::{Limits, load_model};
+use criterion::{Criterion, Throughput};
+
+use blastradius::model::{Limits, Topology, load_model};
 use blastradius::sim::{self, RunConfig};
 
 /// Set in a child's environment: simulate this many seconds and report.
@@ -56,6 +63,40 @@ fn main() {
             human(durations[0])
         );
     }
+    if std::env::var_os("MEMORY_TABLE_ONLY").is_some() {
+        return;
+    }
+    let topology = bench_model();
+    let config = run_config(60);
+    let requests: u64 = requests_of(&sim::run(&topology, &config));
+    let mut criterion = Criterion::default().sample_size(10).configure_from_args();
+    let mut group = criterion.benchmark_group("memory_model");
+    group.throughput(Throughput::Elements(requests));
+    group.bench_function("shop_10k_one_minute", |b| {
+        b.iter(|| black_box(sim::run(&topology, &config).events))
+    });
+    group.finish();
+    criterion.final_summary();
+}
+
+fn bench_model() -> Topology {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/models/shop-10k.toml");
+    load_model(&path).expect("bench model loads")
+}
+
+fn run_config(seconds: u64) -> RunConfig {
+    RunConfig {
+        seed: 1,
+        duration_ns: seconds * 1_000_000_000,
+        warmup_ns: 0,
+        limits: Limits::default(),
+        windows: None,
+        record_requests: false,
+    }
+}
+
+fn requests_of(result: &sim::RunResult) -> u64 {
+    result.workloads.iter().map(|w| w.outcomes.requests).sum()
 }
 
 struct ChildReport {
@@ -90,16 +131,8 @@ fn run_child(seconds: u64) -> ChildReport {
 
 /// In the child: one run, then the peak RSS and the number of user requests on stdout.
 fn child(seconds: u64) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/models/shop-10k.toml");
-    let topology = load_model(&path).expect("bench model loads");
-    let config = RunConfig {
-        seed: 1,
-        duration_ns: seconds * 1_000_000_000,
-        warmup_ns: 0,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    };
+    let topology = bench_model();
+    let config = run_config(seconds);
     let start = Instant::now();
     let result = sim::run(&topology, &config);
     let wall_s = start.elapsed().as_secs_f64();
@@ -108,7 +141,7 @@ fn child(seconds: u64) {
         "{:?}",
         result.outcome
     );
-    let requests: u64 = result.workloads.iter().map(|w| w.outcomes.requests).sum();
+    let requests = requests_of(&result);
     println!(
         "peak_kb={} requests={requests} events={} wall_s={wall_s:.3}",
         peak_rss_kb(),

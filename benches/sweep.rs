@@ -1,13 +1,18 @@
 //! A sweep over seeds on one and on two rayon threads: the same studies, through the library's
 //! public API (`model::load_scenario`, then `analysis::study` per seed in a `par_iter`), timed
-//! side by side, and the speed-up. The results of both runs are checked to be equal.
+//! side by side, and the speed-up. The results of both runs are checked to be equal. A table
+//! first (alternating thread counts, median of `SWEEP_REPS`), then criterion's measurement of
+//! the same two sweeps (studies per second).
 //!
 //!     cargo bench --bench sweep
 //!     SWEEP_SEEDS=16 SWEEP_REPS=5 cargo bench --bench sweep
+//!     SWEEP_TABLE_ONLY=1 cargo bench --bench sweep     # the table without criterion's runs
 
+use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
+use criterion::{Criterion, Throughput};
 use rayon::prelude::*;
 
 use blastradius::analysis;
@@ -72,13 +77,29 @@ fn main() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios/sweep-zone-outage.toml");
     let scenario = load_scenario(&path).expect("bench scenario loads");
     let seeds = env_or("SWEEP_SEEDS", 8) as u64;
-    let reps = env_or("SWEEP_REPS", 3);
+    print_table(&scenario, seeds, env_or("SWEEP_REPS", 3));
+    if std::env::var_os("SWEEP_TABLE_ONLY").is_some() {
+        return;
+    }
+    let mut criterion = Criterion::default().sample_size(10).configure_from_args();
+    let mut group = criterion.benchmark_group("sweep");
+    group.throughput(Throughput::Elements(seeds));
+    for threads in [1, 2] {
+        group.bench_function(format!("threads_{threads}"), |b| {
+            b.iter(|| black_box(sweep(&scenario, seeds, threads)))
+        });
+    }
+    group.finish();
+    criterion.final_summary();
+}
+
+fn print_table(scenario: &Scenario, seeds: u64, reps: usize) {
     let mut one = Vec::new();
     let mut two = Vec::new();
     // Alternate the thread counts so drift on a shared machine hits both alike.
     for _ in 0..reps {
-        let (t1, u1) = sweep(&scenario, seeds, 1);
-        let (t2, u2) = sweep(&scenario, seeds, 2);
+        let (t1, u1) = sweep(scenario, seeds, 1);
+        let (t2, u2) = sweep(scenario, seeds, 2);
         assert_eq!(u1, u2, "a sweep must not depend on the thread count");
         one.push(t1);
         two.push(t2);
