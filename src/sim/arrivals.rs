@@ -329,12 +329,14 @@ impl Simulation<'_> {
             return;
         }
         let counted = self.counted();
-        let client = self.frames.insert(Frame {
-            caller: (self.topology.nodes.len() + workload) as u32,
+        let caller = (self.topology.nodes.len() + workload) as u32;
+        let now = self.now;
+        let client = self.frames.insert_with(|| Frame {
+            caller,
             replica: FRAME_NONE_REPLICA,
             zone,
             parent: Parent::None,
-            arrived: self.now,
+            arrived: now,
             counted,
             seq,
             holds_worker: false,

@@ -157,12 +157,13 @@ impl Simulation<'_> {
     ) -> FrameRef {
         let counted = self.counted();
         self.node_metrics[node.index()].record_arrival(counted);
-        self.frames.insert(Frame {
+        let now = self.now;
+        self.frames.insert_with(|| Frame {
             caller: node.0,
             replica,
             zone,
             parent,
-            arrived: self.now,
+            arrived: now,
             counted,
             seq: NO_SEQ,
             holds_worker: false,
