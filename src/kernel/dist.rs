@@ -38,6 +38,7 @@ impl Dist {
     }
 
     /// Draws one duration.
+    #[inline]
     pub fn sample(&self, stream: &mut Stream) -> u64 {
         match self {
             Dist::Constant { value_ns } => *value_ns,
