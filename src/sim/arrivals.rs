@@ -18,11 +18,11 @@
 //! Must not: draw from any stream but the workload's own and its users'.
 
 use super::engine::{Event, Simulation};
-use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
+use super::frames::{Frame, FrameRef, NO_SEQ, NO_ZONE};
 use super::{Bound, RecordStatus, RequestRecord, UserStats};
 use crate::faults::Action;
 use crate::kernel::{Purpose, SimTime, Stream, round_ns, ziggurat};
-use crate::model::{Arrival, NodeId, Rate, Traffic, Workload, ZoneId};
+use crate::model::{Arrival, Rate, Traffic, Workload, ZoneId};
 
 /// Marks a client frame that belongs to no closed-loop user.
 pub(super) const NO_USER: u32 = u32::MAX;
@@ -333,20 +333,11 @@ impl Simulation<'_> {
         let now = self.now;
         let client = self.frames.insert_with(|| Frame {
             caller,
-            replica: FRAME_NONE_REPLICA,
             zone,
-            parent: Parent::None,
             arrived: now,
             counted,
             seq,
-            holds_worker: false,
-            degraded: false,
-            stage: Stage::Calling,
-            call: 0,
-            attempt: 0,
-            target: NodeId(0),
-            token: 0,
-            waiting: false,
+            ..Frame::NEW
         });
         self.push_record(workload, seq, RecordStatus::InFlight, zone);
         self.clients_live += 1;

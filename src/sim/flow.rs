@@ -165,15 +165,8 @@ impl Simulation<'_> {
             parent,
             arrived: now,
             counted,
-            seq: NO_SEQ,
-            holds_worker: false,
-            degraded: false,
             stage,
-            call: 0,
-            attempt: 0,
-            target: NodeId(0),
-            token: 0,
-            waiting: false,
+            ..Frame::NEW
         })
     }
 

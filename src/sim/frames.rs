@@ -76,6 +76,28 @@ pub struct Frame {
     pub waiting: bool,
 }
 
+impl Frame {
+    /// A frame with no call made yet: the base every new frame is built on with struct update
+    /// syntax, naming only what differs (who, where, for whom, since when).
+    pub const NEW: Frame = Frame {
+        caller: 0,
+        replica: FRAME_NONE_REPLICA,
+        zone: NO_ZONE,
+        parent: Parent::None,
+        arrived: SimTime::ZERO,
+        counted: Counted::No,
+        seq: NO_SEQ,
+        holds_worker: false,
+        degraded: false,
+        stage: Stage::Calling,
+        call: 0,
+        attempt: 0,
+        target: NodeId(0),
+        token: 0,
+        waiting: false,
+    };
+}
+
 /// One cache line each (64 bytes with the frame): a frame is read and written by every
 /// handler of its call, and a slot straddling two lines costs two misses.
 #[repr(align(64))]
@@ -182,21 +204,8 @@ mod tests {
 
     fn frame() -> Frame {
         Frame {
-            caller: 0,
-            replica: FRAME_NONE_REPLICA,
-            zone: NO_ZONE,
-            parent: Parent::None,
-            arrived: SimTime::ZERO,
             counted: Counted::InWindow(0),
-            seq: NO_SEQ,
-            holds_worker: false,
-            degraded: false,
-            stage: Stage::Calling,
-            call: 0,
-            attempt: 0,
-            target: NodeId(0),
-            token: 0,
-            waiting: false,
+            ..Frame::NEW
         }
     }
 
