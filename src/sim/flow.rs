@@ -20,7 +20,7 @@ impl Simulation<'_> {
     /// frame when no call is left.
     pub(super) fn advance(&mut self, at: FrameRef) {
         loop {
-            let frame = self.frames.get(at).expect("advancing a live frame");
+            let frame = self.frames.get_mut(at).expect("advancing a live frame");
             let caller = &mut self.callers[frame.caller as usize];
             // Only two fields: a `Call` with its resilience policies is 150 bytes to copy.
             let Some((to, probability)) = caller
@@ -36,13 +36,12 @@ impl Simulation<'_> {
                 return self.finish(at, Answer::ok(outcome));
             };
             if caller.probability.chance(probability) {
-                let frame = self.frames.get_mut(at).expect("live");
                 frame.attempt = 0;
                 frame.target = to;
                 self.set_fill(at, CacheKey::NONE);
                 return self.attempt(at);
             }
-            self.frames.get_mut(at).expect("live").call += 1;
+            frame.call += 1;
         }
     }
 
@@ -105,7 +104,7 @@ impl Simulation<'_> {
         if let Role::External { .. } = spec.role {
             let stage = Stage::Serving;
             let frame = self.new_node_frame(node, FRAME_NONE_REPLICA, NO_ZONE, parent, stage);
-            self.start_service(frame, node);
+            self.start_service(frame, node, FRAME_NONE_REPLICA);
             return Ok(());
         }
         let Some(replica) = self.replicas.route(node, from) else {
@@ -123,8 +122,7 @@ impl Simulation<'_> {
         if state.busy < state.workers {
             let frame = self.new_node_frame(node, replica, zone, parent, Stage::Serving);
             self.replicas.get_mut(replica).add_busy(self.now.ns());
-            self.frames.get_mut(frame).expect("new").holds_worker = true;
-            self.start_service(frame, node);
+            self.start_service(frame, node, replica);
         } else if spec
             .queue
             .is_none_or(|limit| (state.waiting.len() as u64) < u64::from(limit))
@@ -147,6 +145,8 @@ impl Simulation<'_> {
         cause
     }
 
+    /// A frame that starts `Serving` on a replica holds one of its workers (an external's has
+    /// no replica and no worker).
     fn new_node_frame(
         &mut self,
         node: NodeId,
@@ -166,19 +166,20 @@ impl Simulation<'_> {
             arrived: now,
             counted,
             stage,
+            holds_worker: stage == Stage::Serving && replica != FRAME_NONE_REPLICA,
             ..Frame::NEW
         })
     }
 
-    fn start_service(&mut self, at: FrameRef, node: NodeId) {
+    /// Draws the node's own work for a frame already `Serving` on `replica` (slowed by a
+    /// slowdown fault) and schedules its end.
+    fn start_service(&mut self, at: FrameRef, node: NodeId, replica: u32) {
         let spec = self.topology.node(node);
         let mut delay = spec
             .service_time
             .sample(&mut self.node_streams[node.index()].service);
-        let frame = self.frames.get_mut(at).expect("serving a live frame");
-        frame.stage = Stage::Serving;
-        if frame.replica != FRAME_NONE_REPLICA {
-            let slowdown = self.replicas.get(frame.replica).slowdown;
+        if replica != FRAME_NONE_REPLICA {
+            let slowdown = self.replicas.get(replica).slowdown;
             if slowdown != 1.0 {
                 delay = round_ns(delay as f64 * slowdown);
             }
@@ -189,17 +190,18 @@ impl Simulation<'_> {
 
     pub(super) fn on_service_done(&mut self, at: FrameRef) {
         // A frame whose replica stopped is gone; its timer is stale.
-        let Some(frame) = self.frames.get(at) else {
+        let Some(frame) = self.frames.get_mut(at) else {
             return;
         };
         let (node, replica) = (NodeId(frame.caller), frame.replica);
         let spec = self.topology.node(node);
         // Services and databases first, as a plain branch: they are most of every run.
         if matches!(spec.role, Role::Service | Role::Database { .. }) {
-            if spec.concurrency == Concurrency::Async {
-                self.release_worker(at);
+            frame.stage = Stage::Calling;
+            if spec.concurrency == Concurrency::Async && frame.holds_worker {
+                frame.holds_worker = false;
+                self.free_worker(replica);
             }
-            self.frames.get_mut(at).expect("live").stage = Stage::Calling;
             return self.advance(at);
         }
         match spec.role {
@@ -242,6 +244,11 @@ impl Simulation<'_> {
         }
         frame.holds_worker = false;
         let replica = frame.replica;
+        self.free_worker(replica);
+    }
+
+    /// Gives a worker of `replica` back, to the next waiting frame if there is one.
+    fn free_worker(&mut self, replica: u32) {
         self.replicas.get_mut(replica).sub_busy(self.now.ns());
         self.start_waiting(replica);
     }
@@ -260,8 +267,9 @@ impl Simulation<'_> {
                 self.replicas.get_mut(replica).add_busy(now);
                 let frame = self.frames.get_mut(next).expect("queued frames are live");
                 frame.holds_worker = true;
+                frame.stage = Stage::Serving;
                 let node = NodeId(frame.caller);
-                self.start_service(next, node);
+                self.start_service(next, node, replica);
             }
             self.shed(shed);
             if next.is_none() {
