@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench_dir=${BENCH_DIR:-../shared/bench}
-requests=${REQUESTS:-1000000}
+requests=1000000 # the request count of benches/tier3.rs's tier3 run: same count on both sides
 if [[ -n "${QUICK:-}" ]]; then
     memory_durations=60,360
     sweep_seeds=4
@@ -26,7 +26,7 @@ heap_target=$PWD/target/heap-loop
 cargo build --release --quiet --manifest-path "$bench_dir/heap-loop/Cargo.toml" --target-dir "$heap_target"
 
 echo "tier3 and shop (criterion)..." >&2
-# Criterion's bencher output: "test simulate/tier3_100000_requests ... bench: N ns/iter (+/- M)".
+# Criterion's bencher output: "test simulate/tier3_1000000_requests ... bench: N ns/iter (+/- M)".
 bencher=$(cargo bench --quiet --bench tier3 -- --output-format bencher 'simulate/' 2>/dev/null | grep 'bench:')
 per_second() { # $1: model name; prints simulated requests per second of wall time
     local line n ns

@@ -259,7 +259,8 @@ impl Simulation<'_> {
         let now = self.now.ns();
         loop {
             let state = self.replicas.get_mut(replica);
-            if state.busy >= state.workers {
+            // An empty queue has nothing to take and nothing to shed: most calls end here.
+            if state.busy >= state.workers || state.waiting.is_empty() {
                 return;
             }
             let (next, shed) = self.take_waiting(replica);

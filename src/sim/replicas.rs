@@ -42,10 +42,13 @@ pub struct Replica {
     /// Active zonal shifts covering the replica: while above zero it takes no new calls.
     pub shifted: u16,
     /// Integrals since `since_ns` was last reset by the autoscaler, while up and serving:
-    /// busy workers × ns and workers × ns. Kept by `touch` before every change of state.
+    /// busy workers × ns and workers × ns. Kept by `touch` before every change of state, and
+    /// only for the replicas of an autoscaled node (`metered`): the autoscaler is their only
+    /// reader, and two 128-bit products on every start and end of work are a cost.
     pub busy_worker_ns: u128,
     pub capacity_worker_ns: u128,
     pub since_ns: u64,
+    pub metered: bool,
 }
 
 /// A replica place's part in autoscaling.
@@ -70,6 +73,9 @@ impl Replica {
     /// Brings the utilisation integrals up to `now_ns`; call before changing `busy`, `up`,
     /// `workers` or `slot`.
     pub fn touch(&mut self, now_ns: u64) {
+        if !self.metered {
+            return;
+        }
         let elapsed = u128::from(now_ns.saturating_sub(self.since_ns));
         if self.up && self.slot == Slot::Serving {
             self.busy_worker_ns += u128::from(self.busy) * elapsed;
@@ -148,6 +154,7 @@ impl Replicas {
                         busy_worker_ns: 0,
                         capacity_worker_ns: 0,
                         since_ns: 0,
+                        metered: node.autoscale.is_some(),
                     });
                 }
                 zone_ranges[n * zone_count + zone.index()] = zone_start..replicas.len() as u32;

@@ -56,7 +56,7 @@ impl Simulation<'_> {
     /// way, oldest first, still to be answered by `shed`.
     pub(super) fn take_waiting(&mut self, replica: u32) -> (Option<FrameRef>, Vec<FrameRef>) {
         let node = self.queue_clocks.node_of[replica as usize];
-        let policy = self.topology.node(node).policy;
+        let policy = &self.topology.node(node).policy;
         let now = self.now.ns();
         let since = self.queue_clocks.nonempty_since_ns[replica as usize];
         let state = self.replicas.get_mut(replica);
