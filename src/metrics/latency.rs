@@ -54,6 +54,7 @@ impl Latency {
         }
     }
 
+    #[inline]
     pub fn record(&mut self, latency_ns: u64) {
         self.pending.push(latency_ns.max(1));
         if self.pending.len() == BATCH {

@@ -180,6 +180,7 @@ impl EndpointMetrics {
 
     /// Records one ended request. Requests that arrived during the warm-up still appear in the
     /// time series, which shows the whole run.
+    #[inline]
     pub fn record_end(&mut self, now_ns: u64, latency_ns: u64, outcome: Outcome, counted: Counted) {
         self.series.record(now_ns, latency_ns, outcome);
         let answered = !matches!(outcome, Outcome::Failed(_));

@@ -66,6 +66,7 @@ impl TimeSeries {
     }
 
     /// Records a request that ended at `now_ns`. Invariant: `now_ns` never decreases.
+    #[inline]
     pub fn record(&mut self, now_ns: u64, latency_ns: u64, outcome: Outcome) {
         // Most records fall in the current step: one comparison, no division.
         if now_ns >= self.current_end_ns {
