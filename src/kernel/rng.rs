@@ -67,11 +67,13 @@ impl Stream {
         Stream { rng }
     }
 
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.rng.next_u64()
     }
 
     /// Uniform in [0, 1), 53 bits.
+    #[inline]
     pub fn unit(&mut self) -> f64 {
         // Through `i64`: the value fits in 53 bits, and the signed conversion is one
         // instruction where the unsigned one is several. Same result.
@@ -85,6 +87,7 @@ impl Stream {
 
     /// True with probability `p`. Draws nothing when the answer is certain, so a call with
     /// probability 1 does not consume randomness.
+    #[inline]
     pub fn chance(&mut self, p: f64) -> bool {
         if p >= 1.0 {
             true

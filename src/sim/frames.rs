@@ -141,6 +141,7 @@ impl Frames {
         }
     }
 
+    #[inline]
     pub fn get(&self, at: FrameRef) -> Option<&Frame> {
         let slot = self.slots.get(at.index as usize)?;
         if slot.generation == at.generation {
@@ -150,6 +151,7 @@ impl Frames {
         }
     }
 
+    #[inline]
     pub fn get_mut(&mut self, at: FrameRef) -> Option<&mut Frame> {
         let slot = self.slots.get_mut(at.index as usize)?;
         if slot.generation == at.generation {
@@ -160,6 +162,7 @@ impl Frames {
     }
 
     /// Frees a live frame; every handle to it becomes stale.
+    #[inline]
     pub fn remove(&mut self, at: FrameRef) -> Frame {
         let slot = &mut self.slots[at.index as usize];
         assert_eq!(slot.generation, at.generation, "removing a stale frame");

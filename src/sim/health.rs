@@ -158,10 +158,14 @@ impl Simulation<'_> {
     }
 
     /// A frame at `replica` ended (or a call to it was refused): outlier detection's input.
+    #[inline]
     pub(super) fn observe_outcome(&mut self, replica: u32, failed: bool) {
-        if !self.balancer.any_outlier {
-            return;
+        if self.balancer.any_outlier {
+            self.observe_for_outliers(replica, failed);
         }
+    }
+
+    fn observe_for_outliers(&mut self, replica: u32, failed: bool) {
         let node = self.queue_clocks.node_of[replica as usize];
         let Some(outlier) = self.topology.node(node).policy.outlier else {
             return;

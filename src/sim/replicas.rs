@@ -85,12 +85,14 @@ impl Replica {
     }
 
     /// One more worker busy.
+    #[inline]
     pub fn add_busy(&mut self, now_ns: u64) {
         self.touch(now_ns);
         self.busy += 1;
     }
 
     /// One worker fewer busy.
+    #[inline]
     pub fn sub_busy(&mut self, now_ns: u64) {
         self.touch(now_ns);
         self.busy -= 1;
@@ -180,10 +182,12 @@ impl Replicas {
         }
     }
 
+    #[inline]
     pub fn get(&self, index: u32) -> &Replica {
         &self.replicas[index as usize]
     }
 
+    #[inline]
     pub fn get_mut(&mut self, index: u32) -> &mut Replica {
         &mut self.replicas[index as usize]
     }
@@ -222,6 +226,7 @@ impl Replicas {
     }
 
     /// Picks a replica of `node` in the balancer for a caller in `from`; `None` when none is healthy.
+    #[inline]
     pub fn route(&mut self, node: NodeId, from: ZoneId) -> Option<u32> {
         if let Some(primary) = self.primary[node.index()] {
             return self.pick_in_zone(node, primary);
