@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 
-use blastradius::model::{Limits, Topology, load_model};
+use blastradius::model::{Topology, load_model};
 use blastradius::sim::{self, RunConfig};
 
 /// Set in a child's environment: simulate this many seconds and report.
@@ -85,14 +85,7 @@ fn bench_model() -> Topology {
 }
 
 fn run_config(seconds: u64) -> RunConfig {
-    RunConfig {
-        seed: 1,
-        duration_ns: seconds * 1_000_000_000,
-        warmup_ns: 0,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    }
+    RunConfig::plain(1, seconds * 1_000_000_000, 0)
 }
 
 fn requests_of(result: &sim::RunResult) -> u64 {

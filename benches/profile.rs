@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use blastradius::model::{Limits, load_model};
+use blastradius::model::load_model;
 use blastradius::sim::{self, RunConfig};
 
 fn main() {
@@ -21,14 +21,7 @@ fn main() {
     let seconds: u64 = args.get(1).map_or(10, |s| s.parse().expect("seconds"));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(model);
     let topology = load_model(&path).expect("model loads");
-    let config = RunConfig {
-        seed: 1,
-        duration_ns: seconds * 1_000_000_000,
-        warmup_ns: 0,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    };
+    let config = RunConfig::plain(1, seconds * 1_000_000_000, 0);
     let result = sim::run(&topology, &config);
     let requests: u64 = result.workloads.iter().map(|w| w.outcomes.requests).sum();
     println!(

@@ -20,7 +20,7 @@ use std::time::Instant;
 use criterion::{Criterion, Throughput};
 use std::hint::black_box;
 
-use blastradius::model::{Limits, Topology, parse_model};
+use blastradius::model::{Topology, parse_model};
 use blastradius::sim::{self, RunConfig};
 
 /// Services per chain.
@@ -64,14 +64,7 @@ fn topology(services: usize) -> Topology {
 
 fn config(services: usize) -> RunConfig {
     let seconds = (BASE_SECONDS * 10 / services as u64).max(1);
-    RunConfig {
-        seed: 1,
-        duration_ns: seconds * 1_000_000_000,
-        warmup_ns: 0,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    }
+    RunConfig::plain(1, seconds * 1_000_000_000, 0)
 }
 
 /// Nanoseconds this thread has spent on a CPU (`/proc/thread-self/schedstat`, Linux), which

@@ -6,7 +6,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use blastradius::model::{Limits, load_model};
+use blastradius::model::load_model;
 use blastradius::sim::{self, RunConfig};
 
 /// Simulated seconds per iteration; with the model's rate this fixes the request count.
@@ -15,14 +15,7 @@ fn bench_model(c: &mut Criterion, file: &str, seconds: u64) {
     let topology = load_model(&path).expect("bundled model loads");
     let rate: f64 = topology.workloads.iter().map(|w| w.rate_per_s).sum();
     let requests = (rate * seconds as f64) as u64;
-    let config = RunConfig {
-        seed: 1,
-        duration_ns: seconds * 1_000_000_000,
-        warmup_ns: 0,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    };
+    let config = RunConfig::plain(1, seconds * 1_000_000_000, 0);
     let mut group = c.benchmark_group("simulate");
     group.sample_size(10);
     group.throughput(Throughput::Elements(requests));

@@ -48,6 +48,19 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// A run of `duration_ns` with the default limits, counting from `warmup_ns`: no windows,
+    /// no per-request records (benches and tests of the simulator alone).
+    pub fn plain(seed: u64, duration_ns: u64, warmup_ns: u64) -> RunConfig {
+        RunConfig {
+            seed,
+            duration_ns,
+            warmup_ns,
+            limits: Limits::default(),
+            windows: None,
+            record_requests: false,
+        }
+    }
+
     /// A plain run of the scenario's system: no windows, no per-request records.
     pub fn of(scenario: &Scenario) -> RunConfig {
         RunConfig {

@@ -50,14 +50,7 @@ fn topology(nodes: Vec<Node>, rate_per_s: f64, timeout_ns: Option<u64>) -> Topol
 }
 
 fn config(duration_s: u64) -> RunConfig {
-    RunConfig {
-        seed: 7,
-        duration_ns: duration_s * 1_000_000_000,
-        warmup_ns: 1_000_000_000,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    }
+    RunConfig::plain(7, duration_s * 1_000_000_000, 1_000_000_000)
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::model::{Limits, parse_model};
+use crate::model::parse_model;
 
 const MODEL: &str = r#"
 name = "t"
@@ -28,14 +28,7 @@ service_time = { dist = "exponential", mean = "3ms" }
 
 fn setup() -> (Topology, RunConfig) {
     let topology = parse_model(Path::new("t.toml"), MODEL).expect("valid");
-    let config = RunConfig {
-        seed: 3,
-        duration_ns: 2_000_000_000,
-        warmup_ns: 0,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    };
+    let config = RunConfig::plain(3, 2_000_000_000, 0);
     (topology, config)
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use blastradius::analysis::{Study, study};
 use blastradius::metrics::Cause;
 use blastradius::metrics::queue::QueueMetrics;
-use blastradius::model::{Code, Limits, Scenario, Topology, load_scenario, parse_model};
+use blastradius::model::{Code, Scenario, Topology, load_scenario, parse_model};
 use blastradius::report::{RunDocument, to_json, to_text};
 use blastradius::sim::{self, RunConfig, RunOutcome, RunResult};
 
@@ -105,14 +105,7 @@ error_rate = {error_rate}
 
 /// A plain run without warm-up, so every message is counted.
 fn simulate(topology: &Topology, seconds: u64) -> RunResult {
-    let config = RunConfig {
-        seed: 11,
-        duration_ns: seconds * SECOND,
-        warmup_ns: 0,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    };
+    let config = RunConfig::plain(11, seconds * SECOND, 0);
     let result = sim::run(topology, &config);
     assert_eq!(result.outcome, RunOutcome::Completed);
     result

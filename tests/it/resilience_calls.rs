@@ -172,14 +172,7 @@ fn a_bulkhead_caps_concurrency_at_the_callee() {
     let call = "{ to = \"db\", bulkhead = 5 }";
     let topology: Topology =
         parse_model(Path::new("m.toml"), &api_db(200, call, "100ms", 100)).expect("loads");
-    let config = RunConfig {
-        seed: 7,
-        duration_ns: 20 * SECOND,
-        warmup_ns: 2 * SECOND,
-        limits: Default::default(),
-        windows: None,
-        record_requests: false,
-    };
+    let config = RunConfig::plain(7, 20 * SECOND, 2 * SECOND);
     let db = topology.node_id("db").expect("db");
     let mut tracer = DoneAt {
         db: db.0,
@@ -230,14 +223,7 @@ fn a_fallback_adds_its_latency_and_counts_degraded() {
     };
     let run = |call: &str| {
         let topology = parse_model(Path::new("m.toml"), &model(call)).expect("loads");
-        let config = RunConfig {
-            seed: 7,
-            duration_ns: 20 * SECOND,
-            warmup_ns: SECOND,
-            limits: Default::default(),
-            windows: None,
-            record_requests: false,
-        };
+        let config = RunConfig::plain(7, 20 * SECOND, SECOND);
         blastradius::sim::run(&topology, &config)
     };
     let plain = run("{ to = \"ext\", optional = true }");

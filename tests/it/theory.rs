@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use blastradius::model::{Limits, Topology, parse_model};
+use blastradius::model::{Topology, parse_model};
 use blastradius::sim::{self, RunConfig, RunResult};
 
 const MS: f64 = 1e6;
@@ -32,14 +32,7 @@ service_time = {service_time}
 }
 
 fn simulate(topology: &Topology, seconds: u64, seed: u64) -> RunResult {
-    let config = RunConfig {
-        seed,
-        duration_ns: seconds * SECOND,
-        warmup_ns: 20 * SECOND,
-        limits: Limits::default(),
-        windows: None,
-        record_requests: false,
-    };
+    let config = RunConfig::plain(seed, seconds * SECOND, 20 * SECOND);
     sim::run(topology, &config)
 }
 

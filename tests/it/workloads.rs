@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use blastradius::analysis::study;
-use blastradius::model::{Limits, Rate, Scenario, Topology, Traffic, load_scenario, parse_model};
+use blastradius::model::{Rate, Scenario, Topology, Traffic, load_scenario, parse_model};
 use blastradius::report::{RunDocument, to_json, to_text};
 use blastradius::sim::{self, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
 
@@ -38,12 +38,8 @@ service_time = {{ dist = "constant", value = "1ms" }}
 
 fn run_recorded(topology: &Topology, seconds: u64, warmup_s: u64, seed: u64) -> RunResult {
     let config = RunConfig {
-        seed,
-        duration_ns: seconds * SECOND,
-        warmup_ns: warmup_s * SECOND,
-        limits: Limits::default(),
-        windows: None,
         record_requests: true,
+        ..RunConfig::plain(seed, seconds * SECOND, warmup_s * SECOND)
     };
     let result = sim::run(topology, &config);
     assert_eq!(result.outcome, RunOutcome::Completed);
