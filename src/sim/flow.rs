@@ -198,8 +198,9 @@ impl Simulation<'_> {
         // Services and databases first, as a plain branch: they are most of every run.
         if matches!(spec.role, Role::Service | Role::Database { .. }) {
             frame.stage = Stage::Calling;
-            if spec.concurrency == Concurrency::Async && frame.holds_worker {
-                frame.holds_worker = false;
+            if spec.concurrency == Concurrency::Async
+                && let Some(replica) = frame.give_up_worker()
+            {
                 self.free_worker(replica);
             }
             return self.advance(at);
@@ -239,12 +240,9 @@ impl Simulation<'_> {
     /// worker is free (a capacity fault may have lowered the count below the busy ones).
     fn release_worker(&mut self, at: FrameRef) {
         let frame = self.frames.get_mut(at).expect("releasing for a live frame");
-        if !frame.holds_worker {
-            return;
+        if let Some(replica) = frame.give_up_worker() {
+            self.free_worker(replica);
         }
-        frame.holds_worker = false;
-        let replica = frame.replica;
-        self.free_worker(replica);
     }
 
     /// Gives a worker of `replica` back, to the next waiting frame if there is one.

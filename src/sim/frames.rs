@@ -96,6 +96,13 @@ impl Frame {
         token: 0,
         waiting: false,
     };
+
+    /// Lets go of the worker the frame holds, if any, and names its replica — for the caller
+    /// to hand the worker on (`flow.rs`'s `free_worker`).
+    #[inline]
+    pub fn give_up_worker(&mut self) -> Option<u32> {
+        std::mem::take(&mut self.holds_worker).then_some(self.replica)
+    }
 }
 
 /// One cache line each (64 bytes with the frame): a frame is read and written by every
@@ -211,6 +218,18 @@ mod tests {
             counted: Counted::InWindow(0),
             ..Frame::NEW
         }
+    }
+
+    #[test]
+    fn a_worker_is_given_up_once() {
+        let mut frame = Frame {
+            replica: 3,
+            holds_worker: true,
+            ..Frame::NEW
+        };
+        assert_eq!(frame.give_up_worker(), Some(3));
+        assert!(!frame.holds_worker);
+        assert_eq!(frame.give_up_worker(), None);
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub struct Replica {
     pub busy_worker_ns: u128,
     pub capacity_worker_ns: u128,
     pub since_ns: u64,
+    /// Whether the node autoscales: only then does `touch` keep the integrals above.
     pub metered: bool,
 }
 
@@ -71,7 +72,7 @@ impl Replica {
     }
 
     /// Brings the utilisation integrals up to `now_ns`; call before changing `busy`, `up`,
-    /// `workers` or `slot`.
+    /// `workers` or `slot`. Nothing to do for a replica that is not `metered`.
     pub fn touch(&mut self, now_ns: u64) {
         if !self.metered {
             return;
