@@ -12,6 +12,7 @@ mod golden;
 mod html;
 mod model_errors;
 mod props;
+mod pyenv;
 mod queue;
 mod report_snapshots;
 mod resilience_calls;
