@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod faults;
+pub mod interop;
 pub mod kernel;
 pub mod metrics;
 pub mod model;

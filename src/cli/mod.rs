@@ -7,7 +7,13 @@ mod check;
 mod completions;
 mod explain;
 mod fma;
+mod export_ctk;
+mod export_fis;
 mod graph;
+mod import;
+mod import_ctk;
+mod import_fis;
+mod import_traces;
 mod merge;
 mod reliability;
 mod run;
@@ -76,6 +82,10 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Draw a model's dependency graph as DOT or Mermaid.
     Graph(graph::GraphArgs),
+    /// A scenario from a Chaos Toolkit experiment or an AWS FIS template; a model from traces.
+    Import(import::ImportArgs),
+    /// A scenario as a Chaos Toolkit experiment or an AWS FIS template, to run for real.
+    Export(import::ExportArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff), or write every page with `--out DIR`.
@@ -123,6 +133,8 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::explain(&args),
         Command::Schema(args) => schema::schema(&args),
         Command::Graph(args) => graph::graph(&args),
+        Command::Import(args) => import::import(&args),
+        Command::Export(args) => import::export(&args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     };

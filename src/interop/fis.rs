@@ -1,0 +1,1 @@
+//! AWS FIS experiment templates (JSON) to scenarios and back (issue 17).
