@@ -1,1 +1,0 @@
-//! Chaos Toolkit experiments (JSON or YAML) to scenarios and back (issue 16).
