@@ -22,7 +22,11 @@ pub fn run(args: &Args) -> Exit {
         Ok(scenario) => scenario,
         Err(error) => {
             eprintln!("{}", error.to_string().trim_end());
-            return if error.is_invalid_input() { Exit::InvalidInput } else { Exit::Internal };
+            return if error.is_invalid_input() {
+                Exit::InvalidInput
+            } else {
+                Exit::Internal
+            };
         }
     };
     let exported = ctk::export(&scenario);
@@ -30,8 +34,10 @@ pub fn run(args: &Args) -> Exit {
         eprintln!("warning: {}: {item}", args.scenario.display());
     }
     let written = match &args.output {
-        Some(path) => std::fs::write(path, &exported.json).map_err(|error| format!("cannot write {}: {error}", path.display())),
-        None => super::write_stdout(&exported.json).map_err(|error| format!("cannot write to stdout: {error}")),
+        Some(path) => std::fs::write(path, &exported.json)
+            .map_err(|error| format!("cannot write {}: {error}", path.display())),
+        None => super::write_stdout(&exported.json)
+            .map_err(|error| format!("cannot write to stdout: {error}")),
     };
     match written {
         Ok(()) => Exit::Success,

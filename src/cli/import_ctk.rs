@@ -49,7 +49,11 @@ fn import(args: &Args) -> Result<Exit, Exit> {
         .map_err(|error| report(&args.experiment, &text, &error))?;
     let topology = load_model(&args.model).map_err(|error| {
         eprintln!("{}", error.to_string().trim_end());
-        if error.is_invalid_input() { Exit::InvalidInput } else { Exit::Internal }
+        if error.is_invalid_input() {
+            Exit::InvalidInput
+        } else {
+            Exit::Internal
+        }
     })?;
     let model = model_reference(&args.model, args.output.as_deref());
     let options = ImportOptions {
@@ -58,13 +62,21 @@ fn import(args: &Args) -> Result<Exit, Exit> {
         routes,
         seed: args.seed,
     };
-    let draft = ctk::import(&experiment, &topology, &options).map_err(|error| report(&args.experiment, &text, &error))?;
+    let draft = ctk::import(&experiment, &topology, &options)
+        .map_err(|error| report(&args.experiment, &text, &error))?;
     for unmapped in &draft.unmapped {
         let level = if args.strict { "error" } else { "warning" };
         eprintln!("{level}: {}: {unmapped}", args.experiment.display());
     }
     if args.strict && !draft.unmapped.is_empty() {
-        eprintln!("error: {} not mapped (--strict); no scenario written", plural(draft.unmapped.len(), "activity or probe", "activities or probes"));
+        eprintln!(
+            "error: {} not mapped (--strict); no scenario written",
+            plural(
+                draft.unmapped.len(),
+                "activity or probe",
+                "activities or probes"
+            )
+        );
         return Err(Exit::Usage);
     }
     let scenario = draft.to_toml();
@@ -104,7 +116,11 @@ fn parse_routes(routes: &[String]) -> Result<Vec<(String, String)>, Exit> {
 /// Prints an import error, rustc-style with the line for a syntax error; exit 2.
 fn report(path: &Path, text: &str, error: &CtkError) -> Exit {
     match error {
-        CtkError::Syntax { line, column, message } => {
+        CtkError::Syntax {
+            line,
+            column,
+            message,
+        } => {
             eprintln!("error: malformed experiment: {message}");
             eprintln!("  --> {}:{line}:{column}", path.display());
             if let Some(source) = text.lines().nth(line.saturating_sub(1)) {
@@ -122,13 +138,20 @@ fn report(path: &Path, text: &str, error: &CtkError) -> Exit {
 /// The imported scenario must load on its model: a fault the loader rejects (two that overlap
 /// on one target, say) is reported with the loader's diagnostics.
 fn check_loads(args: &Args, scenario: &str) -> Result<(), Exit> {
-    let file = args.output.clone().unwrap_or_else(|| PathBuf::from("imported.toml"));
+    let file = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("imported.toml"));
     let model = std::fs::canonicalize(&args.model).unwrap_or_else(|_| args.model.clone());
     match parse_scenario(&file, scenario, |_| std::fs::read_to_string(&model)) {
         Ok(_) => Ok(()),
         Err(diagnostics) => {
             eprintln!("{}", diagnostics.render(false).trim_end());
-            eprintln!("error: the scenario imported from {} does not load on {}", args.experiment.display(), args.model.display());
+            eprintln!(
+                "error: the scenario imported from {} does not load on {}",
+                args.experiment.display(),
+                args.model.display()
+            );
             Err(Exit::InvalidInput)
         }
     }
@@ -148,15 +171,23 @@ fn write(output: Option<&Path>, text: &str) -> Result<(), Exit> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 /// The model's path as the scenario file names it: relative to the scenario's folder (or,
 /// written to stdout, to the current one).
 fn model_reference(model: &Path, output: Option<&Path>) -> String {
-    let folder = output.and_then(Path::parent).filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = output
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     match (std::fs::canonicalize(model), std::fs::canonicalize(folder)) {
-        (Ok(model), Ok(folder)) => relative(&model, &folder).to_string_lossy().replace('\\', "/"),
+        (Ok(model), Ok(folder)) => relative(&model, &folder)
+            .to_string_lossy()
+            .replace('\\', "/"),
         _ => model.to_string_lossy().into_owned(),
     }
 }

@@ -6,9 +6,9 @@
 mod check;
 mod completions;
 mod explain;
-mod fma;
 mod export_ctk;
 mod export_fis;
+mod fma;
 mod graph;
 mod import;
 mod import_ctk;

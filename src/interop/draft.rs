@@ -89,7 +89,11 @@ impl DraftEntry {
             comment(out, line);
         }
         let _ = writeln!(out, "[[{section}]]");
-        out.push_str(&toml::to_string(&self.keys).expect("a table of plain values"));
+        // One `key = value` line each, tables inline: `toml::to_string` would write a nested
+        // table (a latency's distribution) as a `[latency]` section after the entry, outside it.
+        for (key, value) in &self.keys {
+            let _ = writeln!(out, "{key} = {value}");
+        }
     }
 }
 
@@ -126,7 +130,10 @@ pub fn exact_duration(ns: u64) -> String {
     UNITS
         .into_iter()
         .find(|(scale, _)| ns % scale == 0)
-        .map_or_else(|| format!("{ns}ns"), |(scale, unit)| format!("{}{unit}", ns / scale))
+        .map_or_else(
+            || format!("{ns}ns"),
+            |(scale, unit)| format!("{}{unit}", ns / scale),
+        )
 }
 
 #[cfg(test)]
@@ -136,7 +143,16 @@ mod tests {
 
     #[test]
     fn exact_durations_read_back_to_the_same_nanoseconds() {
-        for ns in [0, 1, 999, 1_000, 1_500_000, 90_000_000_000, 7_200_000_000_000, 61_000_000_001] {
+        for ns in [
+            0,
+            1,
+            999,
+            1_000,
+            1_500_000,
+            90_000_000_000,
+            7_200_000_000_000,
+            61_000_000_001,
+        ] {
             let text = exact_duration(ns);
             assert_eq!(parse_duration(&text), Ok(ns), "{text}");
         }
@@ -156,15 +172,27 @@ mod tests {
             duration_ns: 600_000_000_000,
             warmup_ns: 60_000_000_000,
             seed: 7,
-            faults: vec![DraftEntry { origin: vec!["from `stop-az`\n::evil".into()], keys }],
-            unmapped: vec![Unmapped { name: "probe-x".into(), reason: "a process probe".into() }],
+            faults: vec![DraftEntry {
+                origin: vec!["from `stop-az`\n::evil".into()],
+                keys,
+            }],
+            unmapped: vec![Unmapped {
+                name: "probe-x".into(),
+                reason: "a process probe".into(),
+            }],
             ..ScenarioDraft::default()
         };
         let text = draft.to_toml();
         let parsed: toml::Table = text.parse().expect("valid TOML");
         assert_eq!(parsed["duration"].as_str(), Some("10m"));
         assert_eq!(parsed["fault"][0]["zone"].as_str(), Some("az-a"));
-        assert!(text.contains("# from `stop-az`\n# ::evil\n[[fault]]"), "{text}");
-        assert!(text.contains("# - `probe-x` not mapped: a process probe"), "{text}");
+        assert!(
+            text.contains("# from `stop-az`\n# ::evil\n[[fault]]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# - `probe-x` not mapped: a process probe"),
+            "{text}"
+        );
     }
 }

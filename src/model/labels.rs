@@ -95,7 +95,10 @@ pub fn check_value(value: &str) -> Result<(), String> {
 
 fn check_name(name: &str, what: &str) -> Result<(), String> {
     if name.chars().count() > MAX_NAME {
-        return Err(format!("{what} is at most {MAX_NAME} characters, this one has {}", name.chars().count()));
+        return Err(format!(
+            "{what} is at most {MAX_NAME} characters, this one has {}",
+            name.chars().count()
+        ));
     }
     if let Some(bad) = name
         .chars()
@@ -115,7 +118,9 @@ fn check_name(name: &str, what: &str) -> Result<(), String> {
 
 fn check_prefix(prefix: &str) -> Result<(), String> {
     if prefix.is_empty() || prefix.len() > MAX_PREFIX {
-        return Err(format!("a label key's prefix is a DNS subdomain of 1 to {MAX_PREFIX} characters"));
+        return Err(format!(
+            "a label key's prefix is a DNS subdomain of 1 to {MAX_PREFIX} characters"
+        ));
     }
     for part in prefix.split('.') {
         let lower = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -143,7 +148,11 @@ fn describe_char(c: char) -> String {
 /// Reads a node's `labels` table; every bad key or value is reported at its own span.
 pub(crate) fn read_labels(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Labels> {
     let DeValue::Table(table) = value.get_ref() else {
-        sink.wrong_type("labels", value, "a table of label strings, like { app = \"api\" }");
+        sink.wrong_type(
+            "labels",
+            value,
+            "a table of label strings, like { app = \"api\" }",
+        );
         return None;
     };
     let mut labels = BTreeMap::new();
@@ -151,7 +160,12 @@ pub(crate) fn read_labels(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Labe
     for (key, item) in table.iter() {
         let name = key.get_ref().as_ref();
         if let Err(why) = check_key(name) {
-            invalid(sink, key.span(), format!("invalid label key `{}`", name.escape_debug()), why);
+            invalid(
+                sink,
+                key.span(),
+                format!("invalid label key `{}`", name.escape_debug()),
+                why,
+            );
             ok = false;
             continue;
         }
@@ -159,14 +173,22 @@ pub(crate) fn read_labels(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Labe
             sink.error(
                 Code::WrongType,
                 item.span(),
-                format!("label `{name}` must be a string, found {}", found(item.get_ref())),
+                format!(
+                    "label `{name}` must be a string, found {}",
+                    found(item.get_ref())
+                ),
             )
             .label("expected a string");
             ok = false;
             continue;
         };
         if let Err(why) = check_value(text) {
-            invalid(sink, item.span(), format!("invalid value for label `{name}`"), why);
+            invalid(
+                sink,
+                item.span(),
+                format!("invalid value for label `{name}`"),
+                why,
+            );
             ok = false;
             continue;
         }
@@ -324,7 +346,10 @@ impl<'t> Parser<'t> {
     }
 
     fn error(&self, at: usize, message: impl Into<String>) -> SelectorError {
-        SelectorError { offset: at, message: message.into() }
+        SelectorError {
+            offset: at,
+            message: message.into(),
+        }
     }
 
     fn expect(&mut self, c: char) -> Result<(), SelectorError> {
@@ -333,7 +358,11 @@ impl<'t> Parser<'t> {
             self.at += c.len_utf8();
             return Ok(());
         }
-        let found = self.rest().chars().next().map_or("the end".to_string(), |c| format!("`{c}`"));
+        let found = self
+            .rest()
+            .chars()
+            .next()
+            .map_or("the end".to_string(), |c| format!("`{c}`"));
         Err(self.error(self.at, format!("expected `{c}`, found {found}")))
     }
 
@@ -353,7 +382,11 @@ impl<'t> Parser<'t> {
     fn key(&mut self) -> Result<String, SelectorError> {
         let (start, word) = self.word();
         if word.is_empty() {
-            let found = self.rest().chars().next().map_or("the end".to_string(), |c| format!("`{c}`"));
+            let found = self
+                .rest()
+                .chars()
+                .next()
+                .map_or("the end".to_string(), |c| format!("`{c}`"));
             return Err(self.error(start, format!("expected a label key, found {found}")));
         }
         check_key(word).map_err(|why| self.error(start, why))?;
@@ -375,7 +408,10 @@ impl<'t> Parser<'t> {
         let key = self.key()?;
         self.skip_spaces();
         let rest = self.rest();
-        if let Some(op) = ["==", "!=", "="].into_iter().find(|op| rest.starts_with(op)) {
+        if let Some(op) = ["==", "!=", "="]
+            .into_iter()
+            .find(|op| rest.starts_with(op))
+        {
             self.at += op.len();
             let value = self.value()?;
             return Ok(if op == "!=" {
@@ -389,7 +425,10 @@ impl<'t> Parser<'t> {
             "in" => Ok(Requirement::In(key, self.set()?)),
             "notin" => Ok(Requirement::NotIn(key, self.set()?)),
             "" => Ok(Requirement::Exists(key)),
-            other => Err(self.error(at, format!("expected `=`, `!=`, `in`, `notin` or `,` after `{key}`, found `{other}`"))),
+            other => Err(self.error(
+                at,
+                format!("expected `=`, `!=`, `in`, `notin` or `,` after `{key}`, found `{other}`"),
+            )),
         }
     }
 
@@ -419,15 +458,34 @@ mod tests {
 
     #[test]
     fn keys_and_values_follow_kubernetes_syntax() {
-        for good in ["app", "app.kubernetes.io/name", "topology.kubernetes.io/zone", "a_b-c.d", "x1"] {
+        for good in [
+            "app",
+            "app.kubernetes.io/name",
+            "topology.kubernetes.io/zone",
+            "a_b-c.d",
+            "x1",
+        ] {
             assert_eq!(check_key(good), Ok(()), "{good}");
         }
-        for bad in ["", "-app", "app-", "a b", "Example.com/x", "/x", "x/", "a\nb", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "-app",
+            "app-",
+            "a b",
+            "Example.com/x",
+            "/x",
+            "x/",
+            "a\nb",
+            &"a".repeat(64),
+        ] {
             assert!(check_key(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(check_value(""), Ok(()));
         assert!(check_value("web tier").is_err());
-        assert!(check_value("a\u{202e}b").is_err(), "a right-to-left override is not a label");
+        assert!(
+            check_value("a\u{202e}b").is_err(),
+            "a right-to-left override is not a label"
+        );
     }
 
     #[test]

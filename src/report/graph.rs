@@ -336,7 +336,11 @@ fn mermaid_node(topology: &Topology, id: NodeId) -> String {
 
 /// A node's labels on one line, as a selector would name them: `app=api tier=web`.
 fn labels_line(node: &Node) -> String {
-    let pairs: Vec<String> = node.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let pairs: Vec<String> = node
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     pairs.join(" ")
 }
 

@@ -8,20 +8,27 @@ use serde_json::Value;
 use crate::kernel::{Purpose, Stream, stable_id};
 use crate::model::{NodeId, NodeKind, Role, Topology, parse_duration};
 
+use super::CtkError;
 use super::document::{self, boolean, number, string};
 use super::select;
 use super::timeline::{Placed, sleep_of};
-use super::CtkError;
 
 /// The zone label keys of Kubernetes nodes (current and deprecated).
-pub const ZONE_KEYS: [&str; 2] = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"];
+pub const ZONE_KEYS: [&str; 2] = [
+    "topology.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/zone",
+];
 
 /// What an action is, for the simulator.
 #[derive(Debug)]
 pub enum Mapped {
     /// Fault tables (kind and target keys; no `start`/`duration`), the key of the activity that
     /// would undo them, and notes for their origin comment.
-    Faults { tables: Vec<toml::Table>, undo: Option<String>, notes: Vec<String> },
+    Faults {
+        tables: Vec<toml::Table>,
+        undo: Option<String>,
+        notes: Vec<String>,
+    },
     /// Ends the open fault whose undo key this is.
     Undo(String),
     /// Waits: only its time matters, and the timeline has it.
@@ -51,8 +58,9 @@ impl Action<'_> {
         match self.arguments.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => {
-                let text = select::chaos_mesh_text(value)
-                    .ok_or_else(|| document::shape(&document::join(&self.path, key), "a selector", value))?;
+                let text = select::chaos_mesh_text(value).ok_or_else(|| {
+                    document::shape(&document::join(&self.path, key), "a selector", value)
+                })?;
                 select::nodes(self.topology, &text, self.name()).map(Some)
             }
         }
@@ -67,7 +75,8 @@ pub fn map(topology: &Topology, seed: u64, placed: &Placed<'_>) -> Result<Mapped
     let kind = document::string(placed.activity, "type", &placed.path)?.unwrap_or("action");
     if kind == "probe" {
         return Ok(Mapped::Unmapped(
-            "a probe in the method only observes the system; the simulation's report measures it".into(),
+            "a probe in the method only observes the system; the simulation's report measures it"
+                .into(),
         ));
     }
     let Some(provider) = placed.activity.get("provider") else {
@@ -76,7 +85,11 @@ pub fn map(topology: &Topology, seed: u64, placed: &Placed<'_>) -> Result<Mapped
     let provider_path = format!("{}.provider", placed.path);
     match document::string(provider, "type", &provider_path)? {
         Some("python") => {}
-        Some(other) => return Ok(Mapped::Unmapped(format!("a {other} provider has no counterpart in the simulator"))),
+        Some(other) => {
+            return Ok(Mapped::Unmapped(format!(
+                "a {other} provider has no counterpart in the simulator"
+            )));
+        }
         None => return Ok(Mapped::Unmapped("a provider without a type".into())),
     }
     let module = document::string(provider, "module", &provider_path)?.unwrap_or("");
@@ -97,14 +110,14 @@ fn map_function(action: &Action<'_>, function: &str) -> Result<Mapped, CtkError>
         "chaosk8s.node.actions.drain_nodes"
         | "chaosk8s.node.actions.delete_nodes"
         | "chaosk8s.node.actions.cordon_node" => k8s_nodes(action, function),
-        "chaosk8s.node.actions.uncordon_node" => {
-            Ok(k8s_zone(action)?.map_or_else(no_zone_label, |zone| Mapped::Undo(format!("zone:{zone}"))))
-        }
+        "chaosk8s.node.actions.uncordon_node" => Ok(k8s_zone(action)?
+            .map_or_else(no_zone_label, |zone| Mapped::Undo(format!("zone:{zone}")))),
         "chaosk8s.chaosmesh.network.actions.add_latency" => network(action, Network::Latency),
         "chaosk8s.chaosmesh.network.actions.set_loss" => network(action, Network::Loss),
-        "chaosk8s.chaosmesh.network.actions.delete_network_fault" => {
-            Ok(Mapped::Undo(format!("network:{}", action.string("name")?.unwrap_or(""))))
-        }
+        "chaosk8s.chaosmesh.network.actions.delete_network_fault" => Ok(Mapped::Undo(format!(
+            "network:{}",
+            action.string("name")?.unwrap_or("")
+        ))),
         "chaosaws.ec2.actions.stop_instances" | "chaosaws.ec2.actions.terminate_instances" => {
             ec2(action, function.ends_with("stop_instances"))
         }
@@ -112,9 +125,12 @@ fn map_function(action: &Action<'_>, function: &str) -> Result<Mapped, CtkError>
             Ok((key, _, _)) => Mapped::Undo(key),
             Err(reason) => Mapped::Unmapped(reason),
         }),
-        "chaosaws.rds.actions.failover_db_cluster" => database(action, "db_cluster_identifier", true),
+        "chaosaws.rds.actions.failover_db_cluster" => {
+            database(action, "db_cluster_identifier", true)
+        }
         "chaosaws.rds.actions.reboot_db_instance" => {
-            let failover = boolean(action.arguments, "force_failover", &action.path)?.unwrap_or(false);
+            let failover =
+                boolean(action.arguments, "force_failover", &action.path)?.unwrap_or(false);
             database(action, "db_instance_identifier", failover)
         }
         "chaosaws.elasticache.actions.reboot_cache_clusters" => caches(action),
@@ -123,7 +139,9 @@ fn map_function(action: &Action<'_>, function: &str) -> Result<Mapped, CtkError>
              (import the template with the FIS importer where this build has one)"
                 .into(),
         )),
-        other => Ok(Mapped::Unmapped(format!("`{other}` has no counterpart in the simulator"))),
+        other => Ok(Mapped::Unmapped(format!(
+            "`{other}` has no counterpart in the simulator"
+        ))),
     }
 }
 
@@ -145,7 +163,11 @@ fn table(kind: &str, keys: &[(&str, toml::Value)]) -> toml::Table {
 }
 
 fn faults(tables: Vec<toml::Table>, undo: Option<String>, notes: Vec<String>) -> Mapped {
-    Mapped::Faults { tables, undo, notes }
+    Mapped::Faults {
+        tables,
+        undo,
+        notes,
+    }
 }
 
 // ---- pods ----
@@ -156,21 +178,32 @@ fn faults(tables: Vec<toml::Table>, undo: Option<String>, notes: Vec<String>) ->
 fn pods(action: &Action<'_>) -> Result<Mapped, CtkError> {
     let mut nodes = match action.selector("label_selector")? {
         Some(nodes) => nodes,
-        None => action.topology.nodes.iter().enumerate().map(|(i, _)| NodeId(i as u32)).collect(),
+        None => action
+            .topology
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, _)| NodeId(i as u32))
+            .collect(),
     };
     if let Some(pattern) = action.string("name_pattern")?.or(action.string("name")?) {
         nodes = by_pod_name(action, &nodes, pattern)?;
     }
     let all = boolean(action.arguments, "all", &action.path)?.unwrap_or(false)
         || action.arguments.get("qty").is_none() && action.arguments.get("name").is_some();
-    let replicas: Vec<(NodeId, u32)> =
-        nodes.iter().map(|&id| (id, replica_count(action.topology, id))).filter(|(_, n)| *n > 0).collect();
+    let replicas: Vec<(NodeId, u32)> = nodes
+        .iter()
+        .map(|&id| (id, replica_count(action.topology, id)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
     let total: u32 = replicas.iter().map(|(_, n)| n).sum();
     let qty = number(action.arguments, "qty", &action.path)?.unwrap_or(1.0);
     let wanted = if all {
         total
     } else if string(action.arguments, "mode", &action.path)? == Some("percentage") {
-        ((qty / 100.0) * f64::from(total)).ceil().min(f64::from(total)) as u32
+        ((qty / 100.0) * f64::from(total))
+            .ceil()
+            .min(f64::from(total)) as u32
     } else {
         (qty.round() as u32).min(total)
     };
@@ -195,7 +228,11 @@ fn pods(action: &Action<'_>) -> Result<Mapped, CtkError> {
 
 /// Nodes whose pods the regex (`name_pattern`, Python's `re.search`) or the pod `name` would
 /// select: a pod is named after its node (`api-7d9f4-x2k`).
-fn by_pod_name(action: &Action<'_>, nodes: &[NodeId], pattern: &str) -> Result<Vec<NodeId>, CtkError> {
+fn by_pod_name(
+    action: &Action<'_>,
+    nodes: &[NodeId],
+    pattern: &str,
+) -> Result<Vec<NodeId>, CtkError> {
     let regex = regex::Regex::new(pattern).map_err(|error| CtkError::Shape {
         at: format!("{}.name_pattern", action.path),
         message: format!("not a regular expression: {error}"),
@@ -205,7 +242,9 @@ fn by_pod_name(action: &Action<'_>, nodes: &[NodeId], pattern: &str) -> Result<V
         .copied()
         .filter(|&id| {
             let name = &action.topology.node(id).name;
-            regex.is_match(name) || regex.is_match(&format!("{name}-0")) || pattern.starts_with(&format!("{name}-"))
+            regex.is_match(name)
+                || regex.is_match(&format!("{name}-0"))
+                || pattern.starts_with(&format!("{name}-"))
         })
         .collect();
     if kept.is_empty() {
@@ -214,7 +253,11 @@ fn by_pod_name(action: &Action<'_>, nodes: &[NodeId], pattern: &str) -> Result<V
             selector: pattern.to_string(),
             message: format!(
                 "names no pod of the selected nodes ({})",
-                nodes.iter().map(|&id| action.topology.node(id).name.as_str()).collect::<Vec<_>>().join(", ")
+                nodes
+                    .iter()
+                    .map(|&id| action.topology.node(id).name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         });
     }
@@ -234,14 +277,23 @@ fn replica_count(topology: &Topology, id: NodeId) -> u32 {
 /// `wanted` replicas spread over the nodes: the first ones in node order, or with `rand` a
 /// draw from the scenario's seed (a stream of the activity's own, so another activity's
 /// draws do not move it). Returns (node, crashed, replicas).
-fn spread(action: &Action<'_>, replicas: &[(NodeId, u32)], wanted: u32, rand: bool) -> Vec<(NodeId, u32, u32)> {
+fn spread(
+    action: &Action<'_>,
+    replicas: &[(NodeId, u32)],
+    wanted: u32,
+    rand: bool,
+) -> Vec<(NodeId, u32, u32)> {
     let mut pods: Vec<usize> = replicas
         .iter()
         .enumerate()
         .flat_map(|(i, (_, n))| std::iter::repeat_n(i, *n as usize))
         .collect();
     if rand {
-        let mut stream = Stream::new(action.seed, stable_id("ctk-activity", action.name()), Purpose::Fault);
+        let mut stream = Stream::new(
+            action.seed,
+            stable_id("ctk-activity", action.name()),
+            Purpose::Fault,
+        );
         for i in (1..pods.len()).rev() {
             let j = stream.below(i as u64 + 1) as usize;
             pods.swap(i, j);
@@ -263,7 +315,9 @@ fn k8s_nodes(action: &Action<'_>, function: &str) -> Result<Mapped, CtkError> {
     };
     let mut notes = Vec::new();
     if function.ends_with("cordon_node") {
-        notes.push("approximated: a cordon only stops new pods; taken as the zone's replicas lost".into());
+        notes.push(
+            "approximated: a cordon only stops new pods; taken as the zone's replicas lost".into(),
+        );
     }
     if action.arguments.get("count").is_some_and(|v| !v.is_null()) {
         notes.push("approximated: `count` nodes of the zone taken as the whole zone".into());
@@ -280,7 +334,9 @@ fn k8s_zone(action: &Action<'_>) -> Result<Option<String>, CtkError> {
     let zone = text.split(',').find_map(|requirement| {
         let (key, value) = requirement.split_once('=')?;
         let key = key.trim().trim_end_matches('!');
-        ZONE_KEYS.contains(&key).then(|| value.trim_start_matches('=').trim().to_string())
+        ZONE_KEYS
+            .contains(&key)
+            .then(|| value.trim_start_matches('=').trim().to_string())
     });
     match zone {
         Some(zone) => known_zone(action, &zone, text).map(Some),
@@ -293,12 +349,22 @@ fn known_zone(action: &Action<'_>, zone: &str, selector: &str) -> Result<String,
         return Ok(zone.to_string());
     }
     let zones = &action.topology.zones;
-    let closest = zones.iter().min_by_key(|z| strsim::levenshtein(z, zone)).filter(|z| strsim::levenshtein(z, zone) <= 2);
-    let mut message = format!("zone `{zone}` is not a zone of the model ({})", zones.join(", "));
+    let closest = zones
+        .iter()
+        .min_by_key(|z| strsim::levenshtein(z, zone))
+        .filter(|z| strsim::levenshtein(z, zone) <= 2);
+    let mut message = format!(
+        "zone `{zone}` is not a zone of the model ({})",
+        zones.join(", ")
+    );
     if let Some(closest) = closest {
         message.push_str(&format!("; did you mean `{closest}`?"));
     }
-    Err(CtkError::Selector { activity: action.name().to_string(), selector: selector.to_string(), message })
+    Err(CtkError::Selector {
+        activity: action.name().to_string(),
+        selector: selector.to_string(),
+        message,
+    })
 }
 
 // ---- Chaos Mesh network faults ----
@@ -313,14 +379,18 @@ enum Network {
 /// `target_label_selectors` (edges), or without targets on everything the pods answer (nodes).
 fn network(action: &Action<'_>, what: Network) -> Result<Mapped, CtkError> {
     let Some(sources) = action.selector("label_selectors")? else {
-        return Ok(Mapped::Unmapped("a network fault without `label_selectors`".into()));
+        return Ok(Mapped::Unmapped(
+            "a network fault without `label_selectors`".into(),
+        ));
     };
     let targets = action.selector("target_label_selectors")?;
     let mut notes = Vec::new();
     let parameters = match what {
         Network::Latency => latency_keys(action, &mut notes)?,
         Network::Loss => {
-            let loss = number(action.arguments, "loss", &action.path)?.unwrap_or(100.0).min(100.0);
+            let loss = number(action.arguments, "loss", &action.path)?
+                .unwrap_or(100.0)
+                .min(100.0);
             vec![("share", toml::Value::Float(loss / 100.0))]
         }
     };
@@ -329,15 +399,25 @@ fn network(action: &Action<'_>, what: Network) -> Result<Mapped, CtkError> {
         None => sources
             .iter()
             .map(|&id| {
-                let mut keys = vec![("node", toml::Value::from(action.topology.node(id).name.clone()))];
+                let mut keys = vec![(
+                    "node",
+                    toml::Value::from(action.topology.node(id).name.clone()),
+                )];
                 keys.extend(mode_share(action, id, &parameters, &mut notes)?);
-                let kind = if what == Network::Latency { "latency" } else { "blackhole" };
+                let kind = if what == Network::Latency {
+                    "latency"
+                } else {
+                    "blackhole"
+                };
                 Ok(table(kind, &keys))
             })
             .collect::<Result<_, CtkError>>()?,
     };
     if what == Network::Loss {
-        notes.push("approximated: lost packets as calls without an answer (the caller's timeout decides)".into());
+        notes.push(
+            "approximated: lost packets as calls without an answer (the caller's timeout decides)"
+                .into(),
+        );
     }
     notes.sort();
     notes.dedup();
@@ -358,32 +438,57 @@ fn edge_tables(
     let mut tables = Vec::new();
     for &from in sources {
         for &to in targets {
-            if !topology.nodes[from.index()].calls.iter().any(|call| call.to == to) {
+            if !topology.nodes[from.index()]
+                .calls
+                .iter()
+                .any(|call| call.to == to)
+            {
                 continue;
             }
             let edge = format!("{}->{}", topology.node(from).name, topology.node(to).name);
-            let full_loss = parameters.iter().any(|(k, v)| *k == "share" && v.as_float() == Some(1.0));
+            let full_loss = parameters
+                .iter()
+                .any(|(k, v)| *k == "share" && v.as_float() == Some(1.0));
             let table = match what {
                 Network::Loss if full_loss => table("partition", &[("edge", edge.into())]),
-                Network::Loss => table("blackhole", &[&[("edge", edge.into())][..], parameters].concat()),
-                Network::Latency => table("latency", &[&[("edge", edge.into())][..], parameters].concat()),
+                Network::Loss => table(
+                    "blackhole",
+                    &[&[("edge", edge.into())][..], parameters].concat(),
+                ),
+                Network::Latency => table(
+                    "latency",
+                    &[&[("edge", edge.into())][..], parameters].concat(),
+                ),
             };
             tables.push(table);
         }
     }
     if tables.is_empty() {
-        let names = |ids: &[NodeId]| ids.iter().map(|&id| topology.node(id).name.as_str()).collect::<Vec<_>>().join(", ");
+        let names = |ids: &[NodeId]| {
+            ids.iter()
+                .map(|&id| topology.node(id).name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         return Err(CtkError::Selector {
             activity: action.name().to_string(),
-            selector: select::chaos_mesh_text(&action.arguments["target_label_selectors"]).unwrap_or_default(),
-            message: format!("no call goes from [{}] to [{}]", names(sources), names(targets)),
+            selector: select::chaos_mesh_text(&action.arguments["target_label_selectors"])
+                .unwrap_or_default(),
+            message: format!(
+                "no call goes from [{}] to [{}]",
+                names(sources),
+                names(targets)
+            ),
         });
     }
     Ok(tables)
 }
 
 /// `latency` (and `jitter`: a uniform spread of that half-width) as the fault's distribution.
-fn latency_keys(action: &Action<'_>, notes: &mut Vec<String>) -> Result<Vec<(&'static str, toml::Value)>, CtkError> {
+fn latency_keys(
+    action: &Action<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<(&'static str, toml::Value)>, CtkError> {
     let read = |key: &str| -> Result<u64, CtkError> {
         match action.string(key)? {
             None => Ok(0),
@@ -426,12 +531,22 @@ fn mode_share(
         "fixed" => (value.unwrap_or(1.0) / replicas).min(1.0),
         "fixed-percent" => (value.unwrap_or(100.0) / 100.0).min(1.0),
         _ => {
-            notes.push(format!("approximated: mode `{mode}` taken as half of its value"));
+            notes.push(format!(
+                "approximated: mode `{mode}` taken as half of its value"
+            ));
             (value.unwrap_or(100.0) / 200.0).min(1.0)
         }
     };
-    let mut keys: Vec<(&'static str, toml::Value)> = parameters.iter().filter(|(k, _)| *k != "share").cloned().collect();
-    let base = parameters.iter().find(|(k, _)| *k == "share").and_then(|(_, v)| v.as_float()).unwrap_or(1.0);
+    let mut keys: Vec<(&'static str, toml::Value)> = parameters
+        .iter()
+        .filter(|(k, _)| *k != "share")
+        .cloned()
+        .collect();
+    let base = parameters
+        .iter()
+        .find(|(k, _)| *k == "share")
+        .and_then(|(_, v)| v.as_float())
+        .unwrap_or(1.0);
     let share = base * picked;
     if share < 1.0 {
         keys.push(("share", toml::Value::Float(share)));
@@ -451,12 +566,19 @@ fn ec2(action: &Action<'_>, stop: bool) -> Result<Mapped, CtkError> {
     let undo = stop.then_some(key);
     let Some(nodes) = nodes else {
         let zone = zone.expect("ec2_key gives a zone or nodes");
-        return Ok(faults(vec![table("zone-outage", &[("zone", zone.into())])], undo, Vec::new()));
+        return Ok(faults(
+            vec![table("zone-outage", &[("zone", zone.into())])],
+            undo,
+            Vec::new(),
+        ));
     };
     let tables = nodes
         .iter()
         .map(|&id| {
-            let mut keys = vec![("node", toml::Value::from(action.topology.node(id).name.clone()))];
+            let mut keys = vec![(
+                "node",
+                toml::Value::from(action.topology.node(id).name.clone()),
+            )];
             if let Some(zone) = &zone {
                 keys.push(("zone", zone.clone().into()));
             }
@@ -474,7 +596,10 @@ fn ec2_key(action: &Action<'_>) -> Result<Result<Ec2Target, String>, CtkError> {
     let filters = document::list(action.arguments, "filters", &action.path)?;
     let read = select::ec2_filters(filters);
     if !read.unknown.is_empty() {
-        return Ok(Err(format!("EC2 filters on {} cannot be matched against the model", read.unknown.join(", "))));
+        return Ok(Err(format!(
+            "EC2 filters on {} cannot be matched against the model",
+            read.unknown.join(", ")
+        )));
     }
     let az = action.string("az")?.map(str::to_string).or(read.zone);
     let zone = match az {
@@ -486,9 +611,15 @@ fn ec2_key(action: &Action<'_>) -> Result<Result<Ec2Target, String>, CtkError> {
         None => None,
     };
     if zone.is_none() && nodes.is_none() {
-        return Ok(Err("instances by id only: the model has nodes, not instance ids".into()));
+        return Ok(Err(
+            "instances by id only: the model has nodes, not instance ids".into(),
+        ));
     }
-    let key = format!("ec2:{}|{}", zone.as_deref().unwrap_or(""), read.selector.as_deref().unwrap_or(""));
+    let key = format!(
+        "ec2:{}|{}",
+        zone.as_deref().unwrap_or(""),
+        read.selector.as_deref().unwrap_or("")
+    );
     Ok(Ok((key, zone, nodes)))
 }
 
@@ -502,13 +633,29 @@ fn resource(action: &Action<'_>, id: &str, kind: NodeKind) -> Result<NodeId, Ctk
     if let Some(index) = found {
         return Ok(NodeId(index as u32));
     }
-    let names: Vec<&str> = topology.nodes.iter().filter(|n| n.kind == kind).map(|n| n.name.as_str()).collect();
-    let closest = names.iter().min_by_key(|n| strsim::levenshtein(n, id)).filter(|n| strsim::levenshtein(n, id) <= 3);
-    let mut message = format!("names no {} of the model ({})", kind.as_str(), names.join(", "));
+    let names: Vec<&str> = topology
+        .nodes
+        .iter()
+        .filter(|n| n.kind == kind)
+        .map(|n| n.name.as_str())
+        .collect();
+    let closest = names
+        .iter()
+        .min_by_key(|n| strsim::levenshtein(n, id))
+        .filter(|n| strsim::levenshtein(n, id) <= 3);
+    let mut message = format!(
+        "names no {} of the model ({})",
+        kind.as_str(),
+        names.join(", ")
+    );
     if let Some(closest) = closest {
         message.push_str(&format!("; did you mean `{closest}`?"));
     }
-    Err(CtkError::Selector { activity: action.name().to_string(), selector: id.to_string(), message })
+    Err(CtkError::Selector {
+        activity: action.name().to_string(),
+        selector: id.to_string(),
+        message,
+    })
 }
 
 /// `failover_db_cluster` / `reboot_db_instance`: the database's replicas in its primary zone
@@ -521,8 +668,13 @@ fn database(action: &Action<'_>, key: &str, failover: bool) -> Result<Mapped, Ct
     let db = action.topology.node(node);
     let mut keys = vec![("node", toml::Value::from(db.name.clone()))];
     if failover {
-        let Role::Database { primary, .. } = db.role else { unreachable!("a database node has the database role") };
-        keys.push(("zone", action.topology.zones[primary.0 as usize].clone().into()));
+        let Role::Database { primary, .. } = db.role else {
+            unreachable!("a database node has the database role")
+        };
+        keys.push((
+            "zone",
+            action.topology.zones[primary.0 as usize].clone().into(),
+        ));
     }
     Ok(faults(vec![table("crash", &keys)], None, Vec::new()))
 }
@@ -533,13 +685,24 @@ fn caches(action: &Action<'_>) -> Result<Mapped, CtkError> {
     let mut tables = Vec::new();
     for id in ids {
         let Some(id) = id.as_str() else {
-            return Err(document::shape(&format!("{}.cluster_ids", action.path), "a list of strings", id));
+            return Err(document::shape(
+                &format!("{}.cluster_ids", action.path),
+                "a list of strings",
+                id,
+            ));
         };
         let node = resource(action, id, NodeKind::Cache)?;
-        tables.push(table("crash", &[("node", action.topology.node(node).name.clone().into())]));
+        tables.push(table(
+            "crash",
+            &[("node", action.topology.node(node).name.clone().into())],
+        ));
     }
     if tables.is_empty() {
         return Ok(Mapped::Unmapped("no `cluster_ids`".into()));
     }
-    Ok(faults(tables, None, vec!["a rebooted cache comes back cold".into()]))
+    Ok(faults(
+        tables,
+        None,
+        vec!["a rebooted cache comes back cold".into()],
+    ))
 }

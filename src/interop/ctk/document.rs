@@ -39,7 +39,11 @@ pub fn parse(text: &str, syntax: Syntax) -> Result<Value, CtkError> {
             let (line, column) = error
                 .location()
                 .map_or((1, 1), |at| (at.line(), at.column()));
-            CtkError::Syntax { line, column, message: yaml_message(&error) }
+            CtkError::Syntax {
+                line,
+                column,
+                message: yaml_message(&error),
+            }
         })?,
     };
     if !value.is_object() {
@@ -166,7 +170,11 @@ pub fn number(object: &Value, key: &str, path: &str) -> Result<Option<f64>, CtkE
 
 /// `path.key`, or `key` at the top.
 pub fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +197,10 @@ mod tests {
 
     #[test]
     fn a_document_that_is_not_a_mapping_is_refused() {
-        assert!(matches!(parse("[1, 2]", Syntax::Json), Err(CtkError::Syntax { .. })));
+        assert!(matches!(
+            parse("[1, 2]", Syntax::Json),
+            Err(CtkError::Syntax { .. })
+        ));
         assert_eq!(parse("title: t", Syntax::Yaml).unwrap()["title"], "t");
     }
 

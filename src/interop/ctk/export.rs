@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use crate::interop::draft::{Unmapped, exact_duration};
 use crate::kernel::Dist;
 use crate::model::{
-    Change, FaultKind, FaultSpec, FaultTarget, Hypothesis, Metric, NodeId, NodeKind, Role, Scenario, Selection,
-    Topology, Window,
+    Change, FaultKind, FaultSpec, FaultTarget, Hypothesis, Metric, NodeId, NodeKind, Role,
+    Scenario, Selection, Topology, Window,
 };
 
 use super::actions::ZONE_KEYS;
@@ -40,7 +40,12 @@ struct FaultAction {
 pub fn export(scenario: &Scenario) -> Exported {
     let topology = &scenario.topology;
     let mut not_exported = Vec::new();
-    let method_start = scenario.faults.iter().map(|f| f.start_ns).min().unwrap_or(scenario.warmup_ns);
+    let method_start = scenario
+        .faults
+        .iter()
+        .map(|f| f.start_ns)
+        .min()
+        .unwrap_or(scenario.warmup_ns);
     let mut order: Vec<usize> = (0..scenario.faults.len()).collect();
     order.sort_by_key(|&i| scenario.faults[i].start_ns);
     let mut method = Vec::new();
@@ -50,11 +55,17 @@ pub fn export(scenario: &Scenario) -> Exported {
         let fault = &scenario.faults[index];
         let label = format!("fault {} (line {})", index + 1, fault.line);
         let Some(action) = fault_action(topology, fault) else {
-            not_exported.push(Unmapped { name: label, reason: format!("`{}` has no Chaos Toolkit action", fault.kind.as_str()) });
+            not_exported.push(Unmapped {
+                name: label,
+                reason: format!("`{}` has no Chaos Toolkit action", fault.kind.as_str()),
+            });
             continue;
         };
         if let Some(note) = action.note {
-            not_exported.push(Unmapped { name: label, reason: note });
+            not_exported.push(Unmapped {
+                name: label,
+                reason: note,
+            });
         }
         let name = format!("fault-{}-{}", index + 1, fault.kind.as_str());
         let duration = effective_duration(fault);
@@ -67,9 +78,14 @@ pub fn export(scenario: &Scenario) -> Exported {
             "pauses": { "before": seconds(fault.start_ns - method_start), "after": seconds(held) },
         }));
         if let Some(provider) = action.rollback {
-            rollbacks.push(json!({ "type": "action", "name": format!("undo-{name}"), "provider": provider }));
+            rollbacks.push(
+                json!({ "type": "action", "name": format!("undo-{name}"), "provider": provider }),
+            );
         }
-        faults.insert(name, json!({ "duration": extension::duration_json(duration) }));
+        faults.insert(
+            name,
+            json!({ "duration": extension::duration_json(duration) }),
+        );
     }
     let (probes, bounds) = probes(scenario, &mut not_exported);
     let written = Written {
@@ -88,7 +104,12 @@ pub fn export(scenario: &Scenario) -> Exported {
     experiment.insert("title".into(), scenario.name.clone().into());
     experiment.insert(
         "description".into(),
-        format!("Exported by `blastradius export ctk` from {} (model {}).", scenario.path.display(), topology.name).into(),
+        format!(
+            "Exported by `blastradius export ctk` from {} (model {}).",
+            scenario.path.display(),
+            topology.name
+        )
+        .into(),
     );
     experiment.insert("tags".into(), json!(["blastradius"]));
     if !probes.is_empty() {
@@ -106,16 +127,22 @@ pub fn export(scenario: &Scenario) -> Exported {
 }
 
 /// How long the fault acts: its duration, or a crash's `restart_after`; `None` to the end.
-fn effective_duration(fault: &FaultSpec) -> Option<u64> {
+pub(super) fn effective_duration(fault: &FaultSpec) -> Option<u64> {
     match fault.kind {
-        FaultKind::Crash { restart_after_ns: Some(restart) } if fault.duration_ns.is_none() => Some(restart),
+        FaultKind::Crash {
+            restart_after_ns: Some(restart),
+        } if fault.duration_ns.is_none() => Some(restart),
         _ => fault.duration_ns,
     }
 }
 
 /// Whole seconds as an integer, others as a float (Chaos Toolkit's pauses are seconds).
 fn seconds(ns: u64) -> Value {
-    if ns % 1_000_000_000 == 0 { json!(ns / 1_000_000_000) } else { json!(ns as f64 / 1e9) }
+    if ns % 1_000_000_000 == 0 {
+        json!(ns / 1_000_000_000)
+    } else {
+        json!(ns as f64 / 1e9)
+    }
 }
 
 fn python(module: &str, func: &str, arguments: Value) -> Value {
@@ -129,7 +156,11 @@ fn selector(topology: &Topology, id: NodeId) -> String {
     if node.labels.is_empty() {
         return format!("app={}", node.name);
     }
-    node.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    node.labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// EC2 tag filters for the node's labels (or its name as the `app` tag).
@@ -138,7 +169,10 @@ fn tag_filters(topology: &Topology, id: NodeId) -> Value {
     let filters: Vec<Value> = if node.labels.is_empty() {
         vec![json!({ "Name": "tag:app", "Values": [node.name] })]
     } else {
-        node.labels.iter().map(|(k, v)| json!({ "Name": format!("tag:{k}"), "Values": [v] })).collect()
+        node.labels
+            .iter()
+            .map(|(k, v)| json!({ "Name": format!("tag:{k}"), "Values": [v] }))
+            .collect()
     };
     Value::Array(filters)
 }
@@ -152,13 +186,19 @@ fn fault_action(topology: &Topology, fault: &FaultSpec) -> Option<FaultAction> {
             Some(FaultAction {
                 provider: python("chaosk8s.node.actions", "drain_nodes", args.clone()),
                 rollback: Some(python("chaosk8s.node.actions", "uncordon_node", args)),
-                note: recovery_ns.map(|_| "approximated: its `recovery` phase has no Chaos Toolkit counterpart".into()),
+                note: recovery_ns.map(|_| {
+                    "approximated: its `recovery` phase has no Chaos Toolkit counterpart".into()
+                }),
             })
         }
         (FaultKind::Crash { .. }, target) => crash(topology, target, fault.selection),
-        (FaultKind::Latency { added, share }, target) => network(topology, target, *share, Some(added)),
+        (FaultKind::Latency { added, share }, target) => {
+            network(topology, target, *share, Some(added))
+        }
         (FaultKind::Blackhole { share }, target) => network(topology, target, *share, None),
-        (FaultKind::Partition, target @ FaultTarget::Edge { .. }) => network(topology, target, 1.0, None),
+        (FaultKind::Partition, target @ FaultTarget::Edge { .. }) => {
+            network(topology, target, 1.0, None)
+        }
         _ => None,
     }
 }
@@ -167,7 +207,13 @@ fn fault_action(topology: &Topology, fault: &FaultSpec) -> Option<FaultAction> {
 /// cache a cluster reboot, a service's replicas terminated pods, a node in a zone its
 /// instances stopped there.
 fn crash(topology: &Topology, target: &FaultTarget, selection: Selection) -> Option<FaultAction> {
-    let plain = |provider| Some(FaultAction { provider, rollback: None, note: None });
+    let plain = |provider| {
+        Some(FaultAction {
+            provider,
+            rollback: None,
+            note: None,
+        })
+    };
     match *target {
         FaultTarget::Node(id) if topology.node(id).kind == NodeKind::Database => plain(python(
             "chaosaws.rds.actions",
@@ -179,11 +225,15 @@ fn crash(topology: &Topology, target: &FaultTarget, selection: Selection) -> Opt
             "failover_db_cluster",
             json!({ "db_cluster_identifier": topology.node(id).name }),
         )),
-        FaultTarget::Node(id) if topology.node(id).kind == NodeKind::Cache && selection == Selection::All => plain(python(
-            "chaosaws.elasticache.actions",
-            "reboot_cache_clusters",
-            json!({ "cluster_ids": [topology.node(id).name] }),
-        )),
+        FaultTarget::Node(id)
+            if topology.node(id).kind == NodeKind::Cache && selection == Selection::All =>
+        {
+            plain(python(
+                "chaosaws.elasticache.actions",
+                "reboot_cache_clusters",
+                json!({ "cluster_ids": [topology.node(id).name] }),
+            ))
+        }
         FaultTarget::Node(id) if topology.node(id).kind != NodeKind::External => {
             let mut args = json!({ "label_selector": selector(topology, id) });
             match selection {
@@ -216,10 +266,19 @@ fn is_primary(topology: &Topology, id: NodeId, zone: crate::model::ZoneId) -> bo
 
 /// Chaos Mesh latency (with `latency`) or loss (without) on a node's pods, or on an edge's
 /// calls (`target_label_selectors`), undone by deleting the network chaos.
-fn network(topology: &Topology, target: &FaultTarget, share: f64, latency: Option<&Dist>) -> Option<FaultAction> {
-    let name = |kind: &str, node: NodeId| format!("blastradius-{kind}-{}", topology.node(node).name);
+fn network(
+    topology: &Topology,
+    target: &FaultTarget,
+    share: f64,
+    latency: Option<&Dist>,
+) -> Option<FaultAction> {
+    let name =
+        |kind: &str, node: NodeId| format!("blastradius-{kind}-{}", topology.node(node).name);
     let (mut args, chaos_name) = match *target {
-        FaultTarget::Node(id) => (json!({ "label_selectors": selector(topology, id) }), name("node", id)),
+        FaultTarget::Node(id) => (
+            json!({ "label_selectors": selector(topology, id) }),
+            name("node", id),
+        ),
         FaultTarget::Edge { from, to } => (
             json!({ "label_selectors": selector(topology, from), "target_label_selectors": selector(topology, to),
                     "target_mode": "all" }),
@@ -243,7 +302,10 @@ fn network(topology: &Topology, target: &FaultTarget, share: f64, latency: Optio
                 args["jitter"] = json!(exact_duration(jitter));
             }
             if !exact {
-                note = Some("approximated: its latency distribution as Chaos Mesh's latency and jitter".into());
+                note = Some(
+                    "approximated: its latency distribution as Chaos Mesh's latency and jitter"
+                        .into(),
+                );
             }
             "add_latency"
         }
@@ -257,7 +319,11 @@ fn network(topology: &Topology, target: &FaultTarget, share: f64, latency: Optio
     let module = "chaosk8s.chaosmesh.network.actions";
     Some(FaultAction {
         provider: python(module, func, args),
-        rollback: Some(python(module, "delete_network_fault", json!({ "name": chaos_name }))),
+        rollback: Some(python(
+            module,
+            "delete_network_fault",
+            json!({ "name": chaos_name }),
+        )),
         note,
     })
 }
@@ -283,20 +349,31 @@ fn latency_of(dist: &Dist) -> (u64, u64, bool) {
 // ---- hypotheses ----
 
 /// The probes and their exact bounds for the extension.
-fn probes(scenario: &Scenario, not_exported: &mut Vec<Unmapped>) -> (Vec<Value>, Map<String, Value>) {
+fn probes(
+    scenario: &Scenario,
+    not_exported: &mut Vec<Unmapped>,
+) -> (Vec<Value>, Map<String, Value>) {
     let topology = &scenario.topology;
     let mut probes = Vec::new();
     let mut bounds = Map::new();
     for (index, hypothesis) in scenario.hypotheses.iter().enumerate() {
         let label = format!("hypothesis {} (line {})", index + 1, hypothesis.line);
         let workload = &topology.workloads[hypothesis.workload.index()];
-        let name = format!("hypothesis-{}-{}-{}", index + 1, workload.name, hypothesis.metric.as_str());
+        let name = format!(
+            "hypothesis-{}-{}-{}",
+            index + 1,
+            workload.name,
+            hypothesis.metric.as_str()
+        );
         match probe(topology, hypothesis) {
             Ok((provider, tolerance)) => {
                 probes.push(json!({ "type": "probe", "name": name, "tolerance": tolerance, "provider": provider }));
                 bounds.insert(name, bound_json(hypothesis));
             }
-            Err(reason) => not_exported.push(Unmapped { name: label, reason }),
+            Err(reason) => not_exported.push(Unmapped {
+                name: label,
+                reason,
+            }),
         }
     }
     (probes, bounds)
@@ -319,11 +396,16 @@ fn probe(topology: &Topology, hypothesis: &Hypothesis) -> Result<(Value, Value),
         Metric::P99 => "0.99",
         Metric::P999 => "0.999",
         Metric::ErrorRate => {
-            let max = hypothesis.max.ok_or("an error-rate hypothesis without `max`: a probe needs a range")?;
+            let max = hypothesis
+                .max
+                .ok_or("an error-rate hypothesis without `max`: a probe needs a range")?;
             let query = format!(
                 "sum(rate(http_requests_total{{{matchers},code=~\"5..\"}}[1m])) / sum(rate(http_requests_total{{{matchers}}}[1m]))"
             );
-            return Ok((prometheus(&query), json!({ "type": "range", "range": [0.0, max] })));
+            return Ok((
+                prometheus(&query),
+                json!({ "type": "range", "range": [0.0, max] }),
+            ));
         }
         other => return Err(format!("`{}` has no Chaos Toolkit probe", other.as_str())),
     };
@@ -333,7 +415,10 @@ fn probe(topology: &Topology, hypothesis: &Hypothesis) -> Result<(Value, Value),
     let query = format!(
         "histogram_quantile({quantile}, sum(rate(http_request_duration_seconds_bucket{{{matchers}}}[1m])) by (le))"
     );
-    Ok((prometheus(&query), json!({ "type": "range", "range": [0.0, max / 1e9] })))
+    Ok((
+        prometheus(&query),
+        json!({ "type": "range", "range": [0.0, max / 1e9] }),
+    ))
 }
 
 fn prometheus(query: &str) -> Value {
@@ -348,14 +433,24 @@ fn node_matchers(topology: &Topology, node: NodeId, workload: &str) -> String {
     if labels.is_empty() {
         matchers.push(format!("service=\"{}\"", topology.node(node).name));
     }
-    matchers.extend(labels.iter().map(|(k, v)| format!("{}=\"{v}\"", k.replace(['.', '/', '-'], "_"))));
+    matchers.extend(
+        labels
+            .iter()
+            .map(|(k, v)| format!("{}=\"{v}\"", k.replace(['.', '/', '-'], "_"))),
+    );
     matchers.join(",")
 }
 
 /// The hypothesis's bounds and windows as the scenario file writes them.
 fn bound_json(hypothesis: &Hypothesis) -> Value {
     let latency = hypothesis.metric.is_latency();
-    let amount = |value: f64| if latency { json!(exact_duration(value.round() as u64)) } else { json!(value) };
+    let amount = |value: f64| {
+        if latency {
+            json!(exact_duration(value.round() as u64))
+        } else {
+            json!(value)
+        }
+    };
     let change = |change: &Change| match *change {
         Change::Relative(r) => json!(format!("+{}%", percent_text(r))),
         Change::Absolute(a) => amount(a),
@@ -373,7 +468,11 @@ fn bound_json(hypothesis: &Hypothesis) -> Value {
     if let Some(c) = &hypothesis.max_decrease {
         bounds.insert("max_decrease".into(), change(c));
     }
-    let windows: Vec<&str> = hypothesis.windows.iter().map(|w: &Window| w.as_str()).collect();
+    let windows: Vec<&str> = hypothesis
+        .windows
+        .iter()
+        .map(|w: &Window| w.as_str())
+        .collect();
     bounds.insert("window".into(), json!(windows));
     Value::Object(bounds)
 }

@@ -77,11 +77,19 @@ fn duration(object: &Value, key: &str, path: &str) -> Result<Option<Option<u64>>
     match object.get(key) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(text)) => parse_duration(text).map(|ns| Some(Some(ns))).map_err(|error| CtkError::Shape {
-            at: document::join(path, key),
-            message: format!("not a duration: {error}"),
-        }),
-        Some(other) => Err(document::shape(&document::join(path, key), "a duration", other)),
+        Some(Value::String(text)) => {
+            parse_duration(text)
+                .map(|ns| Some(Some(ns)))
+                .map_err(|error| CtkError::Shape {
+                    at: document::join(path, key),
+                    message: format!("not a duration: {error}"),
+                })
+        }
+        Some(other) => Err(document::shape(
+            &document::join(path, key),
+            "a duration",
+            other,
+        )),
     }
 }
 
@@ -100,7 +108,11 @@ fn to_toml(value: &Value) -> Option<toml::Value> {
         Value::String(text) => Some(text.clone().into()),
         Value::Number(number) if number.is_i64() => number.as_i64().map(toml::Value::Integer),
         Value::Number(number) => number.as_f64().map(toml::Value::Float),
-        Value::Array(items) => items.iter().map(to_toml).collect::<Option<Vec<_>>>().map(toml::Value::Array),
+        Value::Array(items) => items
+            .iter()
+            .map(to_toml)
+            .collect::<Option<Vec<_>>>()
+            .map(toml::Value::Array),
         _ => None,
     }
 }

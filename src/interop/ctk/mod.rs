@@ -52,13 +52,21 @@ pub const MIN_FAULT_NS: u64 = 60_000_000_000;
 pub enum CtkError {
     /// Malformed JSON or YAML.
     #[error("{line}:{column}: {message}")]
-    Syntax { line: usize, column: usize, message: String },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// A well-formed document with a value of the wrong shape (`method[2].pauses.after`).
     #[error("at `{at}`: {message}")]
     Shape { at: String, message: String },
     /// A selector, tag filter, zone or identifier of an activity that names nothing in the model.
     #[error("activity `{activity}`: selector `{selector}` {message}")]
-    Selector { activity: String, selector: String, message: String },
+    Selector {
+        activity: String,
+        selector: String,
+        message: String,
+    },
 }
 
 /// What `import` needs besides the experiment and the model.
@@ -75,28 +83,47 @@ pub struct ImportOptions {
 }
 
 /// The scenario for an experiment on a model.
-pub fn import(experiment: &Value, topology: &Topology, options: &ImportOptions) -> Result<ScenarioDraft, CtkError> {
+pub fn import(
+    experiment: &Value,
+    topology: &Topology,
+    options: &ImportOptions,
+) -> Result<ScenarioDraft, CtkError> {
     let extension = Extension::read(experiment)?;
     let seed = options.seed.or(extension.seed).unwrap_or(0);
     let timeline = timeline::place(experiment)?;
+    let mut header = vec![format!(
+        "Imported from the Chaos Toolkit experiment {} by `blastradius import ctk`.",
+        options.source
+    )];
+    if let Some(description) = document::string(experiment, "description", "")? {
+        header.push(description.to_string());
+    }
     let mut draft = ScenarioDraft {
-        header: vec![format!("Imported from the Chaos Toolkit experiment {} by `blastradius import ctk`.", options.source)],
+        header,
         name: extension.name.clone().unwrap_or_else(|| title(experiment)),
         model: options.model.clone(),
-        description: document::string(experiment, "description", "")?.map(str::to_string),
         seed,
         warmup_ns: extension.warmup_ns.unwrap_or(WARMUP_NS),
         ..ScenarioDraft::default()
     };
-    let method_start = extension.method_start_ns.unwrap_or(draft.warmup_ns + LEAD_IN_NS);
+    let method_start = extension
+        .method_start_ns
+        .unwrap_or(draft.warmup_ns + LEAD_IN_NS);
     let mut builder = Faults::default();
     for placed in &timeline.placed {
         let at = method_start + placed.begin_ns;
         match actions::map(topology, seed, placed)? {
-            Mapped::Faults { tables, undo, notes } => builder.open(placed, at, tables, undo, notes),
+            Mapped::Faults {
+                tables,
+                undo,
+                notes,
+            } => builder.open(placed, at, tables, undo, notes),
             Mapped::Undo(key) => {
                 if !builder.close(&key, at) {
-                    draft.unmapped.push(unmapped(placed, "it undoes no fault started before it".into()));
+                    draft.unmapped.push(unmapped(
+                        placed,
+                        "it undoes no fault started before it".into(),
+                    ));
                 }
             }
             Mapped::Sleep => {}
@@ -105,24 +132,48 @@ pub fn import(experiment: &Value, topology: &Topology, options: &ImportOptions) 
     }
     let end = method_start + timeline.end_ns;
     draft.faults = builder.finish(end, &extension);
-    draft.hypotheses = hypotheses(experiment, topology, options, &extension, &mut draft.unmapped)?;
-    let last = draft.faults.iter().map(|entry| fault_end(&entry.keys)).max().unwrap_or(end).max(end);
+    draft.hypotheses = hypotheses(
+        experiment,
+        topology,
+        options,
+        &extension,
+        &mut draft.unmapped,
+    )?;
+    let last = draft
+        .faults
+        .iter()
+        .map(|entry| fault_end(&entry.keys))
+        .max()
+        .unwrap_or(end)
+        .max(end);
     draft.duration_ns = extension.duration_ns.unwrap_or(last + TAIL_NS);
     Ok(draft)
 }
 
 fn title(experiment: &Value) -> String {
-    experiment.get("title").and_then(Value::as_str).unwrap_or("imported experiment").to_string()
+    experiment
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or("imported experiment")
+        .to_string()
 }
 
 fn unmapped(placed: &timeline::Placed<'_>, reason: String) -> Unmapped {
-    let name = if placed.name.is_empty() { placed.path.clone() } else { placed.name.clone() };
+    let name = if placed.name.is_empty() {
+        placed.path.clone()
+    } else {
+        placed.name.clone()
+    };
     Unmapped { name, reason }
 }
 
 /// The end of a written fault table (start + duration), for the scenario's length.
 fn fault_end(keys: &toml::Table) -> u64 {
-    let read = |key: &str| keys.get(key).and_then(toml::Value::as_str).and_then(|t| crate::model::parse_duration(t).ok());
+    let read = |key: &str| {
+        keys.get(key)
+            .and_then(toml::Value::as_str)
+            .and_then(|t| crate::model::parse_duration(t).ok())
+    };
     read("start").unwrap_or(0) + read("duration").unwrap_or(0)
 }
 
@@ -143,9 +194,21 @@ struct OpenFault {
 }
 
 impl Faults {
-    fn open(&mut self, placed: &timeline::Placed<'_>, at: u64, tables: Vec<toml::Table>, undo: Option<String>, notes: Vec<String>) {
+    fn open(
+        &mut self,
+        placed: &timeline::Placed<'_>,
+        at: u64,
+        tables: Vec<toml::Table>,
+        undo: Option<String>,
+        notes: Vec<String>,
+    ) {
         for keys in tables {
-            let mut origin = vec![format!("from {} `{}` ({})", placed.phase.key(), placed.name, placed.path)];
+            let mut origin = vec![format!(
+                "from {} `{}` ({})",
+                placed.phase.key(),
+                placed.name,
+                placed.path
+            )];
             origin.extend(notes.iter().cloned());
             self.open.push(OpenFault {
                 activity: placed.name.clone(),
@@ -160,11 +223,17 @@ impl Faults {
 
     /// Ends every still-open fault of the latest activity with this undo key; false if none.
     fn close(&mut self, key: &str, at: u64) -> bool {
-        let Some(last) = self.open.iter().rposition(|f| f.end_ns.is_none() && f.undo.as_deref() == Some(key)) else {
+        let Some(last) = self
+            .open
+            .iter()
+            .rposition(|f| f.end_ns.is_none() && f.undo.as_deref() == Some(key))
+        else {
             return false;
         };
         let activity = self.open[last].activity.clone();
-        for fault in self.open.iter_mut().filter(|f| f.end_ns.is_none() && f.activity == activity && f.undo.as_deref() == Some(key)) {
+        for fault in self.open.iter_mut().filter(|f| {
+            f.end_ns.is_none() && f.activity == activity && f.undo.as_deref() == Some(key)
+        }) {
             fault.end_ns = Some(at);
         }
         true
@@ -175,7 +244,12 @@ impl Faults {
         self.open
             .into_iter()
             .map(|mut fault| {
-                let mut duration = Some(fault.end_ns.unwrap_or(end_ns).saturating_sub(fault.start_ns));
+                let mut duration = Some(
+                    fault
+                        .end_ns
+                        .unwrap_or(end_ns)
+                        .saturating_sub(fault.start_ns),
+                );
                 if let Some(exact) = extension.durations.get(&fault.activity) {
                     duration = *exact;
                 } else if duration == Some(0) {
@@ -185,13 +259,20 @@ impl Faults {
                     ));
                     duration = Some(MIN_FAULT_NS);
                 }
-                fault.keys.insert("start".into(), exact_duration(fault.start_ns).into());
+                fault
+                    .keys
+                    .insert("start".into(), exact_duration(fault.start_ns).into());
                 if let Some(duration) = duration {
                     if fault.keys.get("kind").and_then(toml::Value::as_str) != Some("cache-flush") {
-                        fault.keys.insert("duration".into(), exact_duration(duration).into());
+                        fault
+                            .keys
+                            .insert("duration".into(), exact_duration(duration).into());
                     }
                 }
-                DraftEntry { origin: fault.origin, keys: fault.keys }
+                DraftEntry {
+                    origin: fault.origin,
+                    keys: fault.keys,
+                }
             })
             .collect()
     }
@@ -205,17 +286,35 @@ fn hypotheses(
     extension: &Extension,
     unmapped: &mut Vec<Unmapped>,
 ) -> Result<Vec<DraftEntry>, CtkError> {
-    let Some(hypothesis) = experiment.get("steady-state-hypothesis").filter(|h| !h.is_null()) else {
+    let Some(hypothesis) = experiment
+        .get("steady-state-hypothesis")
+        .filter(|h| !h.is_null())
+    else {
         return Ok(Vec::new());
     };
-    let routes = probes::Routes { topology, routes: &options.routes };
+    let routes = probes::Routes {
+        topology,
+        routes: &options.routes,
+    };
     let mut entries = Vec::new();
-    for (index, probe) in document::list(hypothesis, "probes", "steady-state-hypothesis")?.iter().enumerate() {
+    for (index, probe) in document::list(hypothesis, "probes", "steady-state-hypothesis")?
+        .iter()
+        .enumerate()
+    {
         let path = format!("steady-state-hypothesis.probes[{index}]");
-        let name = document::string(probe, "name", &path)?.unwrap_or("").to_string();
-        let shown = if name.is_empty() { path.clone() } else { name.clone() };
+        let name = document::string(probe, "name", &path)?
+            .unwrap_or("")
+            .to_string();
+        let shown = if name.is_empty() {
+            path.clone()
+        } else {
+            name.clone()
+        };
         match probes::map(&routes, probe, &path)? {
-            probes::Probe::Hypothesis { mut keys, mut notes } => {
+            probes::Probe::Hypothesis {
+                mut keys,
+                mut notes,
+            } => {
                 if let Some(bounds) = extension.bounds.get(&name) {
                     extension::apply_bounds(&mut keys, bounds);
                     notes.clear();
@@ -224,7 +323,10 @@ fn hypotheses(
                 origin.extend(notes);
                 entries.push(DraftEntry { origin, keys });
             }
-            probes::Probe::Unmapped(reason) => unmapped.push(Unmapped { name: shown, reason }),
+            probes::Probe::Unmapped(reason) => unmapped.push(Unmapped {
+                name: shown,
+                reason,
+            }),
         }
     }
     Ok(entries)

@@ -20,7 +20,10 @@ pub const DEFAULT_AVAILABILITY_FLOOR: f64 = 0.99;
 
 /// One probe's hypothesis keys, or why it has none.
 pub enum Probe {
-    Hypothesis { keys: toml::Table, notes: Vec<String> },
+    Hypothesis {
+        keys: toml::Table,
+        notes: Vec<String>,
+    },
     Unmapped(String),
 }
 
@@ -48,10 +51,13 @@ pub fn map(routes: &Routes<'_>, probe: &Value, path: &str) -> Result<Probe, CtkE
             let module = document::string(provider, "module", &provider_path)?.unwrap_or("");
             let func = document::string(provider, "func", &provider_path)?.unwrap_or("");
             if module != "chaosprometheus.probes" || func != "query" {
-                return Ok(Probe::Unmapped(format!("`{module}.{func}`: a probe of unknown meaning")));
+                return Ok(Probe::Unmapped(format!(
+                    "`{module}.{func}`: a probe of unknown meaning"
+                )));
             }
             let arguments = provider.get("arguments").unwrap_or(&Value::Null);
-            let query = document::string(arguments, "query", &format!("{provider_path}.arguments"))?;
+            let query =
+                document::string(arguments, "query", &format!("{provider_path}.arguments"))?;
             prometheus(routes, query.unwrap_or(""), tolerance, path)
         }
         _ => Ok(Probe::Unmapped("a probe of unknown meaning".into())),
@@ -72,21 +78,35 @@ fn hypothesis(workload: &str, metric: &str, bound: (&str, toml::Value)) -> toml:
 
 fn http(routes: &Routes<'_>, url: &str, tolerance: &Value) -> Result<Probe, CtkError> {
     if !is_status_tolerance(tolerance) {
-        return Ok(Probe::Unmapped("an HTTP probe whose tolerance is not a status".into()));
+        return Ok(Probe::Unmapped(
+            "an HTTP probe whose tolerance is not a status".into(),
+        ));
     }
     let Some(workload) = workload_of_url(routes, url) else {
-        let names: Vec<&str> = routes.topology.workloads.iter().map(|w| w.name.as_str()).collect();
+        let names: Vec<&str> = routes
+            .topology
+            .workloads
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect();
         return Ok(Probe::Unmapped(format!(
             "no workload serves `{url}` (workloads: {}; map it with --routes URL=WORKLOAD)",
             names.join(", ")
         )));
     };
     let name = &routes.topology.workloads[workload.index()].name;
-    let keys = hypothesis(name, "availability", ("min", DEFAULT_AVAILABILITY_FLOOR.into()));
+    let keys = hypothesis(
+        name,
+        "availability",
+        ("min", DEFAULT_AVAILABILITY_FLOOR.into()),
+    );
     let note = format!(
         "availability floor {DEFAULT_AVAILABILITY_FLOOR}: the probe is one request, the floor is the share that must succeed"
     );
-    Ok(Probe::Hypothesis { keys, notes: vec![note] })
+    Ok(Probe::Hypothesis {
+        keys,
+        notes: vec![note],
+    })
 }
 
 /// A status (200), a list of statuses, or a range over the status.
@@ -94,8 +114,13 @@ fn is_status_tolerance(tolerance: &Value) -> bool {
     match tolerance {
         Value::Number(_) => true,
         Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_number),
-        Value::Object(map) => map.get("type").and_then(Value::as_str) == Some("range")
-            && map.get("target").and_then(Value::as_str).is_none_or(|t| t == "status"),
+        Value::Object(map) => {
+            map.get("type").and_then(Value::as_str) == Some("range")
+                && map
+                    .get("target")
+                    .and_then(Value::as_str)
+                    .is_none_or(|t| t == "status")
+        }
         _ => false,
     }
 }
@@ -110,7 +135,9 @@ fn workload_of_url(routes: &Routes<'_>, url: &str) -> Option<WorkloadId> {
     let routed = routes
         .routes
         .iter()
-        .filter(|(prefix, _)| url.starts_with(prefix.as_str()) || rest.starts_with(prefix.as_str()) || host == prefix)
+        .filter(|(prefix, _)| {
+            url.starts_with(prefix.as_str()) || rest.starts_with(prefix.as_str()) || host == prefix
+        })
         .max_by_key(|(prefix, _)| prefix.len());
     if let Some((_, workload)) = routed {
         return topology.workload_id(workload);
@@ -119,36 +146,66 @@ fn workload_of_url(routes: &Routes<'_>, url: &str) -> Option<WorkloadId> {
     if let Some(id) = topology.workload_id(first) {
         return Some(id);
     }
-    topology.workloads.iter().position(|workload| {
-        let node = topology.node(workload.target);
-        node.name == first
-            || ["app", "app.kubernetes.io/name"].iter().any(|key| node.labels.get(key) == Some(first))
-    })
-    .map(|index| WorkloadId(index as u32))
+    topology
+        .workloads
+        .iter()
+        .position(|workload| {
+            let node = topology.node(workload.target);
+            node.name == first
+                || ["app", "app.kubernetes.io/name"]
+                    .iter()
+                    .any(|key| node.labels.get(key) == Some(first))
+        })
+        .map(|index| WorkloadId(index as u32))
 }
 
 // ---- Prometheus ----
 
 /// Label matchers of a query that say which requests, not which workload.
-const REQUEST_LABELS: [&str; 9] = ["le", "code", "status", "status_code", "method", "handler", "route", "path", "quantile"];
+const REQUEST_LABELS: [&str; 9] = [
+    "le",
+    "code",
+    "status",
+    "status_code",
+    "method",
+    "handler",
+    "route",
+    "path",
+    "quantile",
+];
 
-fn prometheus(routes: &Routes<'_>, query: &str, tolerance: &Value, path: &str) -> Result<Probe, CtkError> {
+fn prometheus(
+    routes: &Routes<'_>,
+    query: &str,
+    tolerance: &Value,
+    path: &str,
+) -> Result<Probe, CtkError> {
     let Some((low, high)) = range_of(tolerance) else {
-        return Ok(Probe::Unmapped("a Prometheus probe whose tolerance is not a range".into()));
+        return Ok(Probe::Unmapped(
+            "a Prometheus probe whose tolerance is not a range".into(),
+        ));
     };
     let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
     let metric = if let Some(quantile) = quantile_of(&compact) {
         match quantile_metric(quantile) {
             Some(metric) => metric,
-            None => return Ok(Probe::Unmapped(format!("quantile {quantile}: the simulator has p50, p90, p99, p99.9"))),
+            None => {
+                return Ok(Probe::Unmapped(format!(
+                    "quantile {quantile}: the simulator has p50, p90, p99, p99.9"
+                )));
+            }
         }
     } else if compact.contains('/') && (compact.contains("=~\"5") || compact.contains("=\"5")) {
         "error_rate"
     } else {
-        return Ok(Probe::Unmapped("a Prometheus query that is neither a latency quantile nor an error ratio".into()));
+        return Ok(Probe::Unmapped(
+            "a Prometheus query that is neither a latency quantile nor an error ratio".into(),
+        ));
     };
     let Some(workload) = workload_of_query(routes, &compact, path)? else {
-        return Ok(Probe::Unmapped("its label matchers select no node that a workload enters at".into()));
+        return Ok(Probe::Unmapped(
+            "its label matchers select no node that a workload enters at".into(),
+        ));
     };
     let name = routes.topology.workloads[workload.index()].name.clone();
     let bound = if metric == "error_rate" {
@@ -159,9 +216,14 @@ fn prometheus(routes: &Routes<'_>, query: &str, tolerance: &Value, path: &str) -
     };
     let mut notes = Vec::new();
     if low > 0.0 {
-        notes.push(format!("the range's lower end {low} is not a bound of the simulation"));
+        notes.push(format!(
+            "the range's lower end {low} is not a bound of the simulation"
+        ));
     }
-    Ok(Probe::Hypothesis { keys: hypothesis(&name, metric, bound), notes })
+    Ok(Probe::Hypothesis {
+        keys: hypothesis(&name, metric, bound),
+        notes,
+    })
 }
 
 /// `{"type": "range", "range": [low, high]}`.
@@ -190,7 +252,11 @@ fn quantile_metric(quantile: f64) -> Option<&'static str> {
 
 /// The workload a query is about: a `workload="NAME"` matcher, else the first workload whose
 /// target the other label matchers select.
-fn workload_of_query(routes: &Routes<'_>, query: &str, path: &str) -> Result<Option<WorkloadId>, CtkError> {
+fn workload_of_query(
+    routes: &Routes<'_>,
+    query: &str,
+    path: &str,
+) -> Result<Option<WorkloadId>, CtkError> {
     let topology = routes.topology;
     let matchers = matchers_of(query);
     if let Some((_, name)) = matchers.iter().find(|(key, _)| key == "workload") {
@@ -214,7 +280,11 @@ fn workload_of_query(routes: &Routes<'_>, query: &str, path: &str) -> Result<Opt
 
 /// The equality matchers `key="value"` of the query's first `{...}`.
 fn matchers_of(query: &str) -> Vec<(String, String)> {
-    let Some(inner) = query.split_once('{').and_then(|(_, rest)| rest.split_once('}')).map(|(inner, _)| inner) else {
+    let Some(inner) = query
+        .split_once('{')
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .map(|(inner, _)| inner)
+    else {
         return Vec::new();
     };
     inner
@@ -247,7 +317,13 @@ mod tests {
         assert!(is_status_tolerance(&serde_json::json!(200)));
         assert!(is_status_tolerance(&serde_json::json!([200, 201])));
         assert!(!is_status_tolerance(&serde_json::json!(true)));
-        assert_eq!(range_of(&serde_json::json!({"type": "range", "range": [0, 0.3]})), Some((0.0, 0.3)));
-        assert_eq!(range_of(&serde_json::json!({"type": "range", "range": [1, 0]})), None);
+        assert_eq!(
+            range_of(&serde_json::json!({"type": "range", "range": [0, 0.3]})),
+            Some((0.0, 0.3))
+        );
+        assert_eq!(
+            range_of(&serde_json::json!({"type": "range", "range": [1, 0]})),
+            None
+        );
     }
 }

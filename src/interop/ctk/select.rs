@@ -13,11 +13,7 @@ use super::CtkError;
 /// whose value is a node's name (`app=api` on a model without labels), that node: Chaos
 /// Toolkit users name workloads that way, and the message would only tell them to add the
 /// obvious label.
-pub fn nodes(
-    topology: &Topology,
-    text: &str,
-    activity: &str,
-) -> Result<Vec<NodeId>, CtkError> {
+pub fn nodes(topology: &Topology, text: &str, activity: &str) -> Result<Vec<NodeId>, CtkError> {
     let selector = Selector::parse(text).map_err(|error| CtkError::Selector {
         activity: activity.to_string(),
         selector: text.to_string(),
@@ -128,7 +124,11 @@ pub fn ec2_filters(filters: &[Value]) -> Ec2Filters {
         }
     }
     let selector = (!requirements.is_empty()).then(|| requirements.join(","));
-    Ec2Filters { selector, zone, unknown }
+    Ec2Filters {
+        selector,
+        zone,
+        unknown,
+    }
 }
 
 #[cfg(test)]
@@ -137,7 +137,11 @@ mod tests {
 
     #[test]
     fn the_closest_label_is_suggested_for_a_typo_only() {
-        let labels = vec!["app=api".to_string(), "app=sessions".to_string(), "tier=web".to_string()];
+        let labels = vec![
+            "app=api".to_string(),
+            "app=sessions".to_string(),
+            "tier=web".to_string(),
+        ];
         assert_eq!(closest("app=apii", &labels), Some("app=api"));
         assert_eq!(closest("tier == web", &labels), Some("tier=web"));
         assert_eq!(closest("zone=far-away", &labels), None);

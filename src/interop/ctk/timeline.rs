@@ -39,12 +39,11 @@ pub struct Placed<'a> {
     pub begin_ns: u64,
 }
 
-/// Every activity of the method and rollbacks in run order, and when each phase ends.
-/// Invariant: `method_end_ns <= end_ns`; `placed` is in document order (method, then rollbacks).
+/// Every activity of the method and rollbacks in run order, and when the last one ends.
+/// Invariant: `placed` is in document order (method, then rollbacks).
 #[derive(Clone, Debug)]
 pub struct Timeline<'a> {
     pub placed: Vec<Placed<'a>>,
-    pub method_end_ns: u64,
     pub end_ns: u64,
 }
 
@@ -53,7 +52,7 @@ pub fn place(experiment: &Value) -> Result<Timeline<'_>, CtkError> {
     let mut placed = Vec::new();
     let method_end_ns = place_phase(experiment, Phase::Method, 0, &mut placed)?;
     let end_ns = place_phase(experiment, Phase::Rollbacks, method_end_ns, &mut placed)?;
-    Ok(Timeline { placed, method_end_ns, end_ns })
+    Ok(Timeline { placed, end_ns })
 }
 
 /// Places one phase starting at `start_ns`; returns when it ends (its last foreground
@@ -66,7 +65,10 @@ fn place_phase<'a>(
 ) -> Result<u64, CtkError> {
     let mut cursor = start_ns;
     let mut background_end = start_ns;
-    for (index, entry) in document::list(experiment, phase.key(), "")?.iter().enumerate() {
+    for (index, entry) in document::list(experiment, phase.key(), "")?
+        .iter()
+        .enumerate()
+    {
         let path = format!("{}[{index}]", phase.key());
         let activity = resolve(experiment, entry, &path)?;
         let pauses = activity.get("pauses").unwrap_or(&Value::Null);
@@ -74,8 +76,16 @@ fn place_phase<'a>(
         let after = seconds(pauses, "after", &format!("{path}.pauses"))?.unwrap_or(0);
         let begin_ns = cursor + before;
         let end = begin_ns + sleep_ns(activity, &path)? + after;
-        let name = document::string(activity, "name", &path)?.unwrap_or("").to_string();
-        placed.push(Placed { phase, path: path.clone(), name, activity, begin_ns });
+        let name = document::string(activity, "name", &path)?
+            .unwrap_or("")
+            .to_string();
+        placed.push(Placed {
+            phase,
+            path: path.clone(),
+            name,
+            activity,
+            begin_ns,
+        });
         if document::boolean(activity, "background", &path)?.unwrap_or(false) {
             background_end = background_end.max(end);
         } else {
@@ -94,7 +104,9 @@ fn resolve<'a>(experiment: &'a Value, entry: &'a Value, path: &str) -> Result<&'
     let Some(name) = document::string(entry, "ref", path)? else {
         return Ok(entry);
     };
-    let hypothesis = experiment.get("steady-state-hypothesis").unwrap_or(&Value::Null);
+    let hypothesis = experiment
+        .get("steady-state-hypothesis")
+        .unwrap_or(&Value::Null);
     let candidates = document::list(hypothesis, "probes", "steady-state-hypothesis")?
         .iter()
         .chain(document::list(experiment, "method", "")?);
@@ -128,7 +140,9 @@ pub fn sleep_of(activity: &Value, path: &str) -> Result<Option<u64>, CtkError> {
                 return Ok(None);
             }
             let arguments = provider.get("arguments").unwrap_or(&Value::Null);
-            Ok(Some(seconds(arguments, "secs", &format!("{path}.arguments"))?.unwrap_or(0)))
+            Ok(Some(
+                seconds(arguments, "secs", &format!("{path}.arguments"))?.unwrap_or(0),
+            ))
         }
         Some("process") => {
             let program = document::string(provider, "path", &path)?.unwrap_or("");
@@ -141,7 +155,9 @@ pub fn sleep_of(activity: &Value, path: &str) -> Result<Option<u64>, CtkError> {
                 None => Value::Null,
             };
             let wrapped = serde_json::json!({ "secs": arguments });
-            Ok(Some(seconds(&wrapped, "secs", &format!("{path}.arguments"))?.unwrap_or(0)))
+            Ok(Some(
+                seconds(&wrapped, "secs", &format!("{path}.arguments"))?.unwrap_or(0),
+            ))
         }
         _ => Ok(None),
     }
@@ -171,11 +187,24 @@ mod tests {
             ]
         });
         let timeline = place(&experiment).unwrap();
-        let begins: Vec<(&str, u64)> =
-            timeline.placed.iter().map(|p| (p.name.as_str(), p.begin_ns / S)).collect();
-        assert_eq!(begins, [("a", 10), ("bg", 15), ("wait", 15), ("b", 35), ("undo", 118), ("a", 128)]);
-        // The background activity's pause outlasts the foreground ones: the method ends then.
-        assert_eq!(timeline.method_end_ns, 115 * S);
+        let begins: Vec<(&str, u64)> = timeline
+            .placed
+            .iter()
+            .map(|p| (p.name.as_str(), p.begin_ns / S))
+            .collect();
+        assert_eq!(
+            begins,
+            [
+                ("a", 10),
+                ("bg", 15),
+                ("wait", 15),
+                ("b", 35),
+                ("undo", 118),
+                ("a", 128)
+            ]
+        );
+        // The background activity's pause outlasts the foreground ones: the method ends at
+        // 115 s, and the rollbacks start then.
         assert_eq!(timeline.end_ns, 133 * S);
     }
 
@@ -193,7 +222,8 @@ mod tests {
 
     #[test]
     fn a_sleep_process_takes_its_seconds() {
-        let activity = json!({"provider": {"type": "process", "path": "/bin/sleep", "arguments": "7"}});
+        let activity =
+            json!({"provider": {"type": "process", "path": "/bin/sleep", "arguments": "7"}});
         assert_eq!(sleep_of(&activity, "m").unwrap(), Some(7 * S));
     }
 }
