@@ -61,7 +61,7 @@ pub enum CtkError {
     #[error("at `{at}`: {message}")]
     Shape { at: String, message: String },
     /// A selector, tag filter, zone or identifier of an activity that names nothing in the model.
-    #[error("activity `{activity}`: selector `{selector}` {message}")]
+    #[error("activity `{activity}`, selector `{selector}`: {message}")]
     Selector {
         activity: String,
         selector: String,

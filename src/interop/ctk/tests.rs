@@ -115,7 +115,7 @@ fn a_selector_that_matches_nothing_names_itself_the_labels_and_the_closest() {
                                               json!({"label_selector": "app=apii"}))]});
     let error = import_json(experiment).unwrap_err().to_string();
     assert!(
-        error.contains("activity `kill`: selector `app=apii` matches no node"),
+        error.contains("activity `kill`, selector `app=apii`: matches no node"),
         "{error}"
     );
     assert!(
