@@ -31,7 +31,12 @@ pub fn run(args: &Args) -> Exit {
     };
     let exported = ctk::export(&scenario);
     for item in &exported.not_exported {
-        eprintln!("warning: {}: `{}` not exported: {}", args.scenario.display(), item.name, item.reason);
+        eprintln!(
+            "warning: {}: `{}` not exported: {}",
+            args.scenario.display(),
+            item.name,
+            item.reason
+        );
     }
     let written = match &args.output {
         Some(path) => std::fs::write(path, &exported.json)

@@ -4,6 +4,7 @@ mod bounded;
 mod cache;
 mod check;
 mod cli;
+mod ctk;
 mod diagnostics;
 mod examples_load;
 mod examples_run;
