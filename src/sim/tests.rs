@@ -46,6 +46,7 @@ fn topology(nodes: Vec<Node>, rate_per_s: f64, timeout_ns: Option<u64>) -> Topol
             }),
         }],
         graph,
+        aws: Default::default(),
     }
 }
 
