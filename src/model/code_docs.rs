@@ -165,6 +165,7 @@ fn entry(code: Code) -> (&'static str, ExampleKind, &'static str, &'static str) 
         Code::FaultAfterEnd => (AFTER_END, Scenario, AFTER_END_WRONG, BASE),
         Code::OverlappingFaults => (OVERLAP, Scenario, OVERLAP_WRONG, OVERLAP_FIXED),
         Code::ConflictingKeys => (CONFLICT, Scenario, CONFLICT_WRONG, CONFLICT_FIXED),
+        Code::InvalidLabel => (LABEL, Model, LABEL_WRONG, LABEL_FIXED),
         Code::Unreachable => (UNREACHABLE, Model, UNREACHABLE_WRONG, UNREACHABLE_FIXED),
         Code::SelectionTooLarge => (TOO_LARGE, Scenario, TOO_LARGE_WRONG, CONFLICT_FIXED),
         Code::FaultWithoutEffect => (NO_EFFECT, Scenario, NO_EFFECT_WRONG, NO_EFFECT_FIXED),
@@ -949,6 +950,58 @@ const CONFLICT_FIXED: &str = scenario!(
     "count = 2"
     "start = \"5m\""
     "duration = \"3m\""
+);
+
+const LABEL: &str = "
+A node's `labels` hold a key or value that is not Kubernetes label syntax, so no Chaos Toolkit
+`label_selector` or AWS resource tag could name it the same way. A key is an optional DNS
+subdomain prefix and `/` (`app.kubernetes.io/name`), then a name; a value is empty or a name.
+A name has at most 63 characters: letters, digits, `-`, `_` and `.`, beginning and ending with
+a letter or digit. No spaces, no control characters.
+
+Rename the label: `web tier` becomes `web-tier`.
+";
+
+const LABEL_WRONG: &str = model!(
+    "name = \"shop\""
+    "zones = [\"az-a\", \"az-b\"]"
+    ""
+    "[workload.checkout]"
+    "target = \"api\""
+    "rate = 100"
+    ""
+    "[service.api]"
+    "zones = [\"az-a\", \"az-b\"]"
+    "workers = 16"
+    "service_time = { dist = \"exponential\", mean = \"2ms\" }"
+    "calls = [{ to = \"orders-db\", timeout = \"300ms\" }]"
+    "labels = { app = \"api\", tier = \"web tier\" }"
+    ""
+    "[database.orders-db]"
+    "zones = [\"az-a\", \"az-b\"]"
+    "primary = \"az-a\""
+    "service_time = { dist = \"exponential\", mean = \"5ms\" }"
+);
+
+const LABEL_FIXED: &str = model!(
+    "name = \"shop\""
+    "zones = [\"az-a\", \"az-b\"]"
+    ""
+    "[workload.checkout]"
+    "target = \"api\""
+    "rate = 100"
+    ""
+    "[service.api]"
+    "zones = [\"az-a\", \"az-b\"]"
+    "workers = 16"
+    "service_time = { dist = \"exponential\", mean = \"2ms\" }"
+    "calls = [{ to = \"orders-db\", timeout = \"300ms\" }]"
+    "labels = { app = \"api\", tier = \"web-tier\" }"
+    ""
+    "[database.orders-db]"
+    "zones = [\"az-a\", \"az-b\"]"
+    "primary = \"az-a\""
+    "service_time = { dist = \"exponential\", mean = \"5ms\" }"
 );
 
 const TOO_LARGE: &str = "

@@ -28,6 +28,7 @@ pub enum Code {
     FaultAfterEnd,
     OverlappingFaults,
     ConflictingKeys,
+    InvalidLabel,
     Unreachable,
     SelectionTooLarge,
     FaultWithoutEffect,
@@ -39,7 +40,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table.
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 30] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::WrongType,
@@ -62,6 +63,7 @@ impl Code {
         Code::FaultAfterEnd,
         Code::OverlappingFaults,
         Code::ConflictingKeys,
+        Code::InvalidLabel,
         Code::Unreachable,
         Code::SelectionTooLarge,
         Code::FaultWithoutEffect,
@@ -170,6 +172,10 @@ impl Code {
             Code::ConflictingKeys => (
                 "E0022",
                 "keys that exclude each other: `count` and `percent`, `node` and `edge`, `zone` and `zones`, `nodes` and `node` or `zone`, a crash's `duration` and `restart_after`",
+            ),
+            Code::InvalidLabel => (
+                "E0023",
+                "a node label or label selector that is not Kubernetes label syntax",
             ),
             Code::Unreachable => (
                 "W0001",

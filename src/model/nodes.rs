@@ -10,6 +10,7 @@ use crate::kernel::stable_id;
 use super::call_policy::{RESILIENCE_KEYS, read_call_resilience};
 use super::codes::Code;
 use super::dist::read_dist;
+use super::labels::Labels;
 use super::reader::{Fields, Sink, Value, help_for_name};
 use super::topology::{
     Call, Concurrency, EdgeKind, Jitter, Node, NodeId, NodeKind, OnUnavailable, Role, ZoneId,
@@ -40,8 +41,9 @@ pub(crate) struct NodeEntry<'v, 'i> {
     pub(crate) value: &'v Value<'i>,
 }
 
-const SHARED_KEYS: [&str; 12] = concat(
+const SHARED_KEYS: [&str; 13] = concat(
     [
+        "labels",
         "zones",
         "replicas",
         "workers",
@@ -54,18 +56,18 @@ const SHARED_KEYS: [&str; 12] = concat(
 );
 
 fn keys(kind: NodeKind) -> &'static [&'static str] {
-    const SERVICE: [&str; 13] = concat(SHARED_KEYS, ["autoscale"]);
-    const CACHE_OWN: [&str; 16] = concat(
+    const SERVICE: [&str; 14] = concat(SHARED_KEYS, ["autoscale"]);
+    const CACHE_OWN: [&str; 17] = concat(
         SHARED_KEYS,
         ["hit_ratio", "backing", "on_unavailable", "autoscale"],
     );
-    const CACHE: [&str; 22] = concat(CACHE_OWN, super::cache_content::CONTENT_KEYS);
-    const DATABASE: [&str; 14] = concat(SHARED_KEYS, ["primary", "failover"]);
+    const CACHE: [&str; 23] = concat(CACHE_OWN, super::cache_content::CONTENT_KEYS);
+    const DATABASE: [&str; 15] = concat(SHARED_KEYS, ["primary", "failover"]);
     match kind {
         NodeKind::Service => &SERVICE,
         NodeKind::Cache => &CACHE,
         NodeKind::Database => &DATABASE,
-        NodeKind::External => &["latency", "error_rate"],
+        NodeKind::External => &["latency", "error_rate", "labels"],
         NodeKind::Queue => &super::queue_node::QUEUE_KEYS,
     }
 }
@@ -145,6 +147,9 @@ pub(crate) fn read_node(
         // Read only to say that a database does not scale (not a key it lists).
         fields = fields.with_pattern(|key| key == "autoscale" || key == "aws");
     }
+    let labels = or_default(fields.get("labels"), Labels::default(), |v| {
+        super::labels::read_labels(sink, v)
+    });
     let node = if entry.kind == NodeKind::External {
         read_external(sink, &mut fields, entry)
     } else if entry.kind == NodeKind::Queue {
@@ -153,7 +158,10 @@ pub(crate) fn read_node(
         read_internal(sink, names, &mut fields, entry, id, edges)
     };
     fields.finish(sink);
-    node
+    Some(Node {
+        labels: labels?,
+        ..node?
+    })
 }
 
 fn read_external(
@@ -183,6 +191,7 @@ fn read_external(
         },
         autoscale: None,
         policy: super::node_policy::NodePolicy::default(),
+        labels: Labels::default(),
     })
 }
 
@@ -237,6 +246,7 @@ fn read_internal(
         role: role?,
         autoscale: autoscale?,
         policy: policy?,
+        labels: Labels::default(),
     })
 }
 

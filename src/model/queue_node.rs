@@ -16,7 +16,8 @@ use super::topology::{
     Concurrency, EdgeKind, Node, NodeId, NodeKind, QueueSpec, Role, Topology, Workload, WorkloadId,
 };
 
-pub(crate) const QUEUE_KEYS: [&str; 7] = [
+pub(crate) const QUEUE_KEYS: [&str; 8] = [
+    "labels",
     "zones",
     "replicas",
     "ack",
@@ -92,6 +93,7 @@ pub(crate) fn read_queue(
         }),
         autoscale: None,
         policy: super::node_policy::NodePolicy::default(),
+        labels: super::labels::Labels::default(),
     })
 }
 

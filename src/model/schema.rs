@@ -99,6 +99,32 @@ impl JsonSchema for Duration {
     }
 }
 
+/// A node's labels: Kubernetes label syntax for keys and values, so Chaos Toolkit selectors and
+/// AWS resource tags name the node the same way.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(transparent)]
+pub struct Labels(pub std::collections::BTreeMap<String, String>);
+
+/// A label key: an optional DNS-subdomain prefix and `/`, then a name (Kubernetes syntax).
+const LABEL_KEY_PATTERN: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+/// A label value: empty, or a name.
+const LABEL_VALUE_PATTERN: &str = "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
+
+impl JsonSchema for Labels {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Labels".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Labels, as Kubernetes writes them: `{ app = \"api\", tier = \"web\" }`. Imported Chaos Toolkit label selectors and AWS FIS resource tags select nodes by them.",
+            "type": "object",
+            "propertyNames": { "pattern": LABEL_KEY_PATTERN },
+            "additionalProperties": { "type": "string", "pattern": LABEL_VALUE_PATTERN }
+        })
+    }
+}
+
 /// A model file: the system's zones, nodes and workloads.
 ///
 /// Nodes are `[service.NAME]`, `[cache.NAME]`, `[database.NAME]`, `[external.NAME]` and
@@ -305,6 +331,8 @@ macro_rules! internal_node {
         #[derive(Clone, Debug, Deserialize, JsonSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
+            /// Kubernetes-style labels, by which imported experiments select the node.
+            pub labels: Option<Labels>,
             /// The zones the node is placed in, each once (declared in the top-level `zones`).
             #[schemars(length(min = 1), extend("uniqueItems" = true))]
             pub zones: Vec<String>,
@@ -413,6 +441,8 @@ internal_node!(
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct External {
+    /// Kubernetes-style labels, by which imported experiments select the node.
+    pub labels: Option<Labels>,
     /// The dependency's whole latency.
     pub latency: Distribution,
     /// Share of calls that fail, in [0, 1]; default 0.
@@ -425,6 +455,8 @@ pub struct External {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
+    /// Kubernetes-style labels, by which imported experiments select the node.
+    pub labels: Option<Labels>,
     /// The broker's zones, each once; it stays available while one has a replica up.
     #[schemars(length(min = 1), extend("uniqueItems" = true))]
     pub zones: Vec<String>,

@@ -50,6 +50,14 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// The nodes whose labels the selector matches, in id order.
+    pub fn nodes_matching(&self, selector: &super::labels::Selector) -> Vec<NodeId> {
+        (0..self.nodes.len() as u32)
+            .map(NodeId)
+            .filter(|&id| selector.matches(&self.node(id).labels))
+            .collect()
+    }
+
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
     }
@@ -216,6 +224,8 @@ pub struct Node {
     /// Load shedding and the balancer's health checks and outlier ejection
     /// (`node_policy.rs`); the default for externals and for nodes without those keys.
     pub policy: super::node_policy::NodePolicy,
+    /// Kubernetes-style labels (`labels.rs`), by which imported experiments select nodes.
+    pub labels: super::labels::Labels,
 }
 
 impl Node {

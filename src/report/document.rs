@@ -101,6 +101,9 @@ pub struct WorkloadReport {
 pub struct NodeReport {
     pub kind: &'static str,
     pub zones: Vec<String>,
+    /// The node's labels, sorted by key; absent when it has none.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, String>,
     pub control: EndpointReport,
     pub experiment: EndpointReport,
     pub deviation: IndexMap<&'static str, Vec<Deviation>>,
@@ -197,9 +200,15 @@ impl RunDocument {
                     control: study.control.ejections[n],
                     experiment: study.experiment.ejections[n],
                 });
+                let labels = node
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
                 let report = NodeReport {
                     kind,
                     zones,
+                    labels,
                     control,
                     experiment,
                     deviation,

@@ -300,7 +300,11 @@ fn dot_node(topology: &Topology, id: NodeId) -> String {
         NodeKind::Queue => ", shape=box3d, style=filled",
         NodeKind::Service | NodeKind::Cache => "",
     };
-    let label = format!("{}\n{}", node.name, placement(topology, node));
+    let mut label = format!("{}\n{}", node.name, placement(topology, node));
+    if !node.labels.is_empty() {
+        label.push('\n');
+        label.push_str(&labels_line(node));
+    }
     format!(
         "{} [label={}, fillcolor=\"{}\"{shape}];",
         dot_quote(&node.name),
@@ -311,11 +315,15 @@ fn dot_node(topology: &Topology, id: NodeId) -> String {
 
 fn mermaid_node(topology: &Topology, id: NodeId) -> String {
     let node = topology.node(id);
-    let label = format!(
+    let mut label = format!(
         "{}<br/>{}",
         mermaid_text(&node.name),
         mermaid_text(&placement(topology, node))
     );
+    if !node.labels.is_empty() {
+        label.push_str("<br/>");
+        label.push_str(&mermaid_text(&labels_line(node)));
+    }
     let index = id.index();
     match node.kind {
         NodeKind::Service => format!("n{index}[\"{label}\"]"),
@@ -324,6 +332,12 @@ fn mermaid_node(topology: &Topology, id: NodeId) -> String {
         NodeKind::External => format!("n{index}{{{{\"{label}\"}}}}"),
         NodeKind::Queue => format!("n{index}[/\"{label}\"/]"),
     }
+}
+
+/// A node's labels on one line, as a selector would name them: `app=api tier=web`.
+fn labels_line(node: &Node) -> String {
+    let pairs: Vec<String> = node.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.join(" ")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

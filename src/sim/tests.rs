@@ -22,6 +22,7 @@ fn server(name: &str, workers: u32, queue: Option<u32>, service_time: Dist) -> N
         role: Role::Service,
         autoscale: None,
         policy: NodePolicy::default(),
+        labels: Labels::default(),
     }
 }
 

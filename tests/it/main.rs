@@ -10,6 +10,7 @@ mod examples_run;
 mod faults;
 mod golden;
 mod html;
+mod labels;
 mod model_errors;
 mod props;
 mod pyenv;
