@@ -47,7 +47,11 @@ impl AwsMapping {
     /// The zone an AWS AZ name or ID (or the model's own zone name) stands for.
     pub fn zone(&self, zones: &[String], name: &str) -> Option<ZoneId> {
         let own = zones.iter().position(|z| z == name);
-        let alias = || self.zones.iter().position(|names| names.iter().any(|n| n == name));
+        let alias = || {
+            self.zones
+                .iter()
+                .position(|names| names.iter().any(|n| n == name))
+        };
         own.or_else(alias).map(|i| ZoneId(i as u16))
     }
 
@@ -61,7 +65,11 @@ impl AwsMapping {
 
     /// A node's table (the empty default for a node without one).
     pub fn node(&self, id: NodeId) -> &NodeAws {
-        static EMPTY: NodeAws = NodeAws { resource_type: None, arns: Vec::new(), service: None };
+        static EMPTY: NodeAws = NodeAws {
+            resource_type: None,
+            arns: Vec::new(),
+            service: None,
+        };
         self.nodes.get(id.index()).unwrap_or(&EMPTY)
     }
 
@@ -89,7 +97,13 @@ pub fn default_resource_type(kind: NodeKind) -> &'static str {
 
 /// Reads a node's `aws` table.
 pub(crate) fn read_node_aws(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<NodeAws> {
-    let fields = Fields::of(sink, value, "`aws`", "a table `{ type = ..., arns = [...] }`", NODE_AWS_KEYS)?;
+    let fields = Fields::of(
+        sink,
+        value,
+        "`aws`",
+        "a table `{ type = ..., arns = [...] }`",
+        NODE_AWS_KEYS,
+    )?;
     let mut ok = true;
     let resource_type = match fields.get("type") {
         Some(v) => read_resource_type(sink, v),
@@ -104,7 +118,11 @@ pub(crate) fn read_node_aws(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<No
         None => Some(None),
     };
     ok &= fields.finish(sink);
-    let node = NodeAws { resource_type: resource_type?, arns: arns?, service: service? };
+    let node = NodeAws {
+        resource_type: resource_type?,
+        arns: arns?,
+        service: service?,
+    };
     ok.then_some(node)
 }
 
@@ -114,14 +132,22 @@ fn read_resource_type(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Option<S
     let parts: Vec<&str> = text.split(':').collect();
     let valid = parts.len() == 3 && parts[0] == "aws" && parts[1..].iter().all(|p| is_word(p));
     if !valid {
-        sink.out_of_range("type", value, &format!("\"{text}\""), "a FIS resource type like \"aws:ec2:instance\"");
+        sink.out_of_range(
+            "type",
+            value,
+            &format!("\"{text}\""),
+            "a FIS resource type like \"aws:ec2:instance\"",
+        );
         return None;
     }
     Some(Some(text.to_string()))
 }
 
 fn is_word(part: &str) -> bool {
-    !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !part.is_empty()
+        && part
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn read_arns(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Vec<String>> {
@@ -130,9 +156,16 @@ fn read_arns(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Vec<String>> {
     let mut ok = true;
     for item in items {
         match sink.string("arns", item) {
-            Some(arn) if arn.starts_with("arn:") && arn.split(':').count() >= 6 => arns.push(arn.to_string()),
+            Some(arn) if arn.starts_with("arn:") && arn.split(':').count() >= 6 => {
+                arns.push(arn.to_string())
+            }
             Some(arn) => {
-                sink.out_of_range("arns", item, &format!("\"{arn}\""), "an ARN like \"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc\"");
+                sink.out_of_range(
+                    "arns",
+                    item,
+                    &format!("\"{arn}\""),
+                    "an ARN like \"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc\"",
+                );
                 ok = false;
             }
             None => ok = false,
@@ -167,7 +200,11 @@ pub(crate) fn read_model_aws(
 }
 
 /// `zones = { az-a = "us-east-1a", az-b = ["us-east-1b", "use1-az2"] }`.
-fn read_zone_names(sink: &mut Sink<'_>, value: &Value<'_>, zones: &[String]) -> Option<Vec<Vec<String>>> {
+fn read_zone_names(
+    sink: &mut Sink<'_>,
+    value: &Value<'_>,
+    zones: &[String],
+) -> Option<Vec<Vec<String>>> {
     let DeValue::Table(table) = value.get_ref() else {
         sink.wrong_type("zones", value, "a table of zone = \"AZ name\"");
         return None;
@@ -178,17 +215,30 @@ fn read_zone_names(sink: &mut Sink<'_>, value: &Value<'_>, zones: &[String]) -> 
     for (key, item) in table.iter() {
         let zone = key.get_ref().as_ref();
         let Some(index) = zones.iter().position(|z| z == zone) else {
-            let help = super::reader::help_for_name(zone, &zones.iter().map(String::as_str).collect::<Vec<_>>(), "the zones are", "");
-            sink.error(Code::UndeclaredZone, key.span(), format!("`[aws] zones` maps undeclared zone `{zone}`"))
-                .label("not in the model's `zones`")
-                .help(help);
+            let help = super::reader::help_for_name(
+                zone,
+                &zones.iter().map(String::as_str).collect::<Vec<_>>(),
+                "the zones are",
+                "",
+            );
+            sink.error(
+                Code::UndeclaredZone,
+                key.span(),
+                format!("`[aws] zones` maps undeclared zone `{zone}`"),
+            )
+            .label("not in the model's `zones`")
+            .help(help);
             ok = false;
             continue;
         };
         for (name, span) in zone_aliases(sink, item)? {
             if seen.contains(&name) {
-                sink.error(Code::DuplicateName, span, format!("AWS zone name `{name}` is given twice"))
-                    .label("each AZ name or ID stands for one zone");
+                sink.error(
+                    Code::DuplicateName,
+                    span,
+                    format!("AWS zone name `{name}` is given twice"),
+                )
+                .label("each AZ name or ID stands for one zone");
                 ok = false;
             } else {
                 seen.push(name.clone());
@@ -200,7 +250,10 @@ fn read_zone_names(sink: &mut Sink<'_>, value: &Value<'_>, zones: &[String]) -> 
 }
 
 /// A string or an array of strings, each with its span.
-fn zone_aliases(sink: &mut Sink<'_>, item: &Value<'_>) -> Option<Vec<(String, std::ops::Range<usize>)>> {
+fn zone_aliases(
+    sink: &mut Sink<'_>,
+    item: &Value<'_>,
+) -> Option<Vec<(String, std::ops::Range<usize>)>> {
     match item.get_ref() {
         DeValue::String(s) => Some(vec![(s.to_string(), item.span())]),
         DeValue::Array(items) => items

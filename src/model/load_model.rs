@@ -124,7 +124,11 @@ fn read_aws(
             None => nodes.push(NodeAws::default()),
         }
     }
-    ok.then_some(AwsMapping { region, zones: zone_names, nodes })
+    ok.then_some(AwsMapping {
+        region,
+        zones: zone_names,
+        nodes,
+    })
 }
 
 /// The top-level `zones`: a non-empty list of distinct names. `None` if the list is unusable.

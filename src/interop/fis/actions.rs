@@ -34,25 +34,106 @@ pub struct KnownAction {
 
 /// Every action id `import fis` maps, in the order of docs/fis.md's table.
 pub const KNOWN_ACTIONS: &[KnownAction] = &[
-    KnownAction { id: "aws:ec2:stop-instances", fault: "crash (restart_after = startInstancesAfterDuration); zone-outage with the zone's other power actions", fidelity: Fidelity::Mapped },
-    KnownAction { id: "aws:ec2:terminate-instances", fault: "crash without restart", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:ec2:asg-insufficient-instance-capacity-error", fault: "a zone outage's recovery phase", fidelity: Fidelity::Timing },
-    KnownAction { id: "aws:network:disrupt-connectivity", fault: "zone-partition (scope all / availability-zone)", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:rds:failover-db-cluster", fault: "crash of the primary zone's replicas (the database fails over)", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:rds:reboot-db-instances", fault: "crash for 1m; with forceFailover, as failover-db-cluster", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:elasticache:replicationgroup-interrupt-az-power", fault: "crash of the cache in the zone for the duration", fidelity: Fidelity::Mapped },
-    KnownAction { id: "aws:elasticache:interrupt-cache-cluster-az-power", fault: "crash of the cache in the zone for the duration", fidelity: Fidelity::Mapped },
-    KnownAction { id: "aws:ebs:pause-volume-io", fault: "capacity 0 (work waits); in a zone outage, its recovery phase", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:ecs:stop-task", fault: "crash, restart after 1m (the service scheduler's replacement)", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:ecs:task-network-latency", fault: "latency on the node's answers", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:eks:pod-delete", fault: "crash, restart after 30s (the ReplicaSet's replacement)", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:eks:pod-network-latency", fault: "latency on the node's answers", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:eks:pod-network-packet-loss", fault: "blackhole, share = lossPercent", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:fis:inject-api-internal-error", fault: "errors on the calls to the external with that `aws.service`", fidelity: Fidelity::Mapped },
-    KnownAction { id: "aws:fis:inject-api-throttle-error", fault: "errors on the calls to the external with that `aws.service`", fidelity: Fidelity::Approximated },
-    KnownAction { id: "aws:fis:inject-api-unavailable-error", fault: "errors on the calls to the external with that `aws.service`", fidelity: Fidelity::Mapped },
-    KnownAction { id: "aws:arc:start-zonal-autoshift", fault: "zonal-shift", fidelity: Fidelity::Mapped },
-    KnownAction { id: "aws:fis:wait", fault: "none: a pause in the sequence", fidelity: Fidelity::Timing },
+    KnownAction {
+        id: "aws:ec2:stop-instances",
+        fault: "crash (restart_after = startInstancesAfterDuration); zone-outage with the zone's other power actions",
+        fidelity: Fidelity::Mapped,
+    },
+    KnownAction {
+        id: "aws:ec2:terminate-instances",
+        fault: "crash without restart",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:ec2:asg-insufficient-instance-capacity-error",
+        fault: "a zone outage's recovery phase",
+        fidelity: Fidelity::Timing,
+    },
+    KnownAction {
+        id: "aws:ec2:api-insufficient-instance-capacity-error",
+        fault: "a zone outage's recovery phase",
+        fidelity: Fidelity::Timing,
+    },
+    KnownAction {
+        id: "aws:network:disrupt-connectivity",
+        fault: "zone-partition (scope all / availability-zone)",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:rds:failover-db-cluster",
+        fault: "crash of the primary zone's replicas (the database fails over)",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:rds:reboot-db-instances",
+        fault: "crash for 1m; with forceFailover, as failover-db-cluster",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:elasticache:replicationgroup-interrupt-az-power",
+        fault: "crash of the cache in the zone for the duration",
+        fidelity: Fidelity::Mapped,
+    },
+    KnownAction {
+        id: "aws:elasticache:interrupt-cache-cluster-az-power",
+        fault: "crash of the cache in the zone for the duration",
+        fidelity: Fidelity::Mapped,
+    },
+    KnownAction {
+        id: "aws:ebs:pause-volume-io",
+        fault: "capacity 0 (work waits); in a zone outage, its recovery phase",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:ecs:stop-task",
+        fault: "crash, restart after 1m (the service scheduler's replacement)",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:ecs:task-network-latency",
+        fault: "latency on the node's answers",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:eks:pod-delete",
+        fault: "crash, restart after 30s (the ReplicaSet's replacement)",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:eks:pod-network-latency",
+        fault: "latency on the node's answers",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:eks:pod-network-packet-loss",
+        fault: "blackhole, share = lossPercent",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:fis:inject-api-internal-error",
+        fault: "errors on the calls to the external with that `aws.service`",
+        fidelity: Fidelity::Mapped,
+    },
+    KnownAction {
+        id: "aws:fis:inject-api-throttle-error",
+        fault: "errors on the calls to the external with that `aws.service`",
+        fidelity: Fidelity::Approximated,
+    },
+    KnownAction {
+        id: "aws:fis:inject-api-unavailable-error",
+        fault: "errors on the calls to the external with that `aws.service`",
+        fidelity: Fidelity::Mapped,
+    },
+    KnownAction {
+        id: "aws:arc:start-zonal-autoshift",
+        fault: "zonal-shift",
+        fidelity: Fidelity::Mapped,
+    },
+    KnownAction {
+        id: "aws:fis:wait",
+        fault: "none: a pause in the sequence",
+        fidelity: Fidelity::Timing,
+    },
 ];
 
 /// The entry of a known action id.

@@ -18,9 +18,9 @@ const WEEK_NS: u128 = 7 * DAY_NS;
 /// Parses `P[nW][nD][T[nH][nM][nS]]` into nanoseconds. A decimal fraction (`.` or `,`) is
 /// allowed on the last number only, as ISO 8601 says, and must give whole nanoseconds.
 pub fn parse_iso8601(text: &str) -> Result<u64, String> {
-    let body = text
-        .strip_prefix('P')
-        .ok_or_else(|| format!("expected an ISO 8601 duration such as \"PT10M\", found \"{text}\""))?;
+    let body = text.strip_prefix('P').ok_or_else(|| {
+        format!("expected an ISO 8601 duration such as \"PT10M\", found \"{text}\"")
+    })?;
     let (date, time) = match body.split_once('T') {
         Some((_, time)) if time.is_empty() => {
             return Err(format!("\"{text}\" has nothing after `T`"));
@@ -44,7 +44,9 @@ pub fn parse_iso8601(text: &str) -> Result<u64, String> {
         }
         order = rank + 1;
         if number.contains(['.', ',']) && index + 1 != parts.len() {
-            return Err(format!("\"{text}\": only the last number may have a fraction"));
+            return Err(format!(
+                "\"{text}\": only the last number may have a fraction"
+            ));
         }
         total = total
             .checked_add(scale(number, unit_ns).map_err(|why| format!("\"{text}\": {why}"))?)
@@ -59,7 +61,9 @@ fn unit_ns(unit: char, in_time: bool, text: &str) -> Result<(usize, u128), Strin
         if let Some(rank) = TIME_UNITS.iter().position(|(u, _)| *u == unit) {
             return Ok((2 + rank, TIME_UNITS[rank].1));
         }
-        return Err(format!("\"{text}\": unknown time unit `{unit}` (expected H, M or S)"));
+        return Err(format!(
+            "\"{text}\": unknown time unit `{unit}` (expected H, M or S)"
+        ));
     }
     match unit {
         'W' => Ok((0, WEEK_NS)),
@@ -67,7 +71,9 @@ fn unit_ns(unit: char, in_time: bool, text: &str) -> Result<(usize, u128), Strin
         'Y' | 'M' => Err(format!(
             "\"{text}\": years and months have no fixed length; write days or hours (`P30D`, `PT12H`)"
         )),
-        other => Err(format!("\"{text}\": unknown date unit `{other}` (expected W or D)")),
+        other => Err(format!(
+            "\"{text}\": unknown date unit `{other}` (expected W or D)"
+        )),
     }
 }
 
@@ -94,16 +100,25 @@ fn components<'t>(part: &'t str, text: &str) -> Result<Vec<(&'t str, char)>, Str
 /// `number × unit_ns` exactly, for `digits[(.|,)digits]`.
 fn scale(number: &str, unit_ns: u128) -> Result<u128, String> {
     let (whole, fraction) = number.split_once(['.', ',']).unwrap_or((number, ""));
-    if whole.is_empty() || fraction.contains(['.', ',']) || (number.len() > whole.len() && fraction.is_empty()) {
+    if whole.is_empty()
+        || fraction.contains(['.', ','])
+        || (number.len() > whole.len() && fraction.is_empty())
+    {
         return Err(format!("malformed number `{number}`"));
     }
     let fraction = fraction.trim_end_matches('0');
     let too_long = || "the number is too long".to_string();
     let value = |digits: &str| -> Option<u128> {
-        digits.bytes().try_fold(0u128, |acc, b| acc.checked_mul(10)?.checked_add(u128::from(b - b'0')))
+        digits.bytes().try_fold(0u128, |acc, b| {
+            acc.checked_mul(10)?.checked_add(u128::from(b - b'0'))
+        })
     };
-    let denominator = 10u128.checked_pow(fraction.len() as u32).ok_or_else(too_long)?;
-    let fraction_ns = value(fraction).and_then(|f| f.checked_mul(unit_ns)).ok_or_else(too_long)?;
+    let denominator = 10u128
+        .checked_pow(fraction.len() as u32)
+        .ok_or_else(too_long)?;
+    let fraction_ns = value(fraction)
+        .and_then(|f| f.checked_mul(unit_ns))
+        .ok_or_else(too_long)?;
     if fraction_ns % denominator != 0 {
         return Err("not a whole number of nanoseconds".to_string());
     }
@@ -181,7 +196,16 @@ mod tests {
 
     #[test]
     fn formatted_durations_read_back_exactly() {
-        for ns in [0, 1, S / 4, 59 * S, 60 * S, 5_400 * S, 3_600 * S + 1, 30 * 3_600 * S] {
+        for ns in [
+            0,
+            1,
+            S / 4,
+            59 * S,
+            60 * S,
+            5_400 * S,
+            3_600 * S + 1,
+            30 * 3_600 * S,
+        ] {
             let text = format_iso8601(ns);
             assert_eq!(parse_iso8601(&text), Ok(ns), "{text}");
         }

@@ -105,7 +105,11 @@ fn located(error: serde_json::Error) -> TemplateError {
         .rsplit_once(" at line ")
         .map_or(message.as_str(), |(m, _)| m)
         .to_string();
-    TemplateError { line: error.line(), column: error.column(), message }
+    TemplateError {
+        line: error.line(),
+        column: error.column(),
+        message,
+    }
 }
 
 /// The 1-based line and column of the first of `anchors` found in `text` in turn, each
@@ -132,7 +136,8 @@ mod tests {
 
     #[test]
     fn malformed_json_is_located() {
-        let error = parse_template("{\n  \"actions\": {\n    \"a\": { \"actionId\": 3 }\n  }\n}").unwrap_err();
+        let error = parse_template("{\n  \"actions\": {\n    \"a\": { \"actionId\": 3 }\n  }\n}")
+            .unwrap_err();
         assert_eq!((error.line, error.column), (3, 24), "{error}");
         assert!(error.message.contains("expected a string"), "{error}");
         let error = parse_template("{\n  \"actions\": {,\n}").unwrap_err();
