@@ -89,8 +89,19 @@ impl DraftEntry {
             comment(out, line);
         }
         let _ = writeln!(out, "[[{section}]]");
-        out.push_str(&toml::to_string(&self.keys).expect("a table of plain values"));
+        // One `key = value` line per key, tables inline (`latency = { dist = ... }`):
+        // `toml::to_string` would write a nested table as a `[section]` after the entry,
+        // which then reads as a top-level key.
+        for (key, value) in &self.keys {
+            let _ = writeln!(out, "{} = {value}", toml_key(key));
+        }
     }
+}
+
+/// A key bare when TOML allows it, else quoted.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare { key.to_string() } else { toml::Value::String(key.to_string()).to_string() }
 }
 
 /// Writes `text` as comment lines, one per line of the text, so a newline in a name from the
@@ -166,5 +177,22 @@ mod tests {
         assert_eq!(parsed["fault"][0]["zone"].as_str(), Some("az-a"));
         assert!(text.contains("# from `stop-az`\n# ::evil\n[[fault]]"), "{text}");
         assert!(text.contains("# - `probe-x` not mapped: a process probe"), "{text}");
+    }
+
+    #[test]
+    fn a_nested_table_stays_inside_its_entry() {
+        let mut dist = toml::Table::new();
+        dist.insert("dist".into(), "constant".into());
+        dist.insert("value".into(), "5ms".into());
+        let mut keys = toml::Table::new();
+        keys.insert("kind".into(), "latency".into());
+        keys.insert("latency".into(), toml::Value::Table(dist));
+        keys.insert("a.b".into(), 1.into());
+        let draft = ScenarioDraft { faults: vec![DraftEntry { origin: Vec::new(), keys }], ..ScenarioDraft::default() };
+        let parsed: toml::Table = draft.to_toml().parse().expect("valid TOML");
+        let fault = &parsed["fault"][0];
+        assert_eq!(fault["latency"]["value"].as_str(), Some("5ms"));
+        assert_eq!(fault["a.b"].as_integer(), Some(1));
+        assert!(!parsed.contains_key("latency"));
     }
 }

@@ -57,6 +57,13 @@ pub fn export(scenario: &Scenario, role_arn: Option<&str>) -> Exported {
         str::to_string,
     );
     template.stop_conditions = stop_conditions(scenario);
+    // botocore requires the idempotency token boto would generate; a stable one keeps the
+    // output a function of the scenario.
+    let token = crate::kernel::stable_id(
+        "fis-template",
+        &format!("{}\n{}", scenario.name, scenario.path.display()),
+    );
+    template.client_token = Some(format!("blastradius-{token:016x}"));
     template
         .tags
         .insert("Name".into(), truncate(&scenario.name, 256));
@@ -316,7 +323,7 @@ impl Builder<'_> {
         {
             let node = self.name(id).to_string();
             match (topology.node(id).kind, self.resource_type(id)) {
-                (NodeKind::Service, "aws:ec2:instance") => {
+                (NodeKind::Service, "aws:ec2:instance" | "aws:ecs:task" | "aws:eks:pod") => {
                     let target = self.target(&format!("{node}-instances-{z}"), id, "aws:ec2:instance", Selection::All);
                     self.in_zone(&target, zone, true);
                     let mut params = vec![("completeIfInstancesTerminated", "true".to_string())];

@@ -220,7 +220,8 @@ fn matching_nodes(topology: &Topology, target: &Target) -> Result<Vec<NodeId>, T
 
 /// Whether node `id` can be a resource of `resource_type`: its own (or its kind's default)
 /// type, or a resource that comes with it — an EC2 instance's EBS volumes, its Auto Scaling
-/// group and IAM role, an RDS cluster's DB instances.
+/// group and IAM role, the instances ECS tasks and EKS pods run on, an RDS cluster's DB
+/// instances.
 pub fn of_type(topology: &Topology, id: NodeId, resource_type: &str) -> bool {
     let node = topology.node(id);
     let own = topology.aws.resource_type(id, node.kind);
@@ -233,7 +234,13 @@ pub fn of_type(topology: &Topology, id: NodeId, resource_type: &str) -> bool {
             "aws:ec2:autoscaling-group",
             "aws:iam:role",
         ],
-        "aws:ecs:task" | "aws:eks:pod" => &["aws:iam:role"],
+        // Tasks and pods on EC2 run on instances (container instances, worker nodes) that
+        // carry the same tags, in Auto Scaling groups (node groups, capacity providers).
+        "aws:ecs:task" | "aws:eks:pod" => &[
+            "aws:iam:role",
+            "aws:ec2:instance",
+            "aws:ec2:autoscaling-group",
+        ],
         "aws:rds:cluster" => &["aws:rds:db"],
         "aws:rds:db" => &["aws:rds:cluster"],
         "aws:elasticache:replicationgroup" => &[
@@ -490,19 +497,17 @@ fn label_list(topology: &Topology) -> String {
     }
 }
 
-/// The candidate closest to `name` (Jaro-Winkler at least 0.8, case-insensitive).
+/// The candidate closest to `name` by normalised Levenshtein similarity (at least 0.6,
+/// case-insensitive; the first of equals), never `name` itself.
 pub fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    candidates
-        .into_iter()
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase()),
-                c,
-            )
-        })
-        .filter(|(score, c)| *score >= 0.8 && *c != name)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        let score = strsim::normalized_levenshtein(&name.to_lowercase(), &candidate.to_lowercase());
+        if score >= 0.6 && candidate != name && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 pub fn quoted<S: AsRef<str>>(names: &[S]) -> String {

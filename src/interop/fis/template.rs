@@ -112,15 +112,22 @@ fn located(error: serde_json::Error) -> TemplateError {
     }
 }
 
-/// The 1-based line and column of the first of `anchors` found in `text` in turn, each
-/// searched from where the previous one was found: `["\"actions\"", "\"Stop\"", "\"Foo\""]`
-/// finds `Foo` inside action `Stop`. A semantic mistake is located this way, since JSON values
-/// carry no positions. Missing anchors leave the position at the last one found.
+/// The 1-based line and column of the last of `anchors`, each searched in turn from where the
+/// previous one was found: `["actions", "Stop", "Foo"]` finds `Foo` inside action `Stop`. Every
+/// anchor but the last is a key (a string followed by `:`); the last is a key if one follows,
+/// else any string. A semantic mistake is located this way, since JSON values carry no
+/// positions. A missing anchor leaves the position at the previous one.
 pub fn locate(text: &str, anchors: &[&str]) -> (usize, usize) {
     let mut at = 0;
-    for anchor in anchors {
+    for (i, anchor) in anchors.iter().enumerate() {
         let quoted = serde_json::to_string(anchor).expect("a string serialises");
-        if let Some(found) = text[at..].find(&quoted) {
+        let key = find_key(&text[at..], &quoted);
+        let any = || {
+            (i + 1 == anchors.len())
+                .then(|| text[at..].find(&quoted))
+                .flatten()
+        };
+        if let Some(found) = key.or_else(any) {
             at += found;
         }
     }
@@ -128,6 +135,19 @@ pub fn locate(text: &str, anchors: &[&str]) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
     (line, column)
+}
+
+/// The offset of `quoted` used as an object key in `text`.
+fn find_key(text: &str, quoted: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = text[from..].find(quoted) {
+        let at = from + found;
+        if text[at + quoted.len()..].trim_start().starts_with(':') {
+            return Some(at);
+        }
+        from = at + quoted.len();
+    }
+    None
 }
 
 #[cfg(test)]
