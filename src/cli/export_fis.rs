@@ -1,11 +1,59 @@
-//! `blastradius export fis` (issue 17: scenario -> FIS template). Owned by the engineer of that issue.
+//! `blastradius export fis SCENARIO [-o TEMPLATE.json] [--role-arn ARN]`: a scenario's faults
+//! as an AWS FIS experiment template (`interop::fis::export`). Faults FIS has no action for
+//! are named on stderr; the stop conditions are placeholders the user points at real alarms.
 
-use super::Exit;
+use std::path::PathBuf;
+
+use super::{Exit, write_stdout};
+use crate::interop::fis::{export, to_json};
+use crate::model::load_scenario;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// The scenario file (TOML).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Write the template here; stdout otherwise.
+    #[arg(short = 'o', long = "output", value_name = "TEMPLATE.json")]
+    pub output: Option<PathBuf>,
+    /// The IAM role FIS runs the experiment as (a REPLACE-ME placeholder without).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+}
 
-pub fn run(_args: &Args) -> Exit {
-    eprintln!("error: `export fis` is not built yet");
-    Exit::Internal
+pub fn run(args: &Args) -> Exit {
+    let scenario = match load_scenario(&args.scenario) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("{}", error.to_string().trim_end());
+            return if error.is_invalid_input() {
+                Exit::InvalidInput
+            } else {
+                Exit::Internal
+            };
+        }
+    };
+    let exported = export(&scenario, args.role_arn.as_deref());
+    for warning in &exported.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if args.role_arn.is_none() {
+        eprintln!(
+            "note: roleArn and the stop conditions' alarm ARNs are REPLACE-ME placeholders: fill them in before `aws fis create-experiment-template`"
+        );
+    }
+    let text = to_json(&exported.template);
+    let written = match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| format!("writing {}: {e}", path.display()))
+        }
+        None => write_stdout(&text).map_err(|e| format!("writing to stdout: {e}")),
+    };
+    match written {
+        Ok(()) => Exit::Success,
+        Err(message) => {
+            eprintln!("error: {message}");
+            Exit::Internal
+        }
+    }
 }

@@ -7,6 +7,9 @@ use std::path::Path;
 
 use crate::kernel::stable_id;
 
+use toml::de::DeValue;
+
+use super::aws::{AwsMapping, NodeAws, read_model_aws, read_node_aws};
 use super::codes::Code;
 use super::diagnostic::Diagnostics;
 use super::error::{LoadError, read_text};
@@ -16,7 +19,7 @@ use super::reader::{Fields, Sink, Value};
 use super::topology::{Arrival, Node, NodeId, NodeKind, Topology, Workload};
 
 const TOP_KEYS: &[&str] = &[
-    "name", "zones", "workload", "service", "cache", "database", "external", "queue",
+    "name", "zones", "workload", "service", "cache", "database", "external", "queue", "aws",
 ];
 
 const KINDS: [NodeKind; 5] = [
@@ -77,6 +80,7 @@ pub(crate) fn read_model(sink: &mut Sink<'_>) -> Option<Topology> {
     let workloads = top
         .get("workload")
         .map_or(Some(Vec::new()), |v| read_workloads(sink, &names, v));
+    let aws = read_aws(sink, &top, &entries, names.zones.as_deref());
     top.finish(sink);
     check_cycles(sink, &names.nodes, &edges);
     super::queue_node::check_consumers(sink, &entries, &edges, workloads.as_deref());
@@ -92,10 +96,39 @@ pub(crate) fn read_model(sink: &mut Sink<'_>) -> Option<Topology> {
         graph: build_graph(nodes.len(), &edges),
         nodes,
         workloads,
+        aws: aws?,
     };
     // Semantic traps (warnings) and sizes the simulator cannot hold (errors).
     super::lint::check(sink, root.get_ref(), &topology);
     Some(topology)
+}
+
+/// The top-level `[aws]` table and each node's `aws` table (`model::aws`).
+fn read_aws(
+    sink: &mut Sink<'_>,
+    top: &Fields<'_, '_>,
+    entries: &[NodeEntry<'_, '_>],
+    zones: Option<&[String]>,
+) -> Option<AwsMapping> {
+    let (region, zone_names) = read_model_aws(sink, top.get("aws"), zones)?;
+    let mut nodes = Vec::new();
+    let mut ok = true;
+    for entry in entries {
+        let DeValue::Table(table) = entry.value.get_ref() else {
+            nodes.push(NodeAws::default());
+            continue;
+        };
+        match table.get("aws").map(|v| read_node_aws(sink, v)) {
+            Some(Some(aws)) => nodes.push(aws),
+            Some(None) => ok = false,
+            None => nodes.push(NodeAws::default()),
+        }
+    }
+    ok.then_some(AwsMapping {
+        region,
+        zones: zone_names,
+        nodes,
+    })
 }
 
 /// The top-level `zones`: a non-empty list of distinct names. `None` if the list is unusable.

@@ -12,6 +12,7 @@
 //! `topology`, `scenario` and `fault`.
 
 pub mod autoscale;
+pub mod aws;
 pub mod cache_content;
 mod call_policy;
 pub mod capacity;
@@ -52,6 +53,7 @@ pub mod scenario;
 pub mod schema;
 pub mod topology;
 
+pub use aws::{AwsMapping, NodeAws};
 pub use cache_content::{CacheContent, Sharing, che_hit_ratio};
 pub use call_policy::{CallResilience, CircuitBreaker, RetryBudget};
 pub use code_docs::{CodeDoc, ExampleKind};

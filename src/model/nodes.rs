@@ -141,9 +141,11 @@ pub(crate) fn read_node(
         "a table of node settings",
         keys(entry.kind),
     )?;
+    // `aws` is read by `model::aws` (for the FIS import and export), not here.
+    fields = fields.with_pattern(|key| key == "aws");
     if entry.kind == NodeKind::Database {
         // Read only to say that a database does not scale (not a key it lists).
-        fields = fields.with_pattern(|key| key == "autoscale");
+        fields = fields.with_pattern(|key| key == "autoscale" || key == "aws");
     }
     let labels = or_default(fields.get("labels"), Labels::default(), |v| {
         super::labels::read_labels(sink, v)

@@ -150,6 +150,44 @@ pub struct Model {
     pub external: Option<BTreeMap<String, External>>,
     /// Message brokers (Kafka / SQS-like) delivering to a consumer service, by name.
     pub queue: Option<BTreeMap<String, Queue>>,
+    /// The AWS names of the zones (and the region), for `import fis` / `export fis`.
+    pub aws: Option<ModelAws>,
+}
+
+/// `[aws]`: what the model's zones are called in AWS.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelAws {
+    /// The region, used in the ARNs `export fis` writes (`us-east-1`).
+    pub region: Option<String>,
+    /// Per model zone, its Availability Zone name (`"us-east-1a"`) or a list of its names and
+    /// IDs (`["us-east-1a", "use1-az1"]`).
+    pub zones: Option<BTreeMap<String, AzNames>>,
+}
+
+/// One AZ name or ID, or several.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AzNames {
+    One(String),
+    Several(Vec<String>),
+}
+
+/// A node's `aws` table.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeAws {
+    /// The FIS resource type (`aws:ec2:instance`, `aws:ecs:task`, `aws:eks:pod`,
+    /// `aws:rds:cluster`, `aws:elasticache:replicationgroup`, ...). Default by kind: services
+    /// `aws:ec2:instance`, caches `aws:elasticache:replicationgroup`, databases `aws:rds:cluster`.
+    #[serde(rename = "type")]
+    #[schemars(regex(pattern = r"^aws:[a-z0-9-]+:[a-z0-9-]+$"))]
+    pub resource_type: Option<String>,
+    /// ARNs of the node's resources (or the IAM role it runs as).
+    pub arns: Option<Vec<String>>,
+    /// For an external that is an AWS API, its namespace (`ec2`, `dynamodb`): the `service`
+    /// of FIS's `aws:fis:inject-api-*` actions.
+    pub service: Option<String>,
 }
 
 /// User traffic entering the system at one node: an open loop at `rate`, or closed-loop
@@ -333,6 +371,8 @@ macro_rules! internal_node {
         pub struct $name {
             /// Kubernetes-style labels, by which imported experiments select the node.
             pub labels: Option<Labels>,
+            /// The node's AWS resource type and ARNs, for `import fis` / `export fis`.
+            pub aws: Option<NodeAws>,
             /// The zones the node is placed in, each once (declared in the top-level `zones`).
             #[schemars(length(min = 1), extend("uniqueItems" = true))]
             pub zones: Vec<String>,
@@ -443,6 +483,8 @@ internal_node!(
 pub struct External {
     /// Kubernetes-style labels, by which imported experiments select the node.
     pub labels: Option<Labels>,
+    /// The node's AWS resource type and ARNs, for `import fis` / `export fis`.
+    pub aws: Option<NodeAws>,
     /// The dependency's whole latency.
     pub latency: Distribution,
     /// Share of calls that fail, in [0, 1]; default 0.
@@ -457,6 +499,8 @@ pub struct External {
 pub struct Queue {
     /// Kubernetes-style labels, by which imported experiments select the node.
     pub labels: Option<Labels>,
+    /// The node's AWS resource type and ARNs, for `import fis` / `export fis`.
+    pub aws: Option<NodeAws>,
     /// The broker's zones, each once; it stays available while one has a replica up.
     #[schemars(length(min = 1), extend("uniqueItems" = true))]
     pub zones: Vec<String>,

@@ -45,6 +45,8 @@ pub struct Topology {
     pub workloads: Vec<Workload>,
     /// The dependency graph: an edge caller -> callee per call and per cache backing.
     pub graph: DiGraph<NodeId, EdgeKind>,
+    /// AWS names of zones and nodes (`[aws]`, a node's `aws`), for the FIS import and export.
+    pub aws: super::aws::AwsMapping,
 }
 
 impl Topology {

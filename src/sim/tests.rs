@@ -47,6 +47,7 @@ fn topology(nodes: Vec<Node>, rate_per_s: f64, timeout_ns: Option<u64>) -> Topol
             }),
         }],
         graph,
+        aws: Default::default(),
     }
 }
 

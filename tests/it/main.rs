@@ -9,6 +9,7 @@ mod diagnostics;
 mod examples_load;
 mod examples_run;
 mod faults;
+mod fis;
 mod golden;
 mod html;
 mod labels;

@@ -1,1 +1,0 @@
-//! AWS FIS experiment templates (JSON) to scenarios and back (issue 17).
