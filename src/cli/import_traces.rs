@@ -19,6 +19,9 @@ pub struct Args {
     /// document), Jaeger JSON (`{"data": [...]}`) or Zipkin v2 JSON (a list of spans).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// The files' format; default: told from each file's first bytes.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     #[command(flatten)]
     pub read: ReadArgs,
     /// Write the model here instead of stdout.
@@ -32,9 +35,6 @@ pub struct Args {
 /// How trace files are read (shared with `calibrate`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReadArgs {
-    /// The files' format; default: told from each file's first bytes.
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
     /// A `k8s.node.name` and its zone, for spans without `cloud.availability_zone`
     /// (repeatable: `--node-zone ip-10-0-1-7=eu-west-1a`).
     #[arg(long = "node-zone", value_name = "NODE=ZONE", value_parser = parse_node_zone)]
@@ -81,14 +81,14 @@ impl ReadArgs {
 
 /// Reads every file into one set of observations; a file that cannot be read, is of no known
 /// format or holds no span is an error naming it.
-pub(super) fn read_traces(files: &[PathBuf], read: &ReadArgs, options: &Options) -> Result<Observed, (Exit, String)> {
+pub(super) fn read_traces(files: &[PathBuf], format: Option<FormatArg>, options: &Options) -> Result<Observed, (Exit, String)> {
     let mut importer = Importer::new(options);
     for path in files {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| (Exit::Internal, format!("error: {name}: {e}")))?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let prefix = reader.fill_buf().map_err(|e| (Exit::Internal, format!("error: {name}: {e}")))?;
-        let format = match read.format {
+        let format = match format {
             Some(format) => format.into(),
             None => traces::sniff(prefix).ok_or_else(|| {
                 (Exit::InvalidInput, format!("error: {name}: not OTLP JSON, Jaeger JSON or Zipkin v2 JSON (give --format to say which)"))
@@ -112,7 +112,7 @@ fn invalid(error: &TraceError) -> (Exit, String) {
 pub fn run(args: &Args) -> Exit {
     let name = args.name.clone().unwrap_or_else(|| stem(&args.files[0]));
     let options = args.read.options(name);
-    let observed = match read_traces(&args.files, &args.read, &options) {
+    let observed = match read_traces(&args.files, args.format, &options) {
         Ok(observed) => observed,
         Err((exit, message)) => {
             eprintln!("{message}");

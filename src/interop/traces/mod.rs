@@ -18,6 +18,8 @@
 //! written out depends on hash-map order: maps that are iterated are `BTreeMap`s keyed by name.
 
 mod analyze;
+pub mod calibrate;
+mod calibrate_render;
 pub mod assemble;
 pub mod derive;
 pub mod fit;
