@@ -22,6 +22,10 @@ The system (4 services with spans of their own, 3 zones, 2-3 instances per zone)
              --> recommend (probability 0.4)
 
 Usage: scripts/gen-traces.py --out DIR [--traces N] [--rate R] [--seed S] [--slow SERVICE]
+                             [--formats otlp,zipkin]
+
+The committed fixtures (tests/fixtures/traces/) are `--traces 60`: tests/it/traces.rs
+regenerates them and checks the bytes.
 """
 
 import argparse
@@ -243,7 +247,7 @@ def hex_ids(value):
             hex_ids(item)
 
 
-def write_otlp(spans, path, batch=512):
+def write_otlp(spans, path, batch=128):
     with open(path, "w") as out:
         for i in range(0, len(spans), batch):
             request = encode_spans(spans[i:i + batch])
@@ -271,6 +275,7 @@ def main():
     parser.add_argument("--rate", type=float, default=TRUTH["rate_per_s"])
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--slow", help="a service whose self time is doubled")
+    parser.add_argument("--formats", default="otlp,zipkin", help="which files to write")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     shop = Shop(rng, args.slow)
@@ -283,8 +288,11 @@ def main():
     # Exporters see spans as they end.
     spans = sorted(shop.exporter.get_finished_spans(), key=lambda s: (s.end_time, s.context.span_id))
     os.makedirs(args.out, exist_ok=True)
-    write_otlp(spans, os.path.join(args.out, "otlp.jsonl"))
-    write_zipkin(spans, os.path.join(args.out, "zipkin.json"))
+    formats = args.formats.split(",")
+    if "otlp" in formats:
+        write_otlp(spans, os.path.join(args.out, "otlp.jsonl"))
+    if "zipkin" in formats:
+        write_zipkin(spans, os.path.join(args.out, "zipkin.json"))
     truth = dict(TRUTH, rate_per_s=args.rate, traces=args.traces, seed=args.seed, slow=args.slow,
                  spans=len(spans), zones=ZONES)
     with open(os.path.join(args.out, "truth.json"), "w") as out:

@@ -21,4 +21,5 @@ mod scaling;
 mod support;
 mod sweep;
 mod theory;
+mod traces;
 mod workloads;

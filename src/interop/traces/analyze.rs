@@ -246,12 +246,16 @@ fn union_ns(calls: &[Call], start_ns: u64, end_ns: u64) -> u64 {
     total + open.map_or(0, |(s, e)| e - s)
 }
 
+/// Zipkin and Jaeger round every timestamp and duration to the microsecond, so a call made
+/// right after another may seem to start up to a microsecond before it ended.
+const SLACK_NS: u64 = 1_000;
+
 /// Calls that started before an earlier call ended. `calls` is sorted by start.
 fn overlapping(calls: &[Call]) -> u64 {
     let mut end = 0;
     let mut count = 0;
     for call in calls {
-        if call.start_ns < end {
+        if call.start_ns + SLACK_NS < end {
             count += 1;
         }
         end = end.max(call.end_ns);
@@ -317,7 +321,7 @@ fn record_edges(span: &Span, groups: &[Group], overlapping: u64, obs: &mut Obser
     }
     for a in groups {
         for b in groups {
-            if a.target != b.target && a.first_end_ns <= b.first_start_ns {
+            if a.target != b.target && a.first_end_ns <= b.first_start_ns + SLACK_NS {
                 *obs.after.entry((span.service, a.target, b.target)).or_default() += 1;
             }
         }
@@ -366,9 +370,12 @@ mod tests {
 
     #[test]
     fn the_union_of_calls_counts_overlaps_once_and_clips_to_the_visit() {
-        let calls = [call(0, 10, 1, false), call(5, 20, 2, false), call(30, 40, 3, false), call(45, 200, 4, false)];
-        assert_eq!(union_ns(&calls, 0, 100), 20 + 10 + 55);
+        let us = 1_000;
+        let calls = [call(0, 10 * us, 1, false), call(5 * us, 20 * us, 2, false), call(30 * us, 40 * us, 3, false), call(45 * us, 200 * us, 4, false)];
+        assert_eq!(union_ns(&calls, 0, 100 * us), (20 + 10 + 55) * us);
         assert_eq!(overlapping(&calls), 1);
+        // Within a microsecond is rounding (Zipkin, Jaeger), not overlap.
+        assert_eq!(overlapping(&[call(0, 10 * us, 1, false), call(10 * us - 500, 20 * us, 2, false)]), 0);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `calibrate`: does a model still behave like the traces? Runs the model (a plain run, no
 //! faults) with each workload at the rate the traces show, and compares, traces vs
-//! simulation: per workload and per node the p50 and p99 latency and the error rate, per edge
-//! the calls per second. Every number has a 95 % confidence interval: a quantile's from the
+//! simulation: per workload and per node the p50 and p99 latency and the error rate, per
+//! service the p50 and p99 of its self time against its `service_time`, per edge the calls
+//! per second. Every number has a 95 % confidence interval: a quantile's from the
 //! binomial ranks around it, a proportion's by Wilson, a rate's from the Poisson count. A row
 //! *deviates* when the gap between the two intervals is more than the tolerance times the
 //! traces' value (for error rates, times at least 0.01, so 0.1 % vs 0.3 % errors is noise);
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use super::derive::workload_name;
 use super::observed::Observed;
+use crate::kernel::{Purpose, Stream};
 use crate::model::{NodeId, Rate, Role, Topology, Traffic};
 use crate::sim::{self, RunConfig, RunResult};
 
@@ -38,7 +40,8 @@ pub struct Row {
     /// `workload`, `node` or `edge`.
     pub scope: &'static str,
     pub subject: String,
-    /// `p50_ms`, `p99_ms`, `error_rate` or `calls_per_s`.
+    /// `p50_ms`, `p99_ms`, `self_p50_ms`, `self_p99_ms` (a service's own work against its
+    /// `service_time`), `error_rate` or `calls_per_s`.
     pub metric: &'static str,
     pub traces: Interval,
     pub simulated: Interval,
@@ -159,6 +162,9 @@ fn node_rows(topology: &Topology, obs: &Observed, result: &RunResult, tol: f64, 
         if !matches!(topology.nodes[i].role, Role::Cache { .. }) {
             latency_rows("node", name, &seen.latency, &sim.latency.histogram(), tol, rows);
         }
+        if seen.own {
+            self_time_rows(topology, i, seen, tol, rows);
+        }
         let ended = sim.outcomes.ended();
         rows.push(row("node", name.to_string(), "error_rate", proportion(seen.errors, seen.visits), proportion(sim.outcomes.failed(), ended), tol, 0.01));
     }
@@ -194,6 +200,23 @@ fn edge_rows(topology: &Topology, obs: &Observed, result: &RunResult, counted_s:
     }
 }
 
+/// A service's own work: the traces' self times against the model's `service_time`, drawn
+/// 20,000 times from the node's own stream. This is the row that names the service that
+/// changed, where latency rows also move for everything upstream of it.
+fn self_time_rows(topology: &Topology, i: usize, seen: &super::observed::NodeObs, tol: f64, rows: &mut Vec<Row>) {
+    let node = &topology.nodes[i];
+    let mut stream = Stream::new(1, node.stable_id, Purpose::Service);
+    let mut model = super::observed::histogram();
+    for _ in 0..20_000 {
+        model.saturating_record(node.service_time.sample(&mut stream));
+    }
+    for (metric, q) in [("self_p50_ms", 0.5), ("self_p99_ms", 0.99)] {
+        if !seen.self_time.is_empty() {
+            rows.push(row("node", node.name.clone(), metric, quantile_ms(&seen.self_time, q), quantile_ms(&model, q), tol, 0.0));
+        }
+    }
+}
+
 fn latency_rows(scope: &'static str, subject: &str, traced: &Histogram<u64>, simulated: &Histogram<u64>, tol: f64, rows: &mut Vec<Row>) {
     for (metric, q) in [("p50_ms", 0.5), ("p99_ms", 0.99)] {
         if traced.is_empty() || simulated.is_empty() {
@@ -210,16 +233,20 @@ fn row(scope: &'static str, subject: String, metric: &'static str, traces: Inter
         (simulated.value - traces.value) / traces.value
     };
     let gap = (traces.low.max(simulated.low) - traces.high.min(simulated.high)).max(0.0);
+    let gap = if gap.is_nan() { 0.0 } else { gap };
     let deviates = gap > tol * traces.value.abs().max(floor);
     Row { scope, subject, metric, traces, simulated, deviation, deviates }
 }
 
 /// The `q` quantile in milliseconds, with the values at the ranks `n q ± 1.96 sqrt(n q (1-q))`.
+/// When the upper rank is past the largest sample (a p99 of 60 samples) the quantile could be
+/// anything above it: the interval is open (infinite) on that side.
 fn quantile_ms(histogram: &Histogram<u64>, q: f64) -> Interval {
     let n = histogram.len();
     let half = Z95 * (q * (1.0 - q) / n.max(1) as f64).sqrt();
     let at = |q: f64| histogram.value_at_quantile(q.clamp(0.0, 1.0)) as f64 / 1e6;
-    Interval { value: at(q), low: at(q - half), high: at(q + half), n }
+    let high = if (q + half) * n as f64 > n as f64 - 1.0 { f64::INFINITY } else { at(q + half) };
+    Interval { value: at(q), low: at(q - half), high, n }
 }
 
 /// Wilson's interval for `k` of `n`.

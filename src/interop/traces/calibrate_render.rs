@@ -79,6 +79,7 @@ fn cells(r: &Row) -> [String; 7] {
 
 fn interval(i: &Interval, metric: &str) -> String {
     let f = |x: f64| match metric {
+        _ if x.is_infinite() => "inf".to_string(),
         "error_rate" => format!("{:.2}%", x * 100.0),
         "calls_per_s" => format!("{x:.2}"),
         _ => format!("{x:.2}"),

