@@ -3,6 +3,7 @@
 //! Architecture invariant: `cli` is the only room that touches files, the terminal and the
 //! process's exit code; everything it computes it asks of the library.
 
+mod calibrate;
 mod check;
 mod completions;
 mod explain;
@@ -86,6 +87,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// A scenario as a Chaos Toolkit experiment or an AWS FIS template, to run for real.
     Export(import::ExportArgs),
+    /// Run a model at the rates of traces and compare latency, errors and call rates with them.
+    Calibrate(calibrate::CalibrateArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff), or write every page with `--out DIR`.
@@ -135,6 +138,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::graph(&args),
         Command::Import(args) => import::import(&args),
         Command::Export(args) => import::export(&args),
+        Command::Calibrate(args) => calibrate::calibrate_command(&args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     };

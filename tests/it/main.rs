@@ -24,4 +24,5 @@ mod scaling;
 mod support;
 mod sweep;
 mod theory;
+mod traces;
 mod workloads;
