@@ -185,7 +185,11 @@ fn search(explorer: &Explorer<'_>, bound: Bound, bar: &Bar) -> Vec<Trial> {
 
 /// Shrunk findings that reproduced, ranked by the harm the found schedule did, each minimal
 /// schedule once.
-fn rank<'s>(topology: &Topology, shrunk: &'s [Shrunk], doc: &mut ExploreDocument) -> Vec<&'s Shrunk> {
+fn rank<'s>(
+    topology: &Topology,
+    shrunk: &'s [Shrunk],
+    doc: &mut ExploreDocument,
+) -> Vec<&'s Shrunk> {
     let mut kept: Vec<&Shrunk> = Vec::new();
     for s in shrunk {
         if !s.reproducible {
@@ -274,7 +278,11 @@ fn reproduces(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// `finding-1-latency-api-sessions-crash-orders-db.toml`.
-fn file_name(rank: usize, schedule: &crate::analysis::explore::Schedule, topology: &Topology) -> String {
+fn file_name(
+    rank: usize,
+    schedule: &crate::analysis::explore::Schedule,
+    topology: &Topology,
+) -> String {
     let words: Vec<String> = schedule
         .faults
         .iter()
@@ -287,7 +295,11 @@ fn file_name(rank: usize, schedule: &crate::analysis::explore::Schedule, topolog
         .collect();
     let mut slug = String::new();
     for c in words.join("-").chars() {
-        let c = if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' };
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        };
         if !(c == '-' && slug.ends_with('-')) {
             slug.push(c);
         }
@@ -298,9 +310,8 @@ fn file_name(rank: usize, schedule: &crate::analysis::explore::Schedule, topolog
 
 /// `model` as a path relative to `dir`, for the scenario's `model` key.
 fn relative_to(dir: &Path, model: &Path) -> Result<String, String> {
-    let canonical = |p: &Path| {
-        std::fs::canonicalize(p).map_err(|e| format!("resolving {}: {e}", p.display()))
-    };
+    let canonical =
+        |p: &Path| std::fs::canonicalize(p).map_err(|e| format!("resolving {}: {e}", p.display()));
     let (dir, model) = (canonical(dir)?, canonical(model)?);
     let common = dir
         .components()
@@ -326,12 +337,13 @@ fn settings(
     let duration = |flag: &str, text: &str| {
         parse_duration(text).map_err(|e| format!("--{flag} `{text}`: {e}"))
     };
-    let run_length = |flag: &str, given: &Option<String>, of_scenario: Option<u64>, default| {
-        match (given, of_scenario) {
-            (Some(text), _) => duration(flag, text),
-            (None, Some(ns)) => Ok(ns),
-            (None, None) => duration(flag, default),
-        }
+    let run_length = |flag: &str, given: &Option<String>, of_scenario: Option<u64>, default| match (
+        given,
+        of_scenario,
+    ) {
+        (Some(text), _) => duration(flag, text),
+        (None, Some(ns)) => Ok(ns),
+        (None, None) => duration(flag, default),
     };
     let judge = match scenario {
         Some(s) => judge_of(args, s)?,
@@ -352,7 +364,12 @@ fn settings(
         externals: has(Family::External),
         caches: has(Family::Cache),
         load: has(Family::Load),
-        duration_ns: run_length("duration", &args.duration, scenario.map(|s| s.duration_ns), "5m")?,
+        duration_ns: run_length(
+            "duration",
+            &args.duration,
+            scenario.map(|s| s.duration_ns),
+            "5m",
+        )?,
         warmup_ns: run_length("warmup", &args.warmup, scenario.map(|s| s.warmup_ns), "1m")?,
         fault_start_ns: 0,
         fault_duration_ns: 0,
@@ -471,10 +488,7 @@ fn replay_command(args: &ExploreArgs, options: &ExploreOptions, runs: u64) -> St
             .collect();
         out.push_str(&format!(" --families {}", names.join(",")));
     }
-    let flags = [
-        ("duration", &args.duration),
-        ("warmup", &args.warmup),
-    ];
+    let flags = [("duration", &args.duration), ("warmup", &args.warmup)];
     for (flag, value) in flags {
         if let Some(v) = value {
             out.push_str(&format!(" --{flag} {v}"));
@@ -522,10 +536,17 @@ impl Bar {
             ProgressBar::hidden()
         } else {
             let (bar, template) = match bound {
-                Bound::Runs(n) => (ProgressBar::new(n), "{bar:40} {pos}/{len} runs  {msg}  eta {eta}"),
-                Bound::Time(_) => (ProgressBar::new_spinner(), "{spinner} {pos} runs  {msg}  {elapsed}"),
+                Bound::Runs(n) => (
+                    ProgressBar::new(n),
+                    "{bar:40} {pos}/{len} runs  {msg}  eta {eta}",
+                ),
+                Bound::Time(_) => (
+                    ProgressBar::new_spinner(),
+                    "{spinner} {pos} runs  {msg}  {elapsed}",
+                ),
             };
-            let style = ProgressStyle::with_template(template).expect("a constant template is valid");
+            let style =
+                ProgressStyle::with_template(template).expect("a constant template is valid");
             bar.set_style(style);
             bar
         };
@@ -547,7 +568,8 @@ impl Bar {
     fn shrinking(&self, findings: usize) {
         self.bar.set_length(findings as u64);
         self.bar.set_position(0);
-        self.bar.set_message(format!("shrinking {findings} findings"));
+        self.bar
+            .set_message(format!("shrinking {findings} findings"));
     }
 
     fn shrunk(&self) {

@@ -83,7 +83,10 @@ pub struct PartReport {
 impl FindingReport {
     pub fn new(topology: &Topology, rank: usize, shrunk: &Shrunk) -> FindingReport {
         let timed = |s: &crate::analysis::explore::Schedule| {
-            s.faults.iter().map(|f| describe_timed(topology, f)).collect()
+            s.faults
+                .iter()
+                .map(|f| describe_timed(topology, f))
+                .collect()
         };
         let faults: Vec<String> = timed(&shrunk.minimal);
         let seeds = shrunk.outcomes.len().max(1) as f64;
@@ -153,7 +156,10 @@ impl FindingReport {
         } else {
             out.push("Shrinking hit its study bound: smaller, not shown minimal.".to_string());
         }
-        out.push("`blastradius run` on this file exits 1 while the failure remains; keep it under".into());
+        out.push(
+            "`blastradius run` on this file exits 1 while the failure remains; keep it under"
+                .into(),
+        );
         out.push("a folder that `blastradius check` runs in CI as a regression test.".into());
         out
     }
@@ -182,8 +188,10 @@ pub fn describe_hypotheses(topology: &Topology, hypotheses: &[Hypothesis]) -> Ve
             let bounds: Vec<String> = [
                 h.min.map(|v| format!("min {}", value(v))),
                 h.max.map(|v| format!("max {}", value(v))),
-                h.max_increase.map(|c| format!("max_increase {}", change(c))),
-                h.max_decrease.map(|c| format!("max_decrease {}", change(c))),
+                h.max_increase
+                    .map(|c| format!("max_increase {}", change(c))),
+                h.max_decrease
+                    .map(|c| format!("max_decrease {}", change(c))),
             ]
             .into_iter()
             .flatten()
@@ -279,9 +287,10 @@ fn headline(doc: &ExploreDocument) -> String {
             doc.model
         ),
         n => format!(
-            "FAILED: {n} minimal fault schedule{} of {} break the hypotheses where no single fault does",
+            "FAILED: {n} minimal fault schedule{} of {} {} the hypotheses where no single fault does",
             if n == 1 { "" } else { "s" },
-            doc.model
+            doc.model,
+            if n == 1 { "breaks" } else { "break" },
         ),
     }
 }
@@ -290,7 +299,12 @@ pub fn explore_to_text(doc: &ExploreDocument) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "explore {}: {}", doc.model, headline(doc));
     let seeds: Vec<String> = doc.seeds.iter().map(u64::to_string).collect();
-    let _ = writeln!(out, "seed {}; findings must fail on seeds {}", doc.seed, seeds.join(", "));
+    let _ = writeln!(
+        out,
+        "seed {}; findings must fail on seeds {}",
+        doc.seed,
+        seeds.join(", ")
+    );
     let _ = writeln!(out, "held to: {}", doc.hypotheses.join("; "));
     for band in &doc.control {
         let _ = writeln!(
@@ -311,7 +325,15 @@ pub fn explore_to_text(doc: &ExploreDocument) -> String {
     out.push('\n');
     let mut table = Table::new();
     table.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')));
-    table.set_header(["#", "minimal schedule", "class", "hurt", "alone", "fails", "file"]);
+    table.set_header([
+        "#",
+        "minimal schedule",
+        "class",
+        "hurt",
+        "alone",
+        "fails",
+        "file",
+    ]);
     for f in &doc.findings {
         let parts: Vec<String> = f.parts.iter().map(|p| percent(p.net_share)).collect();
         table.add_row([
@@ -321,7 +343,9 @@ pub fn explore_to_text(doc: &ExploreDocument) -> String {
             percent(f.net_share),
             parts.join(" + "),
             f.failed.join("\n"),
-            f.file.clone().unwrap_or_else(|| "(not written: -o DIR)".into()),
+            f.file
+                .clone()
+                .unwrap_or_else(|| "(not written: -o DIR)".into()),
         ]);
     }
     let _ = writeln!(out, "{}", table.trim_fmt());
@@ -332,7 +356,11 @@ pub fn explore_to_text(doc: &ExploreDocument) -> String {
             f.rank,
             f.shrink_steps,
             f.shrink_studies,
-            if f.proven_minimal { ", minimal" } else { ", study bound reached" },
+            if f.proven_minimal {
+                ", minimal"
+            } else {
+                ", study bound reached"
+            },
             f.found.join("; ")
         );
     }

@@ -99,7 +99,11 @@ fn fault_keys(out: &mut String, topology: &Topology, fault: &FaultSpec) {
             let _ = writeln!(out, "nodes = [{}]", list.join(", "));
         }
         FaultTarget::Workload(w) => {
-            let _ = writeln!(out, "workload = {}", quoted(&topology.workloads[w.index()].name));
+            let _ = writeln!(
+                out,
+                "workload = {}",
+                quoted(&topology.workloads[w.index()].name)
+            );
         }
     }
     match fault.selection {
@@ -113,7 +117,9 @@ fn fault_keys(out: &mut String, topology: &Topology, fault: &FaultSpec) {
     }
     parameters(out, topology, &fault.kind);
     let _ = writeln!(out, "start = \"{}\"", exact(fault.start_ns));
-    if let Some(d) = fault.duration_ns.filter(|_| !matches!(fault.kind, FaultKind::CacheFlush { .. }))
+    if let Some(d) = fault
+        .duration_ns
+        .filter(|_| !matches!(fault.kind, FaultKind::CacheFlush { .. }))
     {
         let _ = writeln!(out, "duration = \"{}\"", exact(d));
     }
@@ -142,7 +148,11 @@ fn parameters(out: &mut String, topology: &Topology, kind: &FaultKind) {
             let Dist::Constant { value_ns } = added else {
                 panic!("explore writes constant latencies only, found {added:?}");
             };
-            line(out, "latency", format!("{{ dist = \"constant\", value = {} }}", time(*value_ns)));
+            line(
+                out,
+                "latency",
+                format!("{{ dist = \"constant\", value = {} }}", time(*value_ns)),
+            );
             if *share < 1.0 {
                 line(out, "share", share.to_string());
             }
@@ -157,7 +167,10 @@ fn parameters(out: &mut String, topology: &Topology, kind: &FaultKind) {
         FaultKind::CacheFlush { refill_ns } => line(out, "refill", time(*refill_ns)),
         FaultKind::HitRatio { value } => line(out, "value", value.to_string()),
         FaultKind::ZonalShift { nodes } if !nodes.is_empty() => {
-            let list: Vec<String> = nodes.iter().map(|n| quoted(&topology.node(*n).name)).collect();
+            let list: Vec<String> = nodes
+                .iter()
+                .map(|n| quoted(&topology.node(*n).name))
+                .collect();
             line(out, "nodes", format!("[{}]", list.join(", ")));
         }
         _ => {}
@@ -198,7 +211,11 @@ fn hypothesis_keys(out: &mut String, topology: &Topology, h: &Hypothesis) {
         }
     }
     if h.metric != crate::model::Metric::RecoveryTime {
-        let windows: Vec<String> = h.windows.iter().map(|w| format!("\"{}\"", w.as_str())).collect();
+        let windows: Vec<String> = h
+            .windows
+            .iter()
+            .map(|w| format!("\"{}\"", w.as_str()))
+            .collect();
         let _ = writeln!(out, "window = [{}]", windows.join(", "));
     }
 }
@@ -214,5 +231,145 @@ mod tests {
         assert_eq!(exact(80_000_000), "80ms");
         assert_eq!(exact(1_500_000), "1500us");
         assert_eq!(exact(0), "0s");
+    }
+}
+
+#[cfg(test)]
+mod round_trip {
+    use std::path::Path;
+
+    use super::*;
+    use crate::kernel::Dist;
+    use crate::model::{FaultSpec, Window, parse_model, parse_scenario};
+
+    const SHOP: &str = include_str!("../../models/shop.toml");
+    const S: u64 = 1_000_000_000;
+
+    fn fault(kind: FaultKind, target: FaultTarget, selection: Selection, start: u64) -> FaultSpec {
+        let instant = matches!(kind, FaultKind::CacheFlush { .. });
+        FaultSpec {
+            kind,
+            target,
+            selection,
+            start_ns: start * S,
+            duration_ns: Some(if instant { 0 } else { 7 * S }),
+            line: 0,
+        }
+    }
+
+    /// Every kind explore draws, written and read back by the scenario loader, is the fault
+    /// that was simulated: the written file replays the search's schedule exactly.
+    #[test]
+    fn every_drawn_kind_loads_back_as_written() {
+        let topology = parse_model(Path::new("models/shop.toml"), SHOP).expect("shop loads");
+        let id = |name: &str| topology.node_id(name).expect("a node of shop");
+        let edge = FaultTarget::Edge {
+            from: id("api"),
+            to: id("sessions"),
+        };
+        let zone = FaultTarget::Zone(crate::model::ZoneId(1));
+        let faults = vec![
+            fault(
+                FaultKind::ZoneOutage { recovery_ns: None },
+                zone.clone(),
+                Selection::All,
+                70,
+            ),
+            fault(
+                FaultKind::ZonalShift { nodes: vec![] },
+                zone,
+                Selection::All,
+                71,
+            ),
+            fault(
+                FaultKind::Crash {
+                    restart_after_ns: None,
+                },
+                FaultTarget::Node(id("api")),
+                Selection::Count(2),
+                72,
+            ),
+            fault(
+                FaultKind::Crash {
+                    restart_after_ns: None,
+                },
+                FaultTarget::Node(id("sessions")),
+                Selection::All,
+                73,
+            ),
+            fault(
+                FaultKind::Latency {
+                    added: Dist::Constant {
+                        value_ns: 81_000_000,
+                    },
+                    share: 1.0,
+                },
+                edge.clone(),
+                Selection::All,
+                74,
+            ),
+            fault(FaultKind::Partition, edge, Selection::All, 75),
+            fault(
+                FaultKind::Errors { share: 0.35 },
+                FaultTarget::Node(id("payments")),
+                Selection::All,
+                76,
+            ),
+            fault(
+                FaultKind::CacheFlush { refill_ns: 12 * S },
+                FaultTarget::Node(id("sessions")),
+                Selection::All,
+                77,
+            ),
+            fault(
+                FaultKind::TrafficSpike { factor: 1.7 },
+                FaultTarget::Workload(crate::model::WorkloadId(0)),
+                Selection::All,
+                78,
+            ),
+        ];
+        let hypotheses = crate::analysis::explore::Judge::budget(&topology, 0.01, 1.0).hypotheses;
+        let run = ScenarioRun {
+            name: "round \"trip\"",
+            model: "../models/shop.toml",
+            duration_ns: 300 * S,
+            warmup_ns: 60 * S,
+            seed: 9,
+        };
+        let comments = vec!["a comment".to_string()];
+        let text = scenario_toml(&topology, &run, &comments, &faults, &hypotheses);
+        let read = |_: &Path| Ok(SHOP.to_string());
+        let (scenario, _) = parse_scenario(Path::new("found/x.toml"), &text, read)
+            .unwrap_or_else(|d| panic!("{}\n{text}", d.render(false)));
+        let unlined = |fs: &[FaultSpec]| -> Vec<FaultSpec> {
+            fs.iter()
+                .map(|f| FaultSpec {
+                    line: 0,
+                    ..f.clone()
+                })
+                .collect()
+        };
+        assert_eq!(unlined(&scenario.faults), faults, "{text}");
+        let unlined: Vec<_> = scenario
+            .hypotheses
+            .iter()
+            .map(|h| crate::model::Hypothesis {
+                line: 0,
+                ..h.clone()
+            })
+            .collect();
+        assert_eq!(unlined, hypotheses);
+        assert_eq!(
+            scenario.hypotheses[0].windows,
+            vec![Window::During, Window::After]
+        );
+        assert_eq!(
+            (scenario.name.as_str(), scenario.seed),
+            ("round \"trip\"", 9)
+        );
+        assert_eq!(
+            (scenario.duration_ns, scenario.warmup_ns),
+            (300 * S, 60 * S)
+        );
     }
 }

@@ -7,6 +7,7 @@ mod cli;
 mod diagnostics;
 mod examples_load;
 mod examples_run;
+mod explore;
 mod faults;
 mod golden;
 mod html;

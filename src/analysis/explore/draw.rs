@@ -137,11 +137,19 @@ fn timed(
         whole_seconds(between(stream, options.min_fault_ns, options.max_fault_ns))
     };
     let first = options.fma.warmup_ns;
-    let last = options.fma.duration_ns.saturating_sub(length.max(S)).max(first);
+    let last = options
+        .fma
+        .duration_ns
+        .saturating_sub(length.max(S))
+        .max(first);
     let start = match previous {
         Some(p) if stream.chance(0.75) => {
             let from = p.start_ns.saturating_sub(length / 2).max(first);
-            let to = p.end_ns().min(options.fma.duration_ns).saturating_sub(S).max(from);
+            let to = p
+                .end_ns()
+                .min(options.fma.duration_ns)
+                .saturating_sub(S)
+                .max(from);
             between(stream, from, to.min(last).max(from))
         }
         _ => between(stream, first, last),
@@ -165,7 +173,9 @@ fn vary_intensity(topology: &Topology, fault: FaultSpec, stream: &mut Stream) ->
             };
             with_intensity(topology, &fault, level)
         }
-        FaultKind::TrafficSpike { .. } | FaultKind::Latency { .. } | FaultKind::CacheFlush { .. }
+        FaultKind::TrafficSpike { .. }
+        | FaultKind::Latency { .. }
+        | FaultKind::CacheFlush { .. }
         | FaultKind::Errors { .. } => {
             let low = (full / 10).max(1);
             let level = between(stream, low, full);

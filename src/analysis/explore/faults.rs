@@ -18,7 +18,9 @@ pub fn describe(topology: &Topology, spec: &FaultSpec) -> String {
         FaultKind::Latency { added, .. } => format!("+{}", dist_text(added)),
         FaultKind::Errors { share } | FaultKind::Blackhole { share } => percent(*share),
         FaultKind::Crash { .. } => replicas_text(topology, spec),
-        FaultKind::CacheFlush { refill_ns } => format!("(refill {})", format_duration_ns(*refill_ns)),
+        FaultKind::CacheFlush { refill_ns } => {
+            format!("(refill {})", format_duration_ns(*refill_ns))
+        }
         FaultKind::TrafficSpike { factor } => format!("x{}", tenths(*factor)),
         FaultKind::Slowdown { factor } => format!("x{}", tenths(*factor)),
         FaultKind::HitRatio { value } => percent(*value),
@@ -108,7 +110,9 @@ pub(super) fn intensity(topology: &Topology, spec: &FaultSpec) -> u64 {
             added: Dist::Constant { value_ns },
             ..
         } => value_ns / MS,
-        FaultKind::Errors { share } | FaultKind::Blackhole { share } => (share * 20.0).round() as u64,
+        FaultKind::Errors { share } | FaultKind::Blackhole { share } => {
+            (share * 20.0).round() as u64
+        }
         FaultKind::TrafficSpike { factor } => ((factor - 1.0) * 10.0).round() as u64,
         FaultKind::CacheFlush { refill_ns } => refill_ns / S,
         FaultKind::Crash { .. } => match spec.selection {
@@ -124,7 +128,9 @@ pub(super) fn lowered(topology: &Topology, spec: &FaultSpec) -> Vec<FaultSpec> {
     let level = intensity(topology, spec);
     let floor = match spec.kind {
         FaultKind::Crash { .. } | FaultKind::Errors { .. } | FaultKind::Blackhole { .. } => 1,
-        FaultKind::Latency { .. } | FaultKind::TrafficSpike { .. } | FaultKind::CacheFlush { .. } => 1,
+        FaultKind::Latency { .. }
+        | FaultKind::TrafficSpike { .. }
+        | FaultKind::CacheFlush { .. } => 1,
         _ => return Vec::new(),
     };
     let mut levels = vec![floor.max(level / 2), level.saturating_sub(1).max(floor)];
@@ -145,7 +151,9 @@ pub(super) fn with_intensity(topology: &Topology, spec: &FaultSpec, level: u64) 
                 value_ns: level * MS,
             }
         }
-        FaultKind::Errors { share } | FaultKind::Blackhole { share } => *share = level as f64 / 20.0,
+        FaultKind::Errors { share } | FaultKind::Blackhole { share } => {
+            *share = level as f64 / 20.0
+        }
         FaultKind::TrafficSpike { factor } => *factor = 1.0 + level as f64 / 10.0,
         FaultKind::CacheFlush { refill_ns } => *refill_ns = level * S,
         FaultKind::Crash { .. } => {
@@ -217,7 +225,10 @@ mod tests {
         assert_eq!(lower, vec![3, 5]);
         let one = with_intensity(&topology, &spec, 1);
         assert_eq!(one.selection, Selection::Count(1));
-        assert!(lowered(&topology, &one).is_empty(), "one replica is the floor");
+        assert!(
+            lowered(&topology, &one).is_empty(),
+            "one replica is the floor"
+        );
         assert_eq!(describe(&topology, &one), "crash api (1 of 6 replicas)");
     }
 

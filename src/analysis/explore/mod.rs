@@ -218,8 +218,14 @@ impl<'a> Explorer<'a> {
     /// Studies `faults` on `seed`.
     pub fn outcome(&self, faults: Vec<FaultSpec>, seed: u64) -> Outcome {
         let run = (self.options.fma.duration_ns, self.options.fma.warmup_ns);
-        let scenario =
-            judge::scenario_of(self.model_path, self.topology, &self.judge, run, faults, seed);
+        let scenario = judge::scenario_of(
+            self.model_path,
+            self.topology,
+            &self.judge,
+            run,
+            faults,
+            seed,
+        );
         self.studies.fetch_add(1, Ordering::Relaxed);
         judge::judge(&scenario)
     }

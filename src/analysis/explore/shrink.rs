@@ -71,7 +71,13 @@ pub fn shrink(explorer: &Explorer<'_>, found: &Trial) -> Shrunk {
         studies: 0,
     };
     let class = found.class;
-    let first = still_fails(&mut parts, &found.schedule, &seeds, class, Some(&found.outcome));
+    let first = still_fails(
+        &mut parts,
+        &found.schedule,
+        &seeds,
+        class,
+        Some(&found.outcome),
+    );
     let Some((mut outcomes, mut minimal_parts)) = first else {
         return Shrunk {
             found: found.clone(),
@@ -177,7 +183,13 @@ fn candidates(topology: &Topology, schedule: &Schedule) -> Vec<Schedule> {
     };
     for (i, (_, f)) in pairs.iter().enumerate() {
         for start in closer(f.start_ns, anchor) {
-            out.push(replace(i, FaultSpec { start_ns: start, ..f.clone() }));
+            out.push(replace(
+                i,
+                FaultSpec {
+                    start_ns: start,
+                    ..f.clone()
+                },
+            ));
         }
     }
     for (i, (_, f)) in pairs.iter().enumerate() {
