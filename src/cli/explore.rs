@@ -566,10 +566,16 @@ impl Bar {
     }
 
     fn shrinking(&self, findings: usize) {
+        if self.bar.is_hidden() {
+            return;
+        }
+        let template = "{bar:40} {pos}/{len} findings shrunk  {msg}  {elapsed}";
+        let style = ProgressStyle::with_template(template).expect("a constant template is valid");
+        self.bar.set_style(style);
         self.bar.set_length(findings as u64);
         self.bar.set_position(0);
         self.bar
-            .set_message(format!("shrinking {findings} findings"));
+            .set_message("drop, align, shorten, lower, merge zones");
     }
 
     fn shrunk(&self) {

@@ -36,6 +36,8 @@ pub struct ExploreDocument {
     /// The hypotheses every schedule is held to, described.
     pub hypotheses: Vec<String>,
     pub control: Vec<ControlBand>,
+    /// The catalogue (fma's candidates) and how the search weighted each.
+    pub catalogue: Vec<CatalogueEntry>,
     pub coverage: Coverage,
     /// Interesting failures that did not fail on every one of the K seeds.
     pub not_reproducible: u64,
@@ -46,6 +48,17 @@ pub struct ExploreDocument {
     /// Studies run (a control and an experiment each), the lineage control included.
     pub studies: u64,
     pub findings: Vec<FindingReport>,
+}
+
+/// One catalogue fault and its weights.
+#[derive(Clone, Debug, Serialize)]
+pub struct CatalogueEntry {
+    pub fault: String,
+    pub family: &'static str,
+    /// Share of the control's answered calls through the fault's target (1 = the busiest).
+    pub lineage: f64,
+    /// The isolation boundary it acts on; schedules prefer boundaries not yet touched.
+    pub boundary: String,
 }
 
 /// One ranked finding.
@@ -225,6 +238,16 @@ impl ExploreDocument {
             bound,
             hypotheses: describe_hypotheses(explorer.topology, &explorer.judge.hypotheses),
             control: explorer.control.clone(),
+            catalogue: explorer
+                .entries
+                .iter()
+                .map(|e| CatalogueEntry {
+                    fault: e.candidate.label.clone(),
+                    family: e.candidate.family,
+                    lineage: (e.lineage * 1e6).round() / 1e6,
+                    boundary: e.boundary.clone(),
+                })
+                .collect(),
             coverage,
             not_reproducible: 0,
             not_shrunk: 0,
@@ -237,6 +260,27 @@ impl ExploreDocument {
 
 fn percent(share: f64) -> String {
     format!("{:.2}%", share * 100.0)
+}
+
+/// The catalogue's size and the targets the lineage bias favours most.
+fn lineage_line(doc: &ExploreDocument) -> String {
+    let mut targets: Vec<(&str, f64)> = Vec::new();
+    for e in &doc.catalogue {
+        if !targets.iter().any(|(b, _)| *b == e.boundary) {
+            targets.push((&e.boundary, e.lineage));
+        }
+    }
+    targets.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = targets
+        .iter()
+        .take(4)
+        .map(|(b, l)| format!("{b} {}", percent(*l)))
+        .collect();
+    format!(
+        "catalogue: {} faults (fma's); drawn more often on the busiest paths of the control: {}",
+        doc.catalogue.len(),
+        top.join(", ")
+    )
 }
 
 /// The coverage in one paragraph.
@@ -316,6 +360,7 @@ pub fn explore_to_text(doc: &ExploreDocument) -> String {
                 .map_or("n/a".into(), |p| format_duration_ns(p.round() as u64))
         );
     }
+    let _ = writeln!(out, "{}", lineage_line(doc));
     for line in coverage_lines(doc) {
         let _ = writeln!(out, "{line}");
     }

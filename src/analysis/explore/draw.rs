@@ -196,3 +196,98 @@ fn between(stream: &mut Stream, low: u64, high: u64) -> u64 {
 fn whole_seconds(ns: u64) -> u64 {
     ns / S * S
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_model;
+
+    fn options() -> ExploreOptions {
+        ExploreOptions {
+            fma: FmaOptions {
+                zones: true,
+                nodes: true,
+                edges: true,
+                externals: true,
+                caches: true,
+                load: true,
+                duration_ns: 300 * S,
+                warmup_ns: 60 * S,
+                fault_start_ns: 0,
+                fault_duration_ns: 0,
+                added_latency_ns: S,
+                spike_factor: 3.0,
+            },
+            min_faults: 2,
+            max_faults: 3,
+            seed: 7,
+            seeds: 1,
+            min_fault_ns: 5 * S,
+            max_fault_ns: 120 * S,
+            amplification: 1.5,
+            max_findings: 1,
+            max_shrink_studies: 1,
+        }
+    }
+
+    /// The shop's catalogue with a made-up lineage: the first half of the faults on busy
+    /// paths (1), the rest on idle ones (0).
+    fn shop_entries(options: &ExploreOptions) -> (Topology, Vec<Entry>) {
+        let text = include_str!("../../../models/shop.toml");
+        let topology = parse_model(std::path::Path::new("shop.toml"), text).expect("shop");
+        let all = candidates(&topology, &options.fma);
+        let half = all.len() / 2;
+        let entries = all
+            .into_iter()
+            .enumerate()
+            .map(|(i, candidate)| Entry {
+                boundary: candidate.label.clone(),
+                candidate,
+                lineage: if i < half { 1.0 } else { 0.0 },
+            })
+            .collect();
+        (topology, entries)
+    }
+
+    #[test]
+    fn schedules_are_a_function_of_seed_and_index() {
+        let options = options();
+        let (topology, entries) = shop_entries(&options);
+        let a = draw(&topology, &entries, &options, 5);
+        assert_eq!(a, draw(&topology, &entries, &options, 5));
+        assert_ne!(a, draw(&topology, &entries, &options, 6));
+        let other_seed = ExploreOptions {
+            seed: 8,
+            ..options.clone()
+        };
+        assert_ne!(a, draw(&topology, &entries, &other_seed, 5));
+    }
+
+    /// 2,000 draws: every one inside the run, most overlapping, busy paths drawn more often.
+    #[test]
+    fn draws_overlap_and_favour_the_busiest_paths() {
+        let options = options();
+        let (topology, entries) = shop_entries(&options);
+        let half = entries.len() / 2;
+        let (mut overlapping, mut busy, mut idle) = (0, 0, 0);
+        let n = 2_000;
+        for i in 0..n {
+            let s = draw(&topology, &entries, &options, i);
+            assert!((2..=3).contains(&s.faults.len()));
+            for f in &s.faults {
+                assert!(f.start_ns >= 60 * S && f.end_ns() <= 300 * S, "{f:?}");
+                assert_eq!(f.start_ns % S, 0, "whole seconds");
+            }
+            let mut sorted = s.entries.clone();
+            sorted.dedup();
+            assert_eq!(sorted.len(), s.entries.len(), "no fault twice");
+            overlapping += usize::from(super::super::overlap(&s.faults[0], &s.faults[1]));
+            busy += s.entries.iter().filter(|&&e| e < half).count();
+            idle += s.entries.iter().filter(|&&e| e >= half).count();
+        }
+        // Three in four starts are drawn inside the previous fault: well over half overlap.
+        assert!(overlapping * 10 > n as usize * 6, "{overlapping} of {n}");
+        // Weight 1.25 against 0.25 per pick: busy faults several times as frequent.
+        assert!(busy > 2 * idle, "busy {busy}, idle {idle}");
+    }
+}
