@@ -7,6 +7,7 @@
 mod amplification;
 mod baseline;
 mod blast;
+pub mod explore;
 pub mod fma;
 mod hypothesis;
 mod pairing;

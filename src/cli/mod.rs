@@ -9,6 +9,7 @@ mod completions;
 mod explain;
 mod export_ctk;
 mod export_fis;
+mod explore;
 mod fma;
 mod graph;
 mod import;
@@ -73,6 +74,9 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Failure-mode analysis: every single fault the model admits, ranked by blast radius.
     Fma(fma::FmaArgs),
+    /// Seeded search for multi-fault schedules that break the hypotheses where no single
+    /// fault does, each shrunk to a minimal scenario file.
+    Explore(explore::ExploreArgs),
     /// Merge shard outputs of `sweep` or `fma` exactly into one report.
     Merge(merge::MergeArgs),
     /// Check model and scenario files: every diagnostic at once, rustc-style.
@@ -131,6 +135,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Fma(args) => fma::fma(&args),
+        Command::Explore(args) => explore::explore(&args),
         Command::Merge(args) => merge::merge(&args),
         Command::Validate(args) => validate::validate(&args),
         Command::Explain(args) => explain::explain(&args),

@@ -6,6 +6,8 @@
 mod cache;
 mod check;
 mod document;
+pub mod explore;
+pub mod explore_toml;
 mod github;
 mod graph;
 mod html;

@@ -8,6 +8,7 @@ mod ctk;
 mod diagnostics;
 mod examples_load;
 mod examples_run;
+mod explore;
 mod faults;
 mod fis;
 mod golden;
