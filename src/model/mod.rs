@@ -21,6 +21,7 @@ mod diagnostic;
 mod dist;
 mod duration;
 mod error;
+mod fault_hint;
 mod fault_target;
 mod graph;
 mod lint;

@@ -9,6 +9,7 @@ mod examples_load;
 mod examples_run;
 mod faults;
 mod golden;
+mod hardening;
 mod html;
 mod model_errors;
 mod props;
