@@ -28,6 +28,7 @@ pub enum Code {
     FaultAfterEnd,
     OverlappingFaults,
     ConflictingKeys,
+    BadName,
     Unreachable,
     SelectionTooLarge,
     FaultWithoutEffect,
@@ -39,7 +40,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table.
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 30] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::WrongType,
@@ -62,6 +63,7 @@ impl Code {
         Code::FaultAfterEnd,
         Code::OverlappingFaults,
         Code::ConflictingKeys,
+        Code::BadName,
         Code::Unreachable,
         Code::SelectionTooLarge,
         Code::FaultWithoutEffect,
@@ -170,6 +172,10 @@ impl Code {
             Code::ConflictingKeys => (
                 "E0022",
                 "keys that exclude each other: `count` and `percent`, `node` and `edge`, `zone` and `zones`, `nodes` and `node` or `zone`, a crash's `duration` and `restart_after`",
+            ),
+            Code::BadName => (
+                "E0023",
+                "a name (of the model, the scenario, a zone, a node or a workload) holding a control, line-separator or bidirectional-formatting character",
             ),
             Code::Unreachable => (
                 "W0001",

@@ -29,6 +29,7 @@ mod load_fault;
 mod load_hypothesis;
 mod load_model;
 mod load_scenario;
+mod name_check;
 mod node_policy;
 mod nodes;
 mod queue_node;

@@ -49,3 +49,72 @@ fn schema_without_kind_is_one_document_that_validates_models_and_scenarios() {
     scenario["zones"] = Value::from(vec!["az-a"]);
     assert!(!validator.is_valid(&scenario));
 }
+
+/// The diagnostics of a model: the shop with `edit` applied.
+fn shop_with(edit: impl Fn(String) -> String) -> blastradius::model::Validation {
+    let shop = std::fs::read_to_string("models/shop.toml").expect("readable");
+    let text = edit(shop);
+    blastradius::model::validate_text(Path::new("models/t.toml"), &text, |p: &Path| {
+        std::fs::read_to_string(p)
+    })
+}
+
+#[test]
+fn names_with_control_characters_are_rejected_with_the_character_located() {
+    use blastradius::model::Code;
+    let cases: [(&str, fn(String) -> String, &str); 4] = [
+        (
+            "zone",
+            |s| s.replacen(r#"zones = ["az-a", "az-b", "az-c"]"#, r#"zones = ["az-a", "az-b\n::error::x", "az-c"]"#, 1),
+            "U+000A (line feed) at character 5",
+        ),
+        (
+            "node",
+            |s| s.replace("[external.payments]", "[external.\"pay\\u202Ements\"]").replace("to = \"payments\"", "to = \"pay\\u202Ements\""),
+            "U+202E (bidirectional embedding or override) at character 4",
+        ),
+        (
+            "workload",
+            |s| s.replace("[workload.checkout]", "[workload.\"check\\tout\"]"),
+            "U+0009 (tab) at character 6",
+        ),
+        (
+            "model",
+            |s| s.replacen("name = \"shop\"", "name = \"shop\\r\"", 1),
+            "U+000D (carriage return) at character 5",
+        ),
+    ];
+    for (what, edit, expected) in cases {
+        let validation = shop_with(edit);
+        let bad: Vec<_> = validation
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::BadName)
+            .collect();
+        assert_eq!(bad.len(), 1, "{what}: {:#?}", validation.diagnostics.items);
+        assert!(bad[0].message.starts_with(&format!("the {what} name ")), "{}", bad[0].message);
+        assert!(bad[0].message.contains(expected), "{}", bad[0].message);
+        assert!(bad[0].line > 0 && bad[0].column > 0);
+    }
+}
+
+#[test]
+fn a_scenario_name_with_a_line_break_is_rejected_by_check() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shop = std::fs::canonicalize("models/shop.toml").expect("shop");
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"x\\n::error::pwned\"\nmodel = {:?}\nduration = \"1m\"\n",
+            shop.display()
+        ),
+    )
+    .expect("written");
+    let output = blastradius(&["check", "--format", "github", scenario.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(3));
+    let out = stdout(&output);
+    assert!(!out.lines().any(|l| l.trim_start().starts_with("::error::")), "{out}");
+    assert!(out.starts_with("::error file="), "{out}");
+    assert!(out.contains("E0023"), "{out}");
+}
