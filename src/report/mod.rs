@@ -6,6 +6,7 @@
 mod cache;
 mod check;
 mod document;
+pub mod escape;
 mod github;
 mod graph;
 mod html;

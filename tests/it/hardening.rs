@@ -118,3 +118,102 @@ fn a_scenario_name_with_a_line_break_is_rejected_by_check() {
     assert!(out.starts_with("::error file="), "{out}");
     assert!(out.contains("E0023"), "{out}");
 }
+
+/// A model and a scenario whose names hold everything printable that means something in one
+/// of the output formats; the scenario's file name holds a line break and a command.
+const HOSTILE_MODEL: &str = r#"
+name = "m ::error::m ##[error]m"
+zones = ["az-a ::set-output name=x::y", "az-b <img src=https://evil.example/z.png>"]
+
+[workload."w `` ``` |x| *y* %0A::error::w"]
+target = "api\" <script>"
+rate = 200
+timeout = "1s"
+
+[service."api\" <script>"]
+zones = ["az-a ::set-output name=x::y", "az-b <img src=https://evil.example/z.png>"]
+workers = 8
+service_time = { dist = "exponential", mean = "2ms" }
+"#;
+
+const HOSTILE_SCENARIO: &str = r#"
+name = "s ``` مرحبا ::warning::s %25 & <b>"
+model = "m.toml"
+duration = "40s"
+warmup = "5s"
+seed = 3
+
+[[fault]]
+kind = "zone-outage"
+zone = "az-a ::set-output name=x::y"
+start = "15s"
+duration = "10s"
+
+[[hypothesis]]
+workload = "w `` ``` |x| *y* %0A::error::w"
+metric = "availability"
+min = 0.999999
+"#;
+
+/// The lines the GitHub runner would run as workflow commands: outside a stop-commands fence,
+/// starting with `::` after spaces, or holding a `##[` command anywhere.
+fn commands_run(log: &str) -> Vec<String> {
+    let mut run = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in log.lines() {
+        if let Some(token) = &stopped {
+            if line == format!("::{token}::") {
+                stopped = None;
+            }
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if let Some(token) = trimmed.strip_prefix("::stop-commands::") {
+            stopped = Some(token.to_string());
+        } else if trimmed.starts_with("::") || line.contains("##[") {
+            run.push(line.to_string());
+        }
+    }
+    assert!(stopped.is_none(), "a fence left open:\n{log}");
+    run
+}
+
+#[test]
+fn check_on_github_runs_only_its_own_annotations_and_keeps_the_summary_fences() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("m.toml"), HOSTILE_MODEL).expect("written");
+    let file = dir.path().join("s\n::error::pwned.toml");
+    std::fs::write(&file, HOSTILE_SCENARIO).expect("written");
+    let summary = dir.path().join("summary.md");
+    let output = Command::new(env!("CARGO_BIN_EXE_blastradius"))
+        .args(["check", "--format", "github", file.to_str().expect("utf-8")])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("runs");
+    let (out, err) = (stdout(&output), String::from_utf8_lossy(&output.stderr).into_owned());
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{out}\n{err}");
+    assert!(out.starts_with("::stop-commands::blastradius-"), "{out}");
+    for line in commands_run(&out) {
+        assert!(
+            line.starts_with("::error file=") || line.starts_with("::notice file="),
+            "a command the user's strings made: {line}\n{out}"
+        );
+        // An annotation's file and title are one property each: no unescaped `::` or `,`.
+        let properties = line.splitn(4, "::").nth(1).expect("properties");
+        assert!(!properties.contains("##["), "{line}");
+    }
+    assert!(commands_run(&err).is_empty(), "{err}");
+    let summary = std::fs::read_to_string(&summary).expect("a step summary");
+    let mut open = false;
+    for line in summary.lines() {
+        if line.starts_with("```") {
+            assert!(open || line == "```mermaid", "a fence opened by user text: {line}");
+            open = !open && line == "```mermaid";
+        } else if open {
+            assert!(!line.contains('\u{202E}'), "{line}");
+        }
+    }
+    assert!(!open, "{summary}");
+    assert!(!summary.contains("<img"), "raw HTML in the summary:\n{summary}");
+    assert!(!summary.contains("<script"), "{summary}");
+}
