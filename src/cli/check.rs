@@ -232,7 +232,13 @@ fn write_outputs(
     let stdout = match args.format {
         CheckFormat::Text => check_text(report),
         CheckFormat::Markdown => check_markdown(report),
-        CheckFormat::Github => format!("{}{}", check_text(report), annotations(report)),
+        // The human text is fenced so nothing in it runs as a workflow command; the
+        // annotations after it are commands on purpose.
+        CheckFormat::Github => format!(
+            "{}{}",
+            crate::report::escape::github_fence(&check_text(report)),
+            annotations(report)
+        ),
     };
     if let Err(error) = write_stdout(&stdout) {
         eprintln!("error: writing the summary: {error}");
@@ -356,7 +362,14 @@ fn load_all(files: &[PathBuf], format: CheckFormat) -> Result<Vec<Scenario>, Exi
         match load_scenario(path) {
             Ok(scenario) => scenarios.push(scenario),
             Err(error) => {
-                eprintln!("{}", error.to_string().trim_end());
+                let message = format!("{}\n", error.to_string().trim_end());
+                // GitHub reads workflow commands on stderr too: the diagnostics quote the
+                // user's file, so in that format they are fenced.
+                if format == CheckFormat::Github {
+                    eprint!("{}", crate::report::escape::github_fence(&message));
+                } else {
+                    eprint!("{message}");
+                }
                 if let Some(diagnostics) = error.diagnostics() {
                     annotations.push_str(&diagnostic_annotations(diagnostics));
                 }

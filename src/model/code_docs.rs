@@ -166,6 +166,7 @@ fn entry(code: Code) -> (&'static str, ExampleKind, &'static str, &'static str) 
         Code::OverlappingFaults => (OVERLAP, Scenario, OVERLAP_WRONG, OVERLAP_FIXED),
         Code::ConflictingKeys => (CONFLICT, Scenario, CONFLICT_WRONG, CONFLICT_FIXED),
         Code::InvalidLabel => (LABEL, Model, LABEL_WRONG, LABEL_FIXED),
+        Code::BadName => (BAD_NAME, Model, BAD_NAME_WRONG, BASE_MODEL),
         Code::Unreachable => (UNREACHABLE, Model, UNREACHABLE_WRONG, UNREACHABLE_FIXED),
         Code::SelectionTooLarge => (TOO_LARGE, Scenario, TOO_LARGE_WRONG, CONFLICT_FIXED),
         Code::FaultWithoutEffect => (NO_EFFECT, Scenario, NO_EFFECT_WRONG, NO_EFFECT_FIXED),
@@ -921,6 +922,40 @@ const OVERLAP_FIXED: &str = scenario!(
     "zone = \"az-a\""
     "start = \"10m\""
     "duration = \"3m\""
+);
+
+const BAD_NAME: &str = "
+A name holds a character that changes how the text around it is laid out or read: a control
+character (a line feed, a tab, an escape), the Unicode line or paragraph separator, or a
+bidirectional formatting character (marks, embeddings, overrides, isolates). The names of the
+model, the scenario, zones, nodes and workloads are all checked.
+
+Names are printed in every report, in CI annotations, graphs and step summaries. A line feed
+in a name would start a new line there, and on GitHub Actions a line that starts with `::` is
+a workflow command; a right-to-left override makes a name display differently from what it
+is. Any other text is allowed (spaces, `::`, `<`, backticks): each report escapes it. The
+message names the character and its position; write the name on one line with visible
+characters.
+";
+
+const BAD_NAME_WRONG: &str = model!(
+    "name = \"shop\\n::error::deploy failed\""
+    "zones = [\"az-a\", \"az-b\"]"
+    ""
+    "[workload.checkout]"
+    "target = \"api\""
+    "rate = 100"
+    ""
+    "[service.api]"
+    "zones = [\"az-a\", \"az-b\"]"
+    "workers = 16"
+    "service_time = { dist = \"exponential\", mean = \"2ms\" }"
+    "calls = [{ to = \"orders-db\", timeout = \"300ms\" }]"
+    ""
+    "[database.orders-db]"
+    "zones = [\"az-a\", \"az-b\"]"
+    "primary = \"az-a\""
+    "service_time = { dist = \"exponential\", mean = \"5ms\" }"
 );
 
 const CONFLICT: &str = "

@@ -29,6 +29,7 @@ pub enum Code {
     OverlappingFaults,
     ConflictingKeys,
     InvalidLabel,
+    BadName,
     Unreachable,
     SelectionTooLarge,
     FaultWithoutEffect,
@@ -40,7 +41,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the table.
-    pub const ALL: [Code; 30] = [
+    pub const ALL: [Code; 31] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::WrongType,
@@ -64,6 +65,7 @@ impl Code {
         Code::OverlappingFaults,
         Code::ConflictingKeys,
         Code::InvalidLabel,
+        Code::BadName,
         Code::Unreachable,
         Code::SelectionTooLarge,
         Code::FaultWithoutEffect,
@@ -176,6 +178,9 @@ impl Code {
             Code::InvalidLabel => (
                 "E0023",
                 "a node label or label selector that is not Kubernetes label syntax",
+            Code::BadName => (
+                "E0024",
+                "a name (of the model, the scenario, a zone, a node or a workload) holding a control, line-separator or bidirectional-formatting character",
             ),
             Code::Unreachable => (
                 "W0001",

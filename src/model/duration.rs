@@ -1,5 +1,6 @@
-//! Duration strings ("500us", "2ms", "1.5s", "10m", "1h") to integer nanoseconds, with exact
-//! decimal arithmetic: "0.1s" is exactly 100_000_000 ns, never a float rounded.
+//! Duration strings ("500us", "2ms", "1.5s", "10m", "1h", and compound ones such as "1m20s"
+//! or "2m30.5s") to integer nanoseconds, with exact decimal arithmetic: "0.1s" is exactly
+//! 100_000_000 ns, never a float rounded.
 
 /// The units, in the order they are listed in messages, with their length in nanoseconds.
 const UNITS: [(&str, u128); 6] = [
@@ -11,9 +12,12 @@ const UNITS: [(&str, u128); 6] = [
     ("h", 3_600_000_000_000),
 ];
 
-/// Parses a duration string into nanoseconds. The number is a non-negative decimal (digits,
-/// optionally a point and more digits); the unit is one of ns, us (or µs), ms, s, m, h, and may
-/// be separated from the number by spaces. The result must be a whole number of nanoseconds
+/// Parses a duration string into nanoseconds. A duration is one or more parts, each a
+/// non-negative decimal (digits, optionally a point and more digits) and a unit — ns, us (or
+/// µs), ms, s, m, h — as people write them: `"2ms"`, `"1m20s"`, `"1h30m"`, `"2m30.5s"`.
+/// Spaces may separate a number from its unit and one part from the next. The parts' units
+/// go from the largest to the smallest, each at most once, so `"30m1h"` or `"1s1s"` (more
+/// likely a typo than a sum) is rejected. The total must be a whole number of nanoseconds
 /// that fits in a `u64`.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let trimmed = text.trim();
@@ -23,22 +27,53 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     if trimmed.starts_with('-') {
         return Err(format!("durations cannot be negative, found \"{trimmed}\""));
     }
-    let split = trimmed
+    let too_long = || format!("\"{trimmed}\" is too long (the limit is about 584 years)");
+    let mut rest = trimmed;
+    let mut total: u128 = 0;
+    let mut previous: Option<(&str, u128)> = None;
+    while !rest.is_empty() {
+        let (number, unit, after) = split_part(rest, trimmed)?;
+        let unit_ns = unit_ns(unit)
+            .ok_or_else(|| format!("unknown unit `{unit}` in \"{trimmed}\"; {}", units_hint()))?;
+        if let Some((before, before_ns)) = previous {
+            if unit_ns >= before_ns {
+                return Err(format!(
+                    "in \"{trimmed}\", `{unit}` follows `{before}`: write the parts of a \
+                     duration from the largest unit to the smallest, each once (like 1h30m or \
+                     2m30.5s)"
+                ));
+            }
+        }
+        let ns = scale(number, unit_ns).map_err(|why| format!("{why} in \"{trimmed}\""))?;
+        total = total.checked_add(ns).ok_or_else(too_long)?;
+        previous = Some((unit, unit_ns));
+        rest = after;
+    }
+    u64::try_from(total).map_err(|_| too_long())
+}
+
+/// The first part of `rest`: its number, its unit, and what follows (spaces skipped).
+fn split_part<'a>(rest: &'a str, whole: &str) -> Result<(&'a str, &'a str, &'a str), String> {
+    let split = rest
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let unit = unit.trim_start();
+        .unwrap_or(rest.len());
+    let (number, tail) = rest.split_at(split);
     if number.is_empty() {
-        return Err(format!("expected a number at the start of \"{trimmed}\""));
+        return Err(if rest.len() == whole.len() {
+            format!("expected a number at the start of \"{whole}\"")
+        } else {
+            format!("expected a number before `{rest}` in \"{whole}\"")
+        });
     }
+    let tail = tail.trim_start();
+    let unit_end = tail
+        .find(|c: char| c.is_ascii_digit() || matches!(c, '.' | '-' | '+') || c.is_whitespace())
+        .unwrap_or(tail.len());
+    let (unit, after) = tail.split_at(unit_end);
     if unit.is_empty() {
-        return Err(format!("missing unit in \"{trimmed}\"; {}", units_hint()));
+        return Err(format!("missing unit in \"{whole}\"; {}", units_hint()));
     }
-    let unit_ns = unit_ns(unit)
-        .ok_or_else(|| format!("unknown unit `{unit}` in \"{trimmed}\"; {}", units_hint()))?;
-    let ns = scale(number, unit_ns).map_err(|why| format!("{why} in \"{trimmed}\""))?;
-    u64::try_from(ns)
-        .map_err(|_| format!("\"{trimmed}\" is too long (the limit is about 584 years)"))
+    Ok((number, unit, after.trim_start()))
 }
 
 fn units_hint() -> String {
@@ -141,6 +176,29 @@ mod tests {
         assert!(err("6000000h").contains("too long"));
         assert!(err("99999999999999999999999999999999999999999s").contains("too long"));
         assert!(err("0.0000000000000000000000000000000000000001s").contains("too long"));
+    }
+
+    #[test]
+    fn compound_durations_add_their_parts() {
+        assert_eq!(parse_duration("1m20s"), Ok(80_000_000_000));
+        assert_eq!(parse_duration("1h30m"), Ok(5_400_000_000_000));
+        assert_eq!(parse_duration("2m30.5s"), Ok(150_500_000_000));
+        assert_eq!(parse_duration("1h 2m 3s 4ms 5us 6ns"), Ok(3_723_004_005_006));
+        assert_eq!(parse_duration("1 m 20 s"), Ok(80_000_000_000));
+        assert_eq!(parse_duration("1s500ms"), Ok(1_500_000_000));
+    }
+
+    #[test]
+    fn compound_durations_go_from_large_to_small_units() {
+        let err = |s: &str| parse_duration(s).unwrap_err();
+        assert!(err("30m1h").contains("`h` follows `m`"), "{}", err("30m1h"));
+        assert!(err("1s1s").contains("each once"));
+        assert!(err("1m20").contains("missing unit"));
+        assert!(err("1m20x").contains("unknown unit `x`"));
+        assert!(err("1m-5s").contains("expected a number before `-5s`"));
+        assert!(err("5000000h5000000h").contains("`h` follows `h`"));
+        assert!(err("5124095h34m33.709551616s").contains("too long"));
+        assert_eq!(parse_duration("5124095h34m33.709551615s"), Ok(u64::MAX));
     }
 
     #[test]

@@ -144,6 +144,12 @@ fn is_fault_key(key: &str) -> bool {
     ANY_KEY.contains(&key)
 }
 
+/// Keys the reader leaves alone: the faults' own (`report_unused`) and the words for a target
+/// (`fault_hint`), each reported with a better help than a string-similarity suggestion.
+fn is_fault_key_or_target_word(key: &str) -> bool {
+    is_fault_key(key) || super::fault_hint::is_target_word(key)
+}
+
 /// The run a schedule is checked against; `None` where the scenario's own value is invalid.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Run {
@@ -197,8 +203,10 @@ fn read_fault(
     let (table, span) = (fields.table(), fields.span());
     let kind = read_kind(sink, fields)?;
     let what = format!("this `{}` fault", kind.name());
-    let mut fields = Fields::new(table, span, what, kind.keys()).with_pattern(is_fault_key);
-    let used = report_unused(sink, &fields, kind);
+    let mut fields =
+        Fields::new(table, span, what, kind.keys()).with_pattern(is_fault_key_or_target_word);
+    let used = report_unused(sink, &fields, kind)
+        & super::fault_hint::report_target_words(sink, &fields, kind, topology);
     let start_value = fields.required("start");
     let start = start_value.and_then(|v| read_start(sink, v, run));
     let duration = if kind == Kind::CacheFlush {

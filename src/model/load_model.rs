@@ -62,7 +62,11 @@ pub fn load_model(path: &Path) -> Result<Topology, LoadError> {
 pub(crate) fn read_model(sink: &mut Sink<'_>) -> Option<Topology> {
     let root = sink.parse();
     let mut top = Fields::new(root.get_ref(), 0..0, "the model", TOP_KEYS);
-    let name = top.required("name").and_then(|v| sink.string("name", v));
+    let name = top.required("name").and_then(|v| {
+        let name = sink.string("name", v)?;
+        super::name_check::check_name(sink, "model", name, v.span());
+        Some(name)
+    });
     let name = name.map(str::to_string);
     let zones = top.required("zones").and_then(|v| read_zones(sink, v));
     let entries = node_entries(sink, &top);
@@ -146,6 +150,7 @@ fn read_zones(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Vec<String>> {
             ok = false;
             continue;
         };
+        ok &= super::name_check::check_name(sink, "zone", zone, item.span());
         if zones.iter().any(|z| z == zone) {
             sink.error(
                 Code::DuplicateName,
@@ -177,6 +182,7 @@ fn node_entries<'v, 'i>(sink: &mut Sink<'_>, top: &Fields<'v, 'i>) -> Vec<NodeEn
             continue;
         };
         for (key, value) in fields.table().iter() {
+            super::name_check::check_name(sink, "node", key.get_ref(), key.span());
             entries.push(NodeEntry {
                 kind,
                 name: key.get_ref().as_ref(),
@@ -236,6 +242,7 @@ fn read_workloads(
     let mut workloads = Vec::new();
     let mut ok = true;
     for (key, value) in fields.table().iter() {
+        ok &= super::name_check::check_name(sink, "workload", key.get_ref(), key.span());
         match read_workload(sink, names, key.get_ref(), value) {
             Some(workload) => workloads.push(workload),
             None => ok = false,

@@ -135,7 +135,11 @@ fn read_scenario(
 ) -> Option<Scenario> {
     let name = fields
         .required("name")
-        .and_then(|v| sink.string("name", v))
+        .and_then(|v| {
+            let name = sink.string("name", v)?;
+            super::name_check::check_name(sink, "scenario", name, v.span());
+            Some(name)
+        })
         .map(str::to_string);
     let duration = fields
         .required("duration")

@@ -20,7 +20,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// A duration string: a non-negative decimal number and a unit, as `parse_duration` reads it.
-pub const DURATION_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h)\s*$";
+/// One part or several (`1m20s`); the loader also checks that the units decrease.
+pub const DURATION_PATTERN: &str = r"^\s*([0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h)\s*)+$";
 
 /// A key of a `percentiles` distribution: `p` and a percentile above 0 and below 100, such as
 /// `p50`, `p99` or `p99.9` (at most 12 decimals), as `dist::quantile_of` reads it.
@@ -91,10 +92,10 @@ impl JsonSchema for Duration {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A duration: a number and a unit (ns, us, ms, s, m, h), like \"500us\", \"2ms\", \"1.5s\", \"10m\", \"1h\".",
+            "description": "A duration: a number and a unit (ns, us, ms, s, m, h), like \"500us\", \"2ms\", \"1.5s\", \"10m\", \"1h\", or several from the largest unit to the smallest, like \"1m20s\".",
             "type": "string",
             "pattern": DURATION_PATTERN,
-            "examples": ["500us", "2ms", "1.5s", "10m", "1h"]
+            "examples": ["500us", "2ms", "1.5s", "10m", "1h", "1m20s"]
         })
     }
 }
@@ -807,7 +808,7 @@ pub enum Increase {
     Number(#[schemars(range(min = 0))] f64),
     Text(
         #[schemars(pattern(
-        r"^\s*\+?(\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*%|\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h))\s*$"
+        r"^\s*\+?(\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*%|(\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h))+)\s*$"
     ))]
         String,
     ),
@@ -821,7 +822,7 @@ pub enum Decrease {
     Number(#[schemars(range(min = 0))] f64),
     Text(
         #[schemars(pattern(
-        r"^\s*-?(\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*%|\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h))\s*$"
+        r"^\s*-?(\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*%|(\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h))+)\s*$"
     ))]
         String,
     ),

@@ -17,17 +17,8 @@ use crate::analysis::BlastRadius;
 use crate::kernel::time::format_duration_ns;
 use crate::model::{Diagnostics, EdgeKind, Severity, Topology};
 
-/// Escapes the message of a workflow command.
-pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a property value (`file=`, `title=`) of a workflow command.
-pub fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
-}
+/// The message and property escapes of workflow commands, kept here under their old names.
+pub use super::escape::{github_data as escape_data, github_property as escape_property};
 
 /// One workflow command: `::level file=...,line=...,title=...::message`.
 fn command(level: &str, file: &str, line: Option<usize>, title: &str, message: &str) -> String {
@@ -314,28 +305,12 @@ fn write_classes(out: &mut String, topology: &Topology, blast: Option<&BlastRadi
     }
 }
 
-/// Text inside a quoted Mermaid label: quotes and angle brackets as entity codes.
-fn label_text(text: &str) -> String {
-    text.replace('"', "#quot;")
-        .replace('<', "#lt;")
-        .replace('>', "#gt;")
-}
+/// Text inside a quoted Mermaid label: the one Mermaid escape.
+use super::escape::mermaid_label as label_text;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn data_escapes_percent_and_line_breaks() {
-        assert_eq!(escape_data("100% a\r\nb: c, d"), "100%25 a%0D%0Ab: c, d");
-    }
-
-    #[test]
-    fn properties_also_escape_colons_and_commas() {
-        assert_eq!(escape_property("a: b, 5%\nc"), "a%3A b%2C 5%25%0Ac");
-        // `%` first, so an escape already in the text is not decoded by the runner.
-        assert_eq!(escape_property("%3A"), "%253A");
-    }
 
     #[test]
     fn a_command_has_its_properties_in_order() {

@@ -445,36 +445,8 @@ fn number(x: f64) -> String {
     }
 }
 
-/// A DOT string literal; `\n` in `text` becomes a centred line break.
-fn dot_quote(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Text for inside a quoted Mermaid label: the characters Mermaid reads as markup are written
-/// as entity codes.
-fn mermaid_text(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        match c {
-            '#' => out.push_str("#35;"),
-            '"' => out.push_str("#quot;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// DOT string literals and Mermaid label text: the one escape of each, in `escape`.
+use super::escape::{dot_string as dot_quote, mermaid_label as mermaid_text};
 
 /// A class name Mermaid accepts: letters, digits, `-` and `_`.
 fn mermaid_class(name: &str) -> String {

@@ -54,7 +54,8 @@ pub(crate) fn verdict_line(doc: &RunDocument) -> String {
         Verdict::Passed => format!("**PASSED** — all {total} hypotheses hold"),
         Verdict::Failed => format!("**FAILED** — {failed} of {total} hypotheses failed"),
     }];
-    parts.extend(blast_headline(doc));
+    // The headline is plain text that names zones: escaped here, where it becomes Markdown.
+    parts.extend(blast_headline(doc).iter().map(|part| escape(part)));
     if doc.outcome != RunOutcome::Completed || doc.control_outcome != RunOutcome::Completed {
         parts.push("**stopped early** at a bound".to_string());
     }
@@ -88,7 +89,7 @@ pub(crate) fn blast_headline(doc: &RunDocument) -> Vec<String> {
 pub fn replay_command(doc: &RunDocument) -> String {
     format!(
         "blastradius run {} --seed {}",
-        shell_quote(&doc.scenario_file),
+        shell_quote(&super::escape::text(&doc.scenario_file)),
         doc.seed
     )
 }
@@ -355,30 +356,8 @@ fn or_dash(text: String) -> String {
     }
 }
 
-/// Escapes text for Markdown prose and table cells: the characters that start emphasis, code,
-/// links or HTML, and the `|` that ends a cell; a line break becomes a space.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' | '\n' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Text for inside a code span: a backtick cannot be escaped there, so it becomes `'`; a `|`
-/// still ends a table cell, so it is escaped (GitHub removes the backslash).
-pub(crate) fn code(text: &str) -> String {
-    text.replace('`', "'")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
-}
+/// Markdown prose and table cells, and code spans: the one escape of each, in `escape`.
+pub(crate) use super::escape::{markdown as escape, markdown_code as code};
 
 /// Quotes a word for a POSIX shell when it needs it.
 pub(crate) fn shell_quote(word: &str) -> String {
@@ -400,7 +379,7 @@ mod tests {
     #[test]
     fn markdown_specials_are_escaped() {
         assert_eq!(escape("a|b *c* <d>"), r"a\|b \*c\* \<d\>");
-        assert_eq!(escape("line\nbreak"), "line break");
+        assert_eq!(escape("line\nbreak"), "line␊break");
         assert_eq!(code("a`b|c"), r"a'b\|c");
     }
 

@@ -8,6 +8,7 @@ mod check;
 mod document;
 pub mod explore;
 pub mod explore_toml;
+pub mod escape;
 mod github;
 mod graph;
 mod html;

@@ -12,6 +12,7 @@ mod explore;
 mod faults;
 mod fis;
 mod golden;
+mod hardening;
 mod html;
 mod labels;
 mod model_errors;

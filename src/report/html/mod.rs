@@ -76,21 +76,8 @@ fn verdict_word(verdict: Verdict) -> (&'static str, &'static str) {
     }
 }
 
-/// Text safe in HTML content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text safe in HTML content and attribute values: the one HTML escape, `escape::html`.
+pub(crate) use super::escape::html as escape;
 
 /// A count with thin spaces between thousands: `780 333`.
 fn count(n: u64) -> String {
