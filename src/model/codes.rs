@@ -178,6 +178,7 @@ impl Code {
             Code::InvalidLabel => (
                 "E0023",
                 "a node label or label selector that is not Kubernetes label syntax",
+            ),
             Code::BadName => (
                 "E0024",
                 "a name (of the model, the scenario, a zone, a node or a workload) holding a control, line-separator or bidirectional-formatting character",
