@@ -26,10 +26,7 @@ pub fn program(name: &str, test: &str) -> Option<PathBuf> {
         "{test}: {} not found; run scripts/python-env.sh to install the real clients",
         path.display()
     );
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{message} (CI=true: required)"
-    );
+    assert!(std::env::var_os("CI").is_none(), "{message} (CI=true: required)");
     eprintln!("skipped {message}");
     None
 }
@@ -45,10 +42,7 @@ fn the_environment_holds_every_pinned_client() {
         return;
     };
     let output = python
-        .args([
-            "-c",
-            "import chaoslib, chaosk8s, chaosaws, botocore, opentelemetry.sdk.trace",
-        ])
+        .args(["-c", "import chaoslib, chaosk8s, chaosaws, botocore, opentelemetry.sdk.trace"])
         .output()
         .expect("run the environment's python");
     assert!(
