@@ -14,5 +14,9 @@ pub mod sim;
 
 pub mod cli;
 
+/// Every allocation is counted, so `max_memory_mb` bounds real bytes (`kernel::memory`).
+#[global_allocator]
+static ALLOCATOR: kernel::memory::Counting = kernel::memory::Counting;
+
 /// The tool's version, written into every report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -11,10 +11,10 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::faults::FaultPlan;
-use crate::metrics::{Cause, Latency, Outcome, Outcomes};
+use super::pairing::{Pairing, Tally, WHYS, why_name};
+use crate::metrics::{Cause, Latency, Outcomes};
 use crate::model::{FaultKind, FaultTarget, Scenario, ZoneId};
-use crate::sim::{RecordStatus, RequestRecord, RunResult};
+use crate::sim::RunResult;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BlastRadius {
@@ -92,94 +92,65 @@ pub struct Containment {
 
 pub fn measure(
     scenario: &Scenario,
-    plan: &FaultPlan,
     control: &RunResult,
     experiment: &RunResult,
+    pairing: &Pairing,
 ) -> BlastRadius {
     let topology = &scenario.topology;
-    let mut pairs = Vec::new();
+    let zones = topology.zones.len();
     let mut workloads = IndexMap::new();
-    for (w, workload) in topology.workloads.iter().enumerate() {
-        let threshold = scenario
-            .slow_threshold_ns
-            .unwrap_or_else(|| control.workloads[w].latency.quantile_ns(0.99));
-        // A closed loop pairs by (user, k), not by index (see `pairing`).
-        let aligned = super::pairing::align(control, experiment, w);
-        let paired = match &aligned {
-            Some(a) => pair(&a.control, &a.experiment, threshold),
-            None => pair(&control.requests[w], &experiment.requests[w], threshold),
-        };
-        let mut harm = workload_harm(scenario, &paired, threshold, experiment.extra_requests[w]);
-        harm.not_sent = aligned.map(|a| a.not_sent);
+    // Per zone slot (the model's zones, then outside every zone), over all workloads.
+    let mut totals = vec![ZoneTotals::default(); zones + 1];
+    for (w, (workload, tally)) in topology.workloads.iter().zip(pairing.tallies()).enumerate() {
+        let threshold = tally
+            .threshold
+            .unwrap_or_else(|| control.workloads[w].latency.quantile_bucket_ns(0.99));
+        let by_zone: Vec<ZoneTotals> = (0..=zones)
+            .map(|z| ZoneTotals {
+                paired: tally.paired_by_zone[z],
+                hurt: tally.hurt_by_zone[z].count(threshold),
+                helped: tally.helped_by_zone[z].count(threshold),
+            })
+            .collect();
+        for (total, zone) in totals.iter_mut().zip(&by_zone) {
+            total.add(zone);
+        }
+        let mut harm = workload_harm(scenario, tally, &by_zone, threshold);
+        harm.extra_requests = experiment.extra_requests[w];
         workloads.insert(workload.name.clone(), harm);
-        pairs.extend(paired);
     }
-    let (hurt, helped) = count(&pairs);
-    let paired = pairs.len() as u64;
+    let all = totals.iter().fold(ZoneTotals::default(), |mut sum, z| {
+        sum.add(z);
+        sum
+    });
     BlastRadius {
-        paired,
-        hurt,
-        helped,
-        share: ratio(hurt, paired),
-        net_share: (hurt as f64 - helped as f64) / paired.max(1) as f64,
-        significant: beyond_chance(hurt, helped),
+        paired: all.paired,
+        hurt: all.hurt,
+        helped: all.helped,
+        share: ratio(all.hurt, all.paired),
+        net_share: (all.hurt as f64 - all.helped as f64) / all.paired.max(1) as f64,
+        significant: beyond_chance(all.hurt, all.helped),
         workloads,
         nodes: node_harm(scenario, control, experiment),
-        zones: by_zone(scenario, pairs.iter().filter(|p| p.hurt())),
-        containment: containment(scenario, plan, &pairs),
+        zones: hurt_zones(scenario, &totals),
+        containment: containment(scenario, &totals),
     }
 }
 
-/// One request seen in both runs.
-struct Pair {
-    control_hurt: bool,
-    experiment: RequestRecord,
-    /// Why it was hurt in the experiment, if it was.
-    why: Option<&'static str>,
+/// Pairs, and of them hurt and helped, in one zone slot.
+#[derive(Clone, Copy, Debug, Default)]
+struct ZoneTotals {
+    paired: u64,
+    hurt: u64,
+    helped: u64,
 }
 
-impl Pair {
-    fn hurt(&self) -> bool {
-        self.why.is_some() && !self.control_hurt
+impl ZoneTotals {
+    fn add(&mut self, other: &ZoneTotals) {
+        self.paired += other.paired;
+        self.hurt += other.hurt;
+        self.helped += other.helped;
     }
-    fn helped(&self) -> bool {
-        self.control_hurt && self.why.is_none()
-    }
-}
-
-/// Both runs see the same base arrivals, so the records pair by index; a run stopped at a bound
-/// has only those that arrived before it stopped, and only the requests both runs saw pair.
-fn pair(control: &[RequestRecord], experiment: &[RequestRecord], threshold: u64) -> Vec<Pair> {
-    control
-        .iter()
-        .zip(experiment)
-        .filter(|(c, e)| {
-            c.counted && c.status != RecordStatus::NotSent && e.status != RecordStatus::NotSent
-        })
-        .map(|(c, e)| Pair {
-            control_hurt: harm(c, threshold).is_some(),
-            experiment: *e,
-            why: harm(e, threshold),
-        })
-        .collect()
-}
-
-/// Why a request counts as hurt in its run, or `None`.
-fn harm(record: &RequestRecord, threshold: u64) -> Option<&'static str> {
-    match record.status {
-        RecordStatus::InFlight => Some("in_flight"),
-        RecordStatus::NotSent => None,
-        RecordStatus::Ended(Outcome::Failed(cause)) => Some(cause.as_str()),
-        RecordStatus::Ended(Outcome::Degraded) => Some("degraded"),
-        RecordStatus::Ended(Outcome::Ok) if record.latency_ns > threshold => Some("slow"),
-        RecordStatus::Ended(Outcome::Ok) => None,
-    }
-}
-
-fn count(pairs: &[Pair]) -> (u64, u64) {
-    let hurt = pairs.iter().filter(|p| p.hurt()).count() as u64;
-    let helped = pairs.iter().filter(|p| p.helped()).count() as u64;
-    (hurt, helped)
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
@@ -190,47 +161,52 @@ fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn workload_harm(scenario: &Scenario, pairs: &[Pair], threshold: u64, extra: u64) -> WorkloadHarm {
-    let (hurt, helped) = count(pairs);
-    let mut why: IndexMap<&'static str, u64> = IndexMap::new();
-    let mut origins: IndexMap<String, u64> = IndexMap::new();
-    for p in pairs.iter().filter(|p| p.hurt()) {
-        *why.entry(p.why.expect("hurt has a reason")).or_default() += 1;
-        if let Some(origin) = p.experiment.origin {
-            *origins
-                .entry(scenario.topology.node(origin).name.clone())
-                .or_default() += 1;
-        }
-    }
+fn workload_harm(
+    scenario: &Scenario,
+    tally: &Tally,
+    by_zone: &[ZoneTotals],
+    threshold: u64,
+) -> WorkloadHarm {
+    let (hurt, helped) = by_zone
+        .iter()
+        .fold((0, 0), |(h, g), z| (h + z.hurt, g + z.helped));
+    let mut why: IndexMap<&'static str, u64> = (0..WHYS)
+        .map(|reason| (why_name(reason), tally.hurt_by_why[reason].count(threshold)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let mut origins: IndexMap<String, u64> = scenario
+        .topology
+        .nodes
+        .iter()
+        .zip(&tally.hurt_by_origin)
+        .map(|(node, interval)| (node.name.clone(), interval.count(threshold)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
     why.sort_by(|a, av, b, bv| bv.cmp(av).then(a.cmp(b)));
     origins.sort_by(|a, av, b, bv| bv.cmp(av).then(a.cmp(b)));
     WorkloadHarm {
         slow_threshold_ns: threshold,
-        paired: pairs.len() as u64,
+        paired: tally.paired,
         hurt,
         helped,
-        share: ratio(hurt, pairs.len() as u64),
+        share: ratio(hurt, tally.paired),
         why,
-        zones: by_zone(scenario, pairs.iter().filter(|p| p.hurt())),
+        zones: hurt_zones(scenario, by_zone),
         origins,
-        extra_requests: extra,
-        not_sent: None,
+        extra_requests: 0,
+        not_sent: tally.closed.then_some(tally.not_sent),
     }
 }
 
-fn by_zone<'a>(scenario: &Scenario, hurt: impl Iterator<Item = &'a Pair>) -> IndexMap<String, u64> {
-    let zones = &scenario.topology.zones;
-    let mut counts = vec![0u64; zones.len()];
-    for p in hurt {
-        if let Some(count) = counts.get_mut(p.experiment.zone.index()) {
-            *count += 1;
-        }
-    }
-    zones
+/// Hurt requests by the zone they entered in, in model order, zones with none left out.
+fn hurt_zones(scenario: &Scenario, by_zone: &[ZoneTotals]) -> IndexMap<String, u64> {
+    scenario
+        .topology
+        .zones
         .iter()
-        .zip(counts)
-        .filter(|(_, n)| *n > 0)
-        .map(|(zone, n)| (zone.clone(), n))
+        .zip(by_zone)
+        .filter(|(_, z)| z.hurt > 0)
+        .map(|(zone, z)| (zone.clone(), z.hurt))
         .collect()
 }
 
@@ -298,18 +274,21 @@ fn boundary(target: &FaultTarget, kind: &FaultKind) -> Option<Vec<ZoneId>> {
     }
 }
 
-fn containment(scenario: &Scenario, plan: &FaultPlan, pairs: &[Pair]) -> Vec<Containment> {
-    let _ = plan;
+fn containment(scenario: &Scenario, totals: &[ZoneTotals]) -> Vec<Containment> {
     scenario
         .faults
         .iter()
         .enumerate()
         .filter_map(|(index, fault)| {
             let inside = boundary(&fault.target, &fault.kind)?;
-            let is_inside = |p: &Pair| inside.contains(&p.experiment.zone);
-            let outside: Vec<&Pair> = pairs.iter().filter(|p| !is_inside(p)).collect();
-            let hurt_outside = outside.iter().filter(|p| p.hurt()).count() as u64;
-            let helped_outside = outside.iter().filter(|p| p.helped()).count() as u64;
+            let (mut hurt_inside, mut outside) = (0, ZoneTotals::default());
+            for (slot, zone) in totals.iter().enumerate() {
+                if inside.iter().any(|z| z.index() == slot) {
+                    hurt_inside += zone.hurt;
+                } else {
+                    outside.add(zone);
+                }
+            }
             Some(Containment {
                 fault: index,
                 kind: fault.kind.as_str(),
@@ -318,11 +297,11 @@ fn containment(scenario: &Scenario, plan: &FaultPlan, pairs: &[Pair]) -> Vec<Con
                     .iter()
                     .map(|z| scenario.topology.zones[z.index()].clone())
                     .collect(),
-                hurt_inside: pairs.iter().filter(|p| is_inside(p) && p.hurt()).count() as u64,
-                hurt_outside,
-                helped_outside,
-                paired_outside: outside.len() as u64,
-                contained: !significant_leak(hurt_outside, helped_outside, outside.len() as u64),
+                hurt_inside,
+                hurt_outside: outside.hurt,
+                helped_outside: outside.helped,
+                paired_outside: outside.paired,
+                contained: !significant_leak(outside.hurt, outside.helped, outside.paired),
             })
         })
         .collect()

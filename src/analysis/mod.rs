@@ -10,6 +10,7 @@ mod blast;
 pub mod explore;
 pub mod fma;
 mod hypothesis;
+mod lockstep;
 mod pairing;
 pub mod queue;
 mod recovery;
@@ -30,6 +31,7 @@ pub use baseline::{
 };
 pub use blast::{BlastRadius, Containment, NodeHarm, WorkloadHarm};
 pub use hypothesis::{HypothesisResult, WindowCheck};
+pub use pairing::Pairing;
 pub use recovery::{Recovery, RecoveryClass, RecoveryStatus};
 pub use stability::{HEADROOM, StaticStability, ZoneLoss, static_stability};
 pub use values::{Deviation, MetricValues, deviations, values_in};
@@ -114,12 +116,14 @@ pub struct Analysis {
     pub stopped_early: bool,
 }
 
-/// Analyses a scenario's control and experiment (the same run twice without faults).
+/// Analyses a scenario's control and experiment (the same run twice without faults), their
+/// requests paired by `pairing` (see `lockstep::run_paired`, or `Pairing::of_records`).
 pub fn analyse(
     scenario: &Scenario,
     plan: &FaultPlan,
     control: &RunResult,
     experiment: &RunResult,
+    pairing: &Pairing,
 ) -> Analysis {
     let windows = windows_for(scenario, plan);
     let spans = spans(scenario, windows, experiment.end_ns);
@@ -142,7 +146,7 @@ pub fn analyse(
         experiment,
         &recovery,
     );
-    let blast_radius = windows.map(|_| blast::measure(scenario, plan, control, experiment));
+    let blast_radius = windows.map(|_| blast::measure(scenario, control, experiment, pairing));
     let verdict = if hypotheses.iter().all(|h| h.pass) {
         Verdict::Passed
     } else {
@@ -171,9 +175,21 @@ pub struct Study {
 }
 
 /// Runs a scenario's control and experiment — the same seed, without and with the faults —
-/// side by side, and analyses them. Without faults the two runs would be identical, so the
-/// system is simulated once.
+/// side by side in lockstep, pairing their requests as they end (`lockstep.rs`), and analyses
+/// them. Without faults the two runs would be identical, so the system is simulated once.
+/// The runs keep no per-request records (`RunResult::requests` is empty).
 pub fn study(scenario: &Scenario) -> Study {
+    study_with(scenario, false)
+}
+
+/// `study`, keeping one `RequestRecord` per user request in both runs (memory grows with the
+/// duration): for tests and tools that look at single requests. The analysis is the same.
+pub fn study_recorded(scenario: &Scenario) -> Study {
+    study_with(scenario, true)
+}
+
+/// A scenario's fault plan, windows and run configuration, as its study runs them.
+fn prepare(scenario: &Scenario) -> (FaultPlan, Option<Windows>, crate::sim::RunConfig) {
     let plan = crate::faults::plan(
         &scenario.topology,
         &scenario.faults,
@@ -186,17 +202,26 @@ pub fn study(scenario: &Scenario) -> Study {
         record_requests: windows.is_some(),
         ..crate::sim::RunConfig::of(scenario)
     };
+    (plan, windows, config)
+}
+
+fn study_with(scenario: &Scenario, keep_records: bool) -> Study {
+    let (plan, windows, config) = prepare(scenario);
     let topology = &scenario.topology;
-    let (control, experiment) = if plan.is_empty() {
+    let (control, experiment, pairing) = if plan.is_empty() {
         let control = crate::sim::run(topology, &config);
-        (control.clone(), control)
-    } else {
-        rayon::join(
+        (control.clone(), control, Pairing::new(scenario))
+    } else if keep_records {
+        let (control, experiment) = rayon::join(
             || crate::sim::run(topology, &config),
             || crate::sim::run_with_faults(topology, &config, &plan),
-        )
+        );
+        let pairing = Pairing::of_records(scenario, &control, &experiment);
+        (control, experiment, pairing)
+    } else {
+        lockstep::run_paired(scenario, &plan, &config)
     };
-    let analysis = analyse(scenario, &plan, &control, &experiment);
+    let analysis = analyse(scenario, &plan, &control, &experiment, &pairing);
     Study {
         plan,
         windows,
@@ -204,4 +229,66 @@ pub fn study(scenario: &Scenario) -> Study {
         experiment,
         analysis,
     }
+}
+
+/// The studies of many scenarios, in input order, with one control per system: scenarios of
+/// the same model, seed, duration, warm-up, limits and windows — differing in their faults
+/// (and hypotheses) only, as fma's candidates do — are run as one control and every
+/// experiment in lockstep against it (`lockstep::run_shared`). Each study is the one `study`
+/// gives, but for where a memory bound trips (the shared control answers for itself and
+/// the largest pairing).
+pub fn study_against(scenarios: &[Scenario]) -> Vec<Study> {
+    use rayon::prelude::*;
+    let prepared: Vec<_> = scenarios.iter().map(prepare).collect();
+    let systems: Vec<String> = scenarios
+        .iter()
+        .map(|s| format!("{:?}", s.topology))
+        .collect();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for i in 0..scenarios.len() {
+        let joins = |g: &Vec<usize>| {
+            let j = g[0];
+            !prepared[i].0.is_empty()
+                && !prepared[j].0.is_empty()
+                && prepared[i].2 == prepared[j].2
+                && systems[i] == systems[j]
+        };
+        match groups.iter_mut().find(|g| joins(g)) {
+            Some(group) => group.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    let mut studies: Vec<(usize, Study)> = groups
+        .par_iter()
+        .flat_map_iter(|group| match group.as_slice() {
+            [one] => vec![(*one, study(&scenarios[*one]))],
+            _ => {
+                let members: Vec<&Scenario> = group.iter().map(|&i| &scenarios[i]).collect();
+                let plans: Vec<&FaultPlan> = group.iter().map(|&i| &prepared[i].0).collect();
+                let config = prepared[group[0]].2;
+                let runs = lockstep::run_shared(&members, &plans, &config);
+                group
+                    .iter()
+                    .zip(runs)
+                    .map(|(&i, (control, experiment, pairing))| {
+                        let (plan, windows, _) = prepare(&scenarios[i]);
+                        let analysis =
+                            analyse(&scenarios[i], &plan, &control, &experiment, &pairing);
+                        (
+                            i,
+                            Study {
+                                plan,
+                                windows,
+                                control,
+                                experiment,
+                                analysis,
+                            },
+                        )
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    studies.sort_by_key(|(i, _)| *i);
+    studies.into_iter().map(|(_, s)| s).collect()
 }

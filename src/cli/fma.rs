@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use super::Exit;
-use super::units::{Shard, SummaryFormat, finish, run_units};
+use super::units::{Shard, SummaryFormat, finish, run_unit_groups};
 use crate::analysis::fma::{FmaOptions, candidates, scenario_for};
-use crate::analysis::study;
+use crate::analysis::study_against;
 use crate::analysis::sweep::{record, text_hash};
 use crate::model::{load_model, parse_duration};
 
@@ -85,22 +85,32 @@ pub fn fma(args: &FmaArgs) -> Exit {
         .flat_map(|f| (0..args.seeds).map(move |s| (f, args.seed.wrapping_add(s))))
         .collect();
     let total = units.len() as u64;
-    let lines = run_units(&units, shard, |index, &(f, seed)| {
-        let scenario = scenario_for(&args.model, &topology, &faults[f], &options, seed);
-        let point = vec![("fault".to_string(), faults[f].label.clone())];
-        let hashes = (hashes.0.as_str(), hashes.1.as_str());
-        let mut unit = record(
-            "fma",
-            &scenario,
-            &study(&scenario),
-            hashes,
-            index,
-            total,
-            point,
-        );
-        unit.scenario = topology.name.clone();
-        Ok(unit)
-    });
+    // A seed's candidates share one control (`analysis::study_against`).
+    let lines = run_unit_groups(
+        &units,
+        shard,
+        |&(_, seed)| seed,
+        |members| {
+            let scenarios: Vec<_> = members
+                .iter()
+                .map(|&(_, &(f, seed))| {
+                    scenario_for(&args.model, &topology, &faults[f], &options, seed)
+                })
+                .collect();
+            let studies = study_against(&scenarios);
+            let hashes = (hashes.0.as_str(), hashes.1.as_str());
+            members
+                .iter()
+                .zip(scenarios.iter().zip(&studies))
+                .map(|(&(index, &(f, _)), (scenario, study))| {
+                    let point = vec![("fault".to_string(), faults[f].label.clone())];
+                    let mut unit = record("fma", scenario, study, hashes, index, total, point);
+                    unit.scenario = topology.name.clone();
+                    unit
+                })
+                .collect()
+        },
+    );
     finish(lines, shard, args.out.as_deref(), args.format)
 }
 

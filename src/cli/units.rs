@@ -113,6 +113,50 @@ pub fn run_units<U: Sync>(
     lines
 }
 
+/// `run_units` for units studied together: the selected units (shard applied) are split
+/// into groups of equal `group_of` (in order of first appearance), each group handed to
+/// `study` at once — fma studies a seed's candidates against one control — and the records
+/// come back in unit order.
+pub fn run_unit_groups<U: Sync, K: PartialEq + Sync>(
+    units: &[U],
+    shard: Option<Shard>,
+    group_of: impl Fn(&U) -> K,
+    study: impl Fn(&[(u64, &U)]) -> Vec<UnitRecord> + Sync,
+) -> Result<Vec<String>, String> {
+    let mut groups: Vec<(K, Vec<(u64, &U)>)> = Vec::new();
+    for (i, unit) in units.iter().enumerate() {
+        if shard.is_some_and(|s| !s.selects(i as u64)) {
+            continue;
+        }
+        let key = group_of(unit);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push((i as u64, unit)),
+            None => groups.push((key, vec![(i as u64, unit)])),
+        }
+    }
+    let total = groups.iter().map(|(_, m)| m.len() as u64).sum();
+    let bar = progress(total);
+    let mut records: Vec<(u64, String)> = groups
+        .par_iter()
+        .flat_map_iter(|(_, members)| {
+            let records = study(members);
+            bar.inc(members.len() as u64);
+            members
+                .iter()
+                .map(|(i, _)| *i)
+                .zip(
+                    records
+                        .into_iter()
+                        .map(|r| serde_json::to_string(&r).expect("a record always serialises")),
+                )
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    bar.finish_and_clear();
+    records.sort_by_key(|(i, _)| *i);
+    Ok(records.into_iter().map(|(_, line)| line).collect())
+}
+
 /// A bar with ETA and runs/s on stderr, only when stderr is a terminal.
 fn progress(total: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {

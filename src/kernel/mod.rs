@@ -4,6 +4,7 @@
 //! or the rest of the crate. Time is integer nanoseconds; no `f64` seconds and no `std::time`.
 
 pub mod dist;
+pub mod memory;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -121,6 +121,18 @@ impl Latency {
         Cow::Owned(histogram)
     }
 
+    /// The value at quantile `q` as the histogram resolves it: the top of the bucket it falls
+    /// in (`quantile_ns` without the clamp to the maximum), 0 when empty. A latency is above it
+    /// exactly when its bucket is, which lets `AboveCounts` answer for it later.
+    pub fn quantile_bucket_ns(&self, q: f64) -> u64 {
+        let histogram = self.histogram();
+        if histogram.is_empty() {
+            0
+        } else {
+            histogram.value_at_quantile(q)
+        }
+    }
+
     /// Adds another distribution into this one (exact: counts add).
     pub fn merge(&mut self, other: &Latency) {
         self.histogram
@@ -128,6 +140,34 @@ impl Latency {
             .expect("histograms with the same bounds always add");
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
+    }
+}
+
+/// Latencies counted by histogram bucket, to tell later how many lie above a threshold that
+/// is not known yet: exact for a threshold at a bucket's top (`Latency::quantile_bucket_ns`).
+/// The histogram is allocated on the first latency.
+#[derive(Clone, Debug, Default)]
+pub struct AboveCounts {
+    histogram: Option<Box<Histogram<u64>>>,
+}
+
+impl AboveCounts {
+    pub fn record(&mut self, latency_ns: u64) {
+        self.histogram
+            .get_or_insert_with(|| Box::new(Latency::new().histogram))
+            .saturating_record(latency_ns.max(1));
+    }
+
+    /// How many recorded latencies lie above `threshold_ns`, a bucket's top.
+    pub fn above(&self, threshold_ns: u64) -> u64 {
+        let Some(histogram) = &self.histogram else {
+            return 0;
+        };
+        histogram
+            .iter_recorded()
+            .filter(|v| v.value_iterated_to() > threshold_ns)
+            .map(|v| v.count_at_value())
+            .sum()
     }
 }
 
@@ -155,6 +195,24 @@ mod tests {
             summary.p99
         );
         assert_eq!(summary.max, 100_000_000);
+    }
+
+    #[test]
+    fn above_counts_agree_with_exact_counts_at_bucket_tops() {
+        let mut latency = Latency::new();
+        let mut above = AboveCounts::default();
+        let mut stream = crate::kernel::Stream::new(3, 3, crate::kernel::Purpose::Service);
+        let values: Vec<u64> = (0..5_000).map(|_| stream.below(2_000_000_000)).collect();
+        for &v in &values {
+            latency.record(v);
+            above.record(v);
+        }
+        for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            let t = latency.quantile_bucket_ns(q);
+            let exact = values.iter().filter(|&&v| v.max(1) > t).count() as u64;
+            assert_eq!(above.above(t), exact, "q = {q}, threshold {t}");
+        }
+        assert_eq!(AboveCounts::default().above(0), 0);
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod latency;
 pub mod queue;
 mod series;
 
-pub use latency::{Latency, LatencySummary};
+pub use latency::{AboveCounts, Latency, LatencySummary};
 pub use series::{Bucket, TimeSeries};
 
 use serde::Serialize;

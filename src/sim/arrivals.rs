@@ -164,18 +164,22 @@ impl Simulation<'_> {
         let seq = self.next_seq(workload);
         let zone = self.arrival_zone(workload, false);
         if self.dropped_by_traffic_fault(workload) {
-            self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE);
+            self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE, NO_USER);
             return;
         }
         self.start_request(workload, seq, zone, NO_USER);
     }
 
-    fn next_seq(&self, workload: usize) -> u32 {
-        if self.config.record_requests {
-            self.requests[workload].len() as u32
-        } else {
-            NO_SEQ
+    fn next_seq(&mut self, workload: usize) -> u32 {
+        if !self.config.record_requests {
+            return NO_SEQ;
         }
+        if !self.streaming {
+            return self.requests[workload].len() as u32;
+        }
+        let seq = self.issued[workload];
+        self.issued[workload] += 1;
+        seq
     }
 
     // ---- closed loop --------------------------------------------------------------------
@@ -213,7 +217,7 @@ impl Simulation<'_> {
         let seq = self.next_seq(workload);
         let zone = self.arrival_zone(workload, false);
         if self.dropped_by_traffic_fault(workload) {
-            self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE);
+            self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE, user);
             self.push_key(workload, user, k);
             self.schedule_think(workload, user);
             return;
@@ -339,7 +343,7 @@ impl Simulation<'_> {
             seq,
             ..Frame::NEW
         });
-        self.push_record(workload, seq, RecordStatus::InFlight, zone);
+        self.push_record(workload, seq, RecordStatus::InFlight, zone, user);
         self.clients_live += 1;
         self.workload_metrics[workload].record_arrival(counted);
         if user != NO_USER {
@@ -361,17 +365,89 @@ impl Simulation<'_> {
         seq: u32,
         status: RecordStatus,
         zone: ZoneId,
+        user: u32,
     ) {
         if seq == NO_SEQ {
             return;
         }
-        self.requests[workload].push(RequestRecord {
+        let record = RequestRecord {
             arrived_ns: self.now.ns(),
             latency_ns: 0,
             status,
             zone,
             origin: None,
             counted: self.now.ns() >= self.config.warmup_ns,
+        };
+        if !self.streaming {
+            self.requests[workload].push(record);
+        } else if status == RecordStatus::NotSent {
+            // A request in flight is its frame until it ends (`record_end`).
+            self.hand_over(workload, seq, user, record);
+        }
+    }
+
+    /// A user request ended: its record gets the outcome, or, streaming, is handed over.
+    #[inline]
+    pub(super) fn record_end(
+        &mut self,
+        workload: usize,
+        at: FrameRef,
+        frame: &Frame,
+        latency_ns: u64,
+        answer: super::engine::Answer,
+    ) {
+        if !self.streaming {
+            let record = &mut self.requests[workload][frame.seq as usize];
+            record.status = RecordStatus::Ended(answer.outcome);
+            record.latency_ns = latency_ns;
+            record.origin = answer.origin;
+            return;
+        }
+        let user = self.user_of(at.index);
+        let record = RequestRecord {
+            latency_ns,
+            status: RecordStatus::Ended(answer.outcome),
+            origin: answer.origin,
+            ..in_flight_record(frame)
+        };
+        self.hand_over(workload, frame.seq, user, record);
+    }
+
+    /// Streaming, at the run's end: the requests still in flight are handed over as such.
+    pub(super) fn stream_in_flight(&mut self) {
+        if !self.streaming {
+            return;
+        }
+        let clients = (self.topology.nodes.len() as u32)..;
+        let refs = self
+            .frames
+            .refs_where(|f| clients.contains(&f.caller) && f.seq != NO_SEQ);
+        for at in refs {
+            let frame = self.frames.get(at).expect("a live frame").clone();
+            let workload = frame.caller as usize - self.topology.nodes.len();
+            let user = self.user_of(at.index);
+            self.hand_over(workload, frame.seq, user, in_flight_record(&frame));
+        }
+    }
+
+    fn user_of(&self, slot: u32) -> u32 {
+        self.users_by_slot
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(NO_USER)
+    }
+
+    /// Streaming: a record goes to `ended` with its pairing key — the base arrival's index, or
+    /// (user, k) for a closed-loop user, whose request in flight is its last one sent.
+    fn hand_over(&mut self, workload: usize, seq: u32, user: u32, record: RequestRecord) {
+        let key = match self.sources[workload].users.get(user as usize) {
+            Some(state) => (u64::from(user) << 32) | u64::from(state.sent - 1),
+            None => u64::from(seq),
+        };
+        self.ended.push(super::EndedRequest {
+            workload: workload as u32,
+            key,
+            record,
         });
     }
 
@@ -398,5 +474,17 @@ impl Simulation<'_> {
         };
         let target = self.topology.workloads[workload].target;
         self.shifted_entry(target, zone)
+    }
+}
+
+/// The record of a client frame not yet ended.
+fn in_flight_record(frame: &Frame) -> RequestRecord {
+    RequestRecord {
+        arrived_ns: frame.arrived.ns(),
+        latency_ns: 0,
+        status: RecordStatus::InFlight,
+        zone: frame.zone,
+        origin: None,
+        counted: frame.counted != crate::metrics::Counted::No,
     }
 }

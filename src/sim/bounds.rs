@@ -1,40 +1,26 @@
-//! The bounds that need more than a counter: the estimate of the memory a run holds, checked
-//! every `MEMORY_CHECK_EVERY` events against `Limits::max_memory_mb`, and the state reported
-//! when any bound stops a run.
+//! The bounds that need more than a counter: the memory a run holds, checked every
+//! `MEMORY_CHECK_EVERY` events against `Limits::max_memory_mb`, and the state reported when
+//! any bound stops a run.
 //!
-//! What grows in a run is its frames (work in flight, in a slab that keeps its high-water
-//! mark), its pending events (timers included, stale ones until they fire), the replicas'
-//! queues (handles of frames) and, when kept, one record per user request. Metrics are fixed
-//! in size. Must not: iterate per event over anything that grows; `over_memory` is a few reads.
-
-use std::mem::size_of;
+//! Memory is the run's own account of real allocations (`kernel::memory`: everything allocated
+//! while it runs — frames, pending events, queues, records, metrics), plus the rest of its
+//! study as of the last lockstep barrier (the other run and the pairing), so the bound is
+//! deterministic at any thread count. Must not: iterate per event over anything that grows;
+//! `over_memory` is a few reads.
 
 use super::BoundState;
-use super::RequestRecord;
 use super::engine::Simulation;
-use super::frames::FrameRef;
 
 /// Events between two checks of the memory estimate.
 pub(super) const MEMORY_CHECK_EVERY: u64 = 1024;
 
 impl Simulation<'_> {
-    /// The bytes held by the run's growing state: allocations, not just what is in use.
+    /// The bytes that count against `max_memory_mb`: what this run's allocations hold now
+    /// (`kernel::memory`, real bytes, the slack of every vector included), the room the next
+    /// growth of its largest allocation needs (a doubling vector holds old and new at once),
+    /// and what the rest of its study held at the last lockstep barrier.
     pub(super) fn memory_bytes(&self) -> u64 {
-        let records: usize = self.requests.iter().map(Vec::capacity).sum();
-        // Closed loop only: pairing keys and the users of client frames.
-        let keys: usize = self.request_keys.iter().map(Vec::capacity).sum();
-        let users = self.users_by_slot.capacity() * size_of::<u32>();
-        // Each frame is in at most one replica queue.
-        let waiting = self.frames.live() as usize * size_of::<FrameRef>();
-        let total = self.frames.memory_bytes()
-            + self.queue.memory_bytes()
-            + records * size_of::<RequestRecord>()
-            + waiting
-            + self.brokers.memory_bytes()
-            + keys * size_of::<(u32, u32)>()
-            + self.held_answers.capacity() * size_of::<super::engine::HeldAnswer>()
-            + users;
-        total as u64 + self.caches.memory_bytes()
+        self.account.live_bytes() + 2 * self.account.largest_bytes() + self.others_bytes
     }
 
     pub(super) fn over_memory(&self) -> bool {

@@ -238,13 +238,6 @@ impl Caches {
         }
     }
 
-    /// Bytes the contents hold when full (a constant of the model).
-    pub fn memory_bytes(&self) -> u64 {
-        let fills = self.fills.capacity() * std::mem::size_of::<(u32, CacheKey)>();
-        let missed = self.missed.capacity() * std::mem::size_of::<(u32, u32, CacheKey)>();
-        self.full_bytes + (fills + missed) as u64
-    }
-
     /// The counts of every content cache, in node order, the series closed at `end_ns`.
     pub fn finish(self, end_ns: u64) -> Vec<CacheStats> {
         self.list

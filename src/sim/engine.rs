@@ -13,6 +13,7 @@ use super::resilience::Resilience;
 use super::trace::{NoTrace, Tracer};
 use super::{Bound, RequestRecord, RunConfig, RunOutcome, RunResult};
 use crate::faults::{Action, FaultPlan};
+use crate::kernel::memory::{self, Account};
 use crate::kernel::{EventQueue, Lane, Purpose, SimTime, Stream};
 use crate::metrics::{Counted, EndpointMetrics, Outcome, TimeSeries};
 use crate::model::{Call, NodeId, Topology, Workload};
@@ -186,6 +187,21 @@ pub struct Simulation<'t> {
     pub(super) brokers: super::queue::Brokers,
     events: u64,
     stopped: Option<RunOutcome>,
+    /// The earliest event, popped but due after the `advance_to` that popped it.
+    held_event: Option<(SimTime, Event)>,
+    /// The run has ended (its duration or a bound): `advance_to` does nothing more.
+    over: bool,
+    /// Streaming (`streaming`): user requests' ends go to `ended` instead of `requests`.
+    pub(super) streaming: bool,
+    /// Per workload, base requests numbered so far (streaming only; `requests` counts otherwise).
+    pub(super) issued: Vec<u32>,
+    /// Streaming only: the requests ended since the last `take_ended`, in end order.
+    pub(super) ended: Vec<super::EndedRequest>,
+    /// Bytes the rest of the study held at the last lockstep barrier, counted against
+    /// `max_memory_mb` with this run's own (see `bounds.rs`).
+    pub(super) others_bytes: u64,
+    /// Every allocation made while this run is built or advanced (`kernel::memory`).
+    pub(super) account: std::sync::Arc<Account>,
     /// Per autoscaled node, in model order, what autoscaling did (empty without autoscaling).
     pub(super) scaling: Vec<NodeScaling>,
     /// Counts replica starts, so a warm-up timer of a replica scaled in since is stale.
@@ -194,6 +210,18 @@ pub struct Simulation<'t> {
 
 impl<'t> Simulation<'t> {
     pub fn new(topology: &'t Topology, config: &RunConfig, plan: &'t FaultPlan) -> Simulation<'t> {
+        let account = std::sync::Arc::new(Account::new());
+        memory::charged(&account.clone(), || {
+            Simulation::build(topology, config, plan, account)
+        })
+    }
+
+    fn build(
+        topology: &'t Topology,
+        config: &RunConfig,
+        plan: &'t FaultPlan,
+        account: std::sync::Arc<Account>,
+    ) -> Simulation<'t> {
         let seed = config.seed;
         let step_ns = TimeSeries::step_for(config.duration_ns);
         let windows = if config.windows.is_some() { 3 } else { 0 };
@@ -267,6 +295,13 @@ impl<'t> Simulation<'t> {
             brokers: super::queue::Brokers::new(topology, step_ns, windows),
             events: 0,
             stopped: None,
+            held_event: None,
+            over: false,
+            streaming: false,
+            issued: vec![0; topology.workloads.len()],
+            ended: Vec::new(),
+            others_bytes: 0,
+            account,
             scaling: super::autoscale::setup(topology),
             scale_epoch: 0,
         };
@@ -285,32 +320,100 @@ impl<'t> Simulation<'t> {
     /// Like `run`, handing every event to `tracer` before it is handled. `NoTrace` compiles
     /// to nothing.
     pub fn run_traced<T: Tracer + ?Sized>(mut self, tracer: &mut T) -> RunResult {
-        let end = SimTime(self.config.duration_ns);
-        while let Some((time, event)) = self.queue.pop() {
-            if time > end {
-                break;
-            }
-            self.now = time;
-            if self.events == self.config.limits.max_events {
-                self.stop(Bound::Events);
-                break;
-            }
-            if self.events % MEMORY_CHECK_EVERY == 0 && self.over_memory() {
-                self.stop(Bound::Memory);
-                break;
-            }
-            if tracer.enabled() {
-                tracer.record(&self.trace_record(self.events, &event));
-            }
-            self.events += 1;
-            self.handle(event);
-            if self.stopped.is_some() {
-                break;
-            }
+        self.advance_to(SimTime(u64::MAX), tracer);
+        self.finish_run()
+    }
+
+    /// Processes the events due at or before `until` (at most the run's end), so two runs can
+    /// advance in lockstep. Returns whether the run goes on; once it is over (its end, or a
+    /// bound) a streaming run also hands its requests still in flight to `ended`.
+    pub fn advance_to<T: Tracer + ?Sized>(&mut self, until: SimTime, tracer: &mut T) -> bool {
+        if self.over {
+            return false;
         }
+        let account = self.account.clone();
+        memory::charged(&account, || self.advance_charged(until, tracer))
+    }
+
+    fn advance_charged<T: Tracer + ?Sized>(&mut self, until: SimTime, tracer: &mut T) -> bool {
+        let end = SimTime(self.config.duration_ns);
+        let limit = until.min(end);
+        let mut next = self.held_event.take().or_else(|| self.queue.pop());
+        while let Some((time, event)) = next {
+            if time > limit {
+                // The earliest event waits for the next call (nothing is scheduled meanwhile,
+                // so it stays the earliest); past the run's end it is dropped, as the run is.
+                if time <= end {
+                    self.held_event = Some((time, event));
+                    return true;
+                }
+                break;
+            }
+            if !self.process(time, event, tracer) {
+                break;
+            }
+            next = self.queue.pop();
+        }
+        self.over = true;
         if self.stopped.is_none() {
             self.now = end;
         }
+        self.stream_in_flight();
+        false
+    }
+
+    /// One event of the loop; false when the run stopped at a bound.
+    #[inline(always)]
+    fn process<T: Tracer + ?Sized>(&mut self, time: SimTime, event: Event, tracer: &mut T) -> bool {
+        self.now = time;
+        if self.events == self.config.limits.max_events {
+            self.stop(Bound::Events);
+            return false;
+        }
+        if self.events % MEMORY_CHECK_EVERY == 0 && self.over_memory() {
+            self.stop(Bound::Memory);
+            return false;
+        }
+        if tracer.enabled() {
+            tracer.record(&self.trace_record(self.events, &event));
+        }
+        self.events += 1;
+        self.handle(event);
+        self.stopped.is_none()
+    }
+
+    /// Hands each user request's record over when it ends (`take_ended`) instead of keeping
+    /// one per request in `RunResult::requests`: a study pairing runs in lockstep holds only
+    /// the requests in flight. Needs `RunConfig::record_requests`.
+    pub fn streaming(mut self) -> Self {
+        self.streaming = self.config.record_requests;
+        self
+    }
+
+    /// The records of the requests that ended since the last call, in end order.
+    pub fn ended_mut(&mut self) -> &mut Vec<super::EndedRequest> {
+        &mut self.ended
+    }
+
+    /// Tells the run what the rest of its study holds now, counted with its own memory
+    /// against `max_memory_mb`.
+    pub fn set_others_bytes(&mut self, bytes: u64) {
+        self.others_bytes = bytes;
+    }
+
+    /// The bytes this run holds now (its account of real allocations).
+    pub fn memory_bytes_held(&self) -> u64 {
+        self.account.live_bytes()
+    }
+
+    /// Whether the run is over (its end or a bound).
+    pub fn is_over(&self) -> bool {
+        self.over
+    }
+
+    /// The result of a run that `advance_to` has taken to its end.
+    pub fn into_result(self) -> RunResult {
+        assert!(self.over, "a run's result is read once it is over");
         self.finish_run()
     }
 

@@ -5,12 +5,12 @@
 //! call machinery with node-to-node calls. A call at a node is a frame that queues for a worker,
 //! spends the node's own service time, then makes the node's calls in order.
 
+use super::Bound;
 use super::cache::CacheKey;
 use super::effects::AtDispatch;
 use super::engine::{Answer, Event, HeldAnswer, Simulation};
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::policy::backoff_ns;
-use super::{Bound, RecordStatus};
 use crate::kernel::round_ns;
 use crate::metrics::{Cause, Outcome};
 use crate::model::{Concurrency, NodeId, OnUnavailable, Role, Topology, ZoneId};
@@ -404,10 +404,7 @@ impl Simulation<'_> {
             metrics.record_end(now, latency, answer.outcome, frame.counted);
             self.clients_live -= 1;
             if frame.seq != NO_SEQ {
-                let record = &mut self.requests[workload][frame.seq as usize];
-                record.status = RecordStatus::Ended(answer.outcome);
-                record.latency_ns = latency;
-                record.origin = answer.origin;
+                self.record_end(workload, at, &frame, latency, answer);
             }
             self.client_ended(workload, at);
         }

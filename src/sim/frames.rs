@@ -184,12 +184,6 @@ impl Frames {
         self.live
     }
 
-    /// The bytes the slab holds (its high-water mark: slots are reused, never returned).
-    pub fn memory_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Slot>()
-            + self.free.capacity() * std::mem::size_of::<u32>()
-    }
-
     /// Live frames in slot order (deterministic).
     pub fn iter(&self) -> impl Iterator<Item = &Frame> {
         self.slots.iter().filter_map(|slot| slot.frame.as_ref())

@@ -108,6 +108,17 @@ pub struct RequestRecord {
     pub counted: bool,
 }
 
+/// One user request's record, handed over as soon as it ended by a streaming run
+/// (`Simulation::streaming`), with the key that pairs it across runs: its index among the
+/// workload's base arrivals for an open loop, `(user << 32) | k` for a closed-loop user's k-th
+/// request. Requests still in flight when the run ends are handed over then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndedRequest {
+    pub workload: u32,
+    pub key: u64,
+    pub record: RequestRecord,
+}
+
 /// A bound of `Limits` that a run reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

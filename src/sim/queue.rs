@@ -106,12 +106,6 @@ impl Brokers {
     fn of(&self, node: NodeId) -> u32 {
         self.by_node[node.index()].expect("the node is a queue")
     }
-
-    /// The bytes the stored messages take (for the memory bound).
-    pub fn memory_bytes(&self) -> usize {
-        let stored: u64 = self.brokers.iter().map(|b| b.stored).sum();
-        stored as usize * size_of::<Message>()
-    }
 }
 
 impl Broker {

@@ -104,12 +104,14 @@ fn the_storm_stops_at_the_calls_in_flight_bound() {
 
 #[test]
 fn the_storm_stops_at_the_memory_bound() {
-    // The control keeps one 40-byte record per request (120,000 of them): 16 MiB holds it,
-    // and the storm's frames and timers pass it within seconds.
-    let (bound, _, state) = storm("max_memory_mb = 16");
+    // Real bytes (the counting allocator): the control holds about 22 MiB at its peak (120,000
+    // client timers pending, each lane's growth room), and the storm's frames and timers pass
+    // 48 MiB within seconds. The experiment counts the whole study, so it stops; the control
+    // runs to its end.
+    let (bound, _, state) = storm("max_memory_mb = 48");
     assert_eq!(bound, Bound::Memory);
-    let limit = 16 << 20;
-    // Checked every 1,024 events: the estimate passes the limit by at most their growth.
+    let limit = 48 << 20;
+    // Checked every 1,024 events: the count passes the limit by at most their growth.
     assert!(state.memory_bytes > limit, "{state:?}");
     assert!(state.memory_bytes < 2 * limit, "{state:?}");
 }

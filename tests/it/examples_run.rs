@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use blastradius::analysis::{Verdict, study};
+use blastradius::analysis::{Verdict, study, study_recorded};
 use blastradius::model::load_scenario;
 use blastradius::report::{RunDocument, to_json, to_text};
 use blastradius::sim::RunOutcome;
@@ -47,18 +47,30 @@ fn every_bundled_scenario_runs_and_reports() {
             );
         }
         // The control and the experiment saw the same base arrivals, request for request
-        // (closed-loop users send as answers allow, and pair by key instead).
-        for ((c, e), keys) in study
+        // (closed-loop users send as answers allow, and pair by key instead); the study that
+        // keeps every record pairs them into the same analysis as the streaming one.
+        let recorded = study_recorded(&scenario);
+        for ((c, e), keys) in recorded
             .control
             .requests
             .iter()
-            .zip(&study.experiment.requests)
-            .zip(&study.control.request_keys)
+            .zip(&recorded.experiment.requests)
+            .zip(&recorded.control.request_keys)
         {
-            if keys.is_empty() {
+            if keys.is_empty() && !scenario.faults.is_empty() {
                 assert_eq!(c.len(), e.len(), "{name}: paired records");
+                assert!(!c.is_empty(), "{name}: records kept");
             }
         }
+        assert!(
+            study.experiment.requests.iter().all(Vec::is_empty),
+            "{name}: streaming keeps no records"
+        );
+        assert_eq!(
+            serde_json::to_string(&recorded.analysis).unwrap(),
+            serde_json::to_string(&study.analysis).unwrap(),
+            "{name}: streaming and recorded pairing agree"
+        );
         let failed = study.analysis.hypotheses.iter().any(|h| !h.pass);
         let expected = if failed {
             Verdict::Failed

@@ -7,7 +7,7 @@
 //! per request, exactly. Where a number is random (a share, a Poisson count) the sample size and
 //! the tolerance (in standard deviations) are written beside the assertion.
 
-use blastradius::analysis::{Study, study};
+use blastradius::analysis::{Study, study_recorded};
 use blastradius::faults::{self, Action, FaultPlan, ReplicaRef};
 use blastradius::metrics::{Cause, EndpointMetrics, Outcome, Outcomes, WindowStats};
 use blastradius::model::Scenario;
@@ -32,7 +32,7 @@ fn scenario_text(duration: &str, faults: &str) -> String {
 /// Loads and studies a scenario; both runs must complete.
 fn run(model: &str, duration: &str, faults: &str) -> (Scenario, Study) {
     let scenario = load(model, &scenario_text(duration, faults));
-    let result = study(&scenario);
+    let result = study_recorded(&scenario);
     assert_eq!(result.control.outcome, RunOutcome::Completed, "control");
     assert_eq!(
         result.experiment.outcome,
@@ -1514,7 +1514,7 @@ start = "6s"
 duration = "5s"
 "#;
     let scenario = load(&model, &scenario_text("30s", faults));
-    let json = || to_json(&RunDocument::new(&scenario, &study(&scenario)));
+    let json = || to_json(&RunDocument::new(&scenario, &study_recorded(&scenario)));
     let first = json();
     assert_eq!(first, json());
     // Not vacuous: the report moves with the seed.
@@ -1522,6 +1522,6 @@ duration = "5s"
     reseeded.seed += 1;
     assert_ne!(
         first,
-        to_json(&RunDocument::new(&reseeded, &study(&reseeded)))
+        to_json(&RunDocument::new(&reseeded, &study_recorded(&reseeded)))
     );
 }

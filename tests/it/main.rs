@@ -23,6 +23,7 @@ mod report_snapshots;
 mod resilience_calls;
 mod resilience_nodes;
 mod scaling;
+mod study_engine;
 mod support;
 mod sweep;
 mod theory;

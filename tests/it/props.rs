@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::RngSeed;
 
-use blastradius::analysis::study;
+use blastradius::analysis::study_recorded;
 use blastradius::metrics::{EndpointMetrics, Outcomes};
 use blastradius::model::{Diagnostics, parse_model, parse_scenario};
 use blastradius::report::{RunDocument, to_json, to_text};
@@ -792,7 +792,13 @@ proptest! {
         let (scenario, _) = loaded.map_err(|d| {
             TestCaseError::fail(format!("{}\n--- model\n{model}\n--- scenario\n{text}", d.render(false)))
         })?;
-        let study = study(&scenario);
+        let study = study_recorded(&scenario);
+        // Streaming pairs the same requests into the same analysis, bounds included.
+        let streamed = blastradius::analysis::study(&scenario);
+        prop_assert_eq!(
+            serde_json::to_string(&streamed.analysis).unwrap(),
+            serde_json::to_string(&study.analysis).unwrap()
+        );
         check_run(&study.control, false)?;
         check_run(&study.experiment, system.has_spike())?;
         // The control is a plain run of the model, loaded on its own, without faults.

@@ -5,7 +5,7 @@
 //! Models use constant service times, so a request's latency is a known sum and routing can
 //! be read off latencies; where a count is random its sample size and tolerance are stated.
 
-use blastradius::analysis::{Study, study};
+use blastradius::analysis::{Study, study_recorded};
 use blastradius::metrics::{Cause, EndpointMetrics, Outcome};
 use blastradius::model::{Scenario, load_scenario};
 use blastradius::report::{RunDocument, to_json, to_text};
@@ -24,7 +24,7 @@ fn run(model: &str, duration: &str, faults: &str) -> (Scenario, Study) {
     );
     std::fs::write(&path, scenario).expect("write scenario");
     let scenario = load_scenario(&path).unwrap_or_else(|e| panic!("does not load:\n{e}"));
-    let result = study(&scenario);
+    let result = study_recorded(&scenario);
     assert_eq!(result.control.outcome, RunOutcome::Completed);
     assert_eq!(result.experiment.outcome, RunOutcome::Completed);
     (scenario, result)

@@ -8,7 +8,7 @@
 //! node can serve — so the first period of the spike measures a utilisation near 1 and
 //! scales each zone out; with 4 per zone the utilisation is 0.625 again.
 
-use blastradius::analysis::{Study, study};
+use blastradius::analysis::{Study, study_recorded};
 use blastradius::metrics::{Bucket, Cause};
 use blastradius::model::Scenario;
 use blastradius::report::{RunDocument, to_json, to_text};
@@ -24,7 +24,7 @@ fn run(model: &str, duration: &str, faults: &str) -> (Scenario, Study) {
          seed = 11\n\n{faults}\n"
     );
     let scenario = load(model, &text);
-    let result = study(&scenario);
+    let result = study_recorded(&scenario);
     assert_eq!(result.control.outcome, RunOutcome::Completed, "control");
     assert_eq!(
         result.experiment.outcome,

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use blastradius::analysis::study;
+use blastradius::analysis::study_recorded;
 use blastradius::model::{Rate, Scenario, Topology, Traffic, load_scenario, parse_model};
 use blastradius::report::{RunDocument, to_json, to_text};
 use blastradius::sim::{self, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
@@ -274,7 +274,7 @@ service_time = { dist = "exponential", mean = "10ms" }
         load(&open, "90s", CAPACITY_FAULT),
         load(&closed, "90s", CAPACITY_FAULT),
     );
-    let (open_study, closed_study) = (study(&open), study(&closed));
+    let (open_study, closed_study) = (study_recorded(&open), study_recorded(&closed));
     let end = 90 * SECOND;
     // Open: requests keep arriving, so the requests in flight grow until the 2 s client
     // timeout caps them near 300/s × 2 s = 600 (the control: a handful) — well past the closed
@@ -335,7 +335,7 @@ calls = [{ to = "s" }]
 fn closed_loop_pairs_by_user_and_request_and_counts_the_requests_never_sent() {
     // A fault on an edge no request takes: the same requests, the same records, none hurt.
     let scenario = load(&closed_with_idle(), "40s", NOTHING);
-    let same = study(&scenario);
+    let same = study_recorded(&scenario);
     assert_eq!(same.control.requests, same.experiment.requests);
     assert_eq!(same.control.request_keys, same.experiment.request_keys);
     let blast = same.analysis.blast_radius.as_ref().expect("faults");
@@ -355,7 +355,7 @@ start = "10s"
 duration = "10s"
 "#;
     let scenario = load(&closed_with_idle(), "40s", slow);
-    let result = study(&scenario);
+    let result = study_recorded(&scenario);
     let (control, experiment) = (&result.control, &result.experiment);
     let sent = |r: &RunResult| r.users[0].expect("closed").sent;
     let missing = sent(control) - sent(experiment);
@@ -407,7 +407,7 @@ start = "10s"
 duration = "10s"
 "#;
     let scenario = load(&closed_with_idle(), "40s", spike);
-    let result = study(&scenario);
+    let result = study_recorded(&scenario);
     let users = result.experiment.users[0].expect("closed");
     assert_eq!(users.extra_users, 50);
     let extra = result.experiment.extra_requests[0];
@@ -432,7 +432,7 @@ workers = 16
 service_time = { dist = "constant", value = "1ms" }
 "#;
     let scenario = load(model, "40s", "");
-    let result = study(&scenario);
+    let result = study_recorded(&scenario);
     let document = RunDocument::new(&scenario, &result);
     let text = to_text(&document);
     assert!(
