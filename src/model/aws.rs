@@ -266,3 +266,92 @@ fn zone_aliases(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::parse_model;
+
+    const MODEL: &str = r#"
+name = "m"
+zones = ["az-a", "az-b"]
+[aws]
+region = "eu-west-1"
+zones = { az-a = ["eu-west-1a", "euw1-az1"], az-b = "eu-west-1b" }
+[workload.w]
+target = "api"
+rate = 10
+[service.api]
+zones = ["az-a", "az-b"]
+aws = { type = "aws:eks:pod", arns = ["arn:aws:iam::111122223333:role/api"] }
+service_time = { dist = "constant", value = "1ms" }
+calls = [{ to = "ddb", timeout = "100ms" }]
+[external.ddb]
+aws = { service = "dynamodb" }
+latency = { dist = "constant", value = "1ms" }
+"#;
+
+    #[test]
+    fn zones_answer_to_their_aws_names_and_nodes_keep_their_tables() {
+        let topology = parse_model(Path::new("m.toml"), MODEL).unwrap_or_else(|d| panic!("{d}"));
+        let aws = &topology.aws;
+        assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(aws.zone(&topology.zones, "euw1-az1"), Some(ZoneId(0)));
+        assert_eq!(aws.zone(&topology.zones, "az-b"), Some(ZoneId(1)));
+        assert_eq!(aws.zone(&topology.zones, "eu-west-1c"), None);
+        assert_eq!(aws.az_name(&topology.zones, ZoneId(1)), "eu-west-1b");
+        assert_eq!(
+            aws.resource_type(NodeId(0), NodeKind::Service),
+            "aws:eks:pod"
+        );
+        assert_eq!(aws.node(NodeId(1)).service.as_deref(), Some("dynamodb"));
+        let plain = parse_model(
+            Path::new("m.toml"),
+            &MODEL.replace("aws = { service = \"dynamodb\" }\n", ""),
+        )
+        .unwrap();
+        assert_eq!(plain.aws.node(NodeId(1)), &NodeAws::default());
+    }
+
+    #[test]
+    fn malformed_aws_tables_are_located_errors() {
+        for (from, to, message) in [
+            (
+                "type = \"aws:eks:pod\"",
+                "type = \"eks pod\"",
+                "a FIS resource type",
+            ),
+            (
+                "\"arn:aws:iam::111122223333:role/api\"",
+                "\"role/api\"",
+                "an ARN",
+            ),
+            (
+                "az-b = \"eu-west-1b\"",
+                "az-x = \"eu-west-1b\"",
+                "undeclared zone `az-x`",
+            ),
+            (
+                "az-b = \"eu-west-1b\"",
+                "az-b = \"euw1-az1\"",
+                "given twice",
+            ),
+            (
+                "region = \"eu-west-1\"",
+                "regoin = \"eu-west-1\"",
+                "unknown key `regoin`",
+            ),
+            ("aws = { service", "aws = { servce", "unknown key `servce`"),
+        ] {
+            let text = MODEL.replace(from, to);
+            let diagnostics = parse_model(Path::new("m.toml"), &text).expect_err(to);
+            let rendered = diagnostics.render(false);
+            assert!(
+                rendered.contains(message) && rendered.contains("m.toml:"),
+                "{to}: {rendered}"
+            );
+        }
+    }
+}

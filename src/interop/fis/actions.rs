@@ -150,3 +150,46 @@ pub fn closest(id: &str) -> Option<&'static str> {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, id)| id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/fis.md's mapping table lists exactly the known actions, in order, with the same
+    /// fidelity.
+    #[test]
+    fn the_documented_mapping_table_is_the_known_action_list() {
+        let docs = include_str!("../../../docs/fis.md");
+        let table = docs
+            .split("## Mapping table")
+            .nth(1)
+            .expect("a mapping table section");
+        let table = table.split("\n## ").next().unwrap_or(table);
+        let rows: Vec<(&str, &str)> = table
+            .lines()
+            .filter(|l| l.starts_with("| `aws:"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                (cells[1].trim_matches('`'), cells[3])
+            })
+            .collect();
+        let known: Vec<(&str, &str)> = KNOWN_ACTIONS
+            .iter()
+            .map(|a| (a.id, a.fidelity.as_str()))
+            .collect();
+        assert_eq!(rows, known);
+    }
+
+    #[test]
+    fn a_close_unknown_id_gets_a_suggestion() {
+        assert_eq!(
+            closest("aws:ec2:stop-instance"),
+            Some("aws:ec2:stop-instances")
+        );
+        assert_eq!(
+            known("aws:fis:wait").map(|a| a.fidelity),
+            Some(Fidelity::Timing)
+        );
+        assert!(known("aws:ssm:send-command").is_none());
+    }
+}

@@ -420,7 +420,7 @@ impl Context<'_, '_> {
                 invalid(self.text, &["targets", target_name, &anchor], message)
             }
             TargetError::Empty { message, help } => {
-                let (line, column) = locate(self.text, &["targets", target_name]);
+                let (line, column) = locate(self.text, &["targets", target_name, "resourceType"]);
                 ImportError::Invalid {
                     line,
                     column,

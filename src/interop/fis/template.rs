@@ -114,20 +114,18 @@ fn located(error: serde_json::Error) -> TemplateError {
 
 /// The 1-based line and column of the last of `anchors`, each searched in turn from where the
 /// previous one was found: `["actions", "Stop", "Foo"]` finds `Foo` inside action `Stop`. Every
-/// anchor but the last is a key (a string followed by `:`); the last is a key if one follows,
-/// else any string. A semantic mistake is located this way, since JSON values carry no
-/// positions. A missing anchor leaves the position at the previous one.
+/// anchor but the last is a key (a string followed by `:`); the last is any string. A semantic
+/// mistake is located this way, since JSON values carry no positions. A missing anchor leaves
+/// the position at the previous one.
 pub fn locate(text: &str, anchors: &[&str]) -> (usize, usize) {
     let mut at = 0;
     for (i, anchor) in anchors.iter().enumerate() {
         let quoted = serde_json::to_string(anchor).expect("a string serialises");
-        let key = find_key(&text[at..], &quoted);
-        let any = || {
-            (i + 1 == anchors.len())
-                .then(|| text[at..].find(&quoted))
-                .flatten()
+        let found = match i + 1 == anchors.len() {
+            true => text[at..].find(&quoted),
+            false => find_key(&text[at..], &quoted),
         };
-        if let Some(found) = key.or_else(any) {
+        if let Some(found) = found {
             at += found;
         }
     }
