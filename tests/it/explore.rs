@@ -63,6 +63,8 @@ fn finds_the_pair_that_fails_only_together_and_shrinks_it() {
             "10",
             "--max-findings",
             "1",
+            "--min-fault",
+            "1s",
             "--format",
             "json",
             "-o",
@@ -95,7 +97,7 @@ fn finds_the_pair_that_fails_only_together_and_shrinks_it() {
     let faults = report["faults"].as_array().expect("faults");
     assert_eq!(faults.len(), 2, "{report:#}");
     // Two zones lost together overload the third within a second; the shrinker got there:
-    // both faults start together and last at most 2 s (from 5 s to 30 s as drawn).
+    // both faults start together and last at most 2 s (from 1 s to 30 s as drawn).
     let text = std::fs::read_to_string(file).expect("the scenario");
     let starts: Vec<&str> = text.lines().filter(|l| l.starts_with("start = ")).collect();
     assert_eq!(starts.len(), 2, "{text}");

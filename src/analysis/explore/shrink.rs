@@ -96,7 +96,7 @@ pub fn shrink(explorer: &Explorer<'_>, found: &Trial) -> Shrunk {
     let mut current = found.schedule.clone();
     let (mut steps, mut proven) = (0, false);
     'shrinking: loop {
-        for next in candidates(explorer.topology, &current) {
+        for next in candidates(explorer.topology, &current, explorer.options.min_fault_ns) {
             if parts.studies >= explorer.options.max_shrink_studies {
                 break 'shrinking;
             }
@@ -164,8 +164,10 @@ fn still_fails(
     Some((std::iter::once(first).chain(rest).collect(), singles))
 }
 
-/// The smaller schedules one step away, in the order they are tried.
-fn candidates(topology: &Topology, schedule: &Schedule) -> Vec<Schedule> {
+/// The smaller schedules one step away, in the order they are tried. Durations shrink no
+/// further than `min_fault_ns` (`--min-fault`): below a few seconds the "during" window is so
+/// short that the calls a crash loses in flight alone move its availability.
+fn candidates(topology: &Topology, schedule: &Schedule, min_fault_ns: u64) -> Vec<Schedule> {
     let pairs = schedule.pairs();
     let mut out = Vec::new();
     if pairs.len() > 2 {
@@ -193,10 +195,10 @@ fn candidates(topology: &Topology, schedule: &Schedule) -> Vec<Schedule> {
         }
     }
     for (i, (_, f)) in pairs.iter().enumerate() {
-        let Some(d) = f.duration_ns.filter(|&d| d > S) else {
+        let Some(d) = f.duration_ns.filter(|&d| d > min_fault_ns) else {
             continue;
         };
-        for shorter in closer(d, S) {
+        for shorter in closer(d, min_fault_ns.max(S)) {
             let fault = FaultSpec {
                 duration_ns: Some(shorter),
                 ..f.clone()
