@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import psycopg
@@ -57,7 +58,9 @@ def as_pg_user(argv):
 class System:
     def __init__(self, workdir, model_path, log):
         self.workdir, self.model_path, self.log = workdir, model_path, log
-        self.pgdata = os.path.join(workdir, "pgdata")
+        # Under /tmp, not the work tree: the `postgres` user must reach it, and a checkout
+        # under /root is closed to it.
+        self.pgdata = os.path.join(tempfile.mkdtemp(prefix="refsys-pg-"), "data")
         self.procs = {}
         self.pg_started = False
         self.env = dict(os.environ, REFSYS_PORTS=json.dumps(PORTS),
@@ -67,8 +70,8 @@ class System:
     def start_postgres(self):
         os.makedirs(self.pgdata)
         if os.geteuid() == 0:
+            shutil.chown(os.path.dirname(self.pgdata), "postgres", "postgres")
             shutil.chown(self.pgdata, "postgres", "postgres")
-            shutil.chown(self.workdir, "postgres", "postgres")
         self._quiet(as_pg_user([pg_bin("initdb"), "-D", self.pgdata, "-U", DB_USER,
                                 "--auth=trust", "--no-sync"]))
         opts = (f"-p {PORTS['catalog-db']} -k {self.pgdata} -c listen_addresses=127.0.0.1 "
@@ -98,6 +101,7 @@ class System:
             subprocess.run(as_pg_user([pg_bin("pg_ctl"), "-D", self.pgdata, "-m", "immediate",
                                        "-w", "stop"]), stdout=self.log, stderr=self.log)
             self.pg_started = False
+        shutil.rmtree(os.path.dirname(self.pgdata), ignore_errors=True)
 
     # --- Redis ------------------------------------------------------------------------------
     def start_redis(self):
