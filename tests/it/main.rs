@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod diagnostics;
 mod examples_load;
+mod escaping;
 mod examples_run;
 mod faults;
 mod golden;
