@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(parse_duration("1m20s"), Ok(80_000_000_000));
         assert_eq!(parse_duration("1h30m"), Ok(5_400_000_000_000));
         assert_eq!(parse_duration("2m30.5s"), Ok(150_500_000_000));
-        assert_eq!(parse_duration("1h 2m 3s 4ms 5us 6ns"), Ok(3_723_004_005_006));
+        assert_eq!(
+            parse_duration("1h 2m 3s 4ms 5us 6ns"),
+            Ok(3_723_004_005_006)
+        );
         assert_eq!(parse_duration("1 m 20 s"), Ok(80_000_000_000));
         assert_eq!(parse_duration("1s500ms"), Ok(1_500_000_000));
     }

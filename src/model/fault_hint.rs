@@ -97,7 +97,11 @@ fn target_keys(kind: Kind) -> Vec<&'static str> {
 
 /// The key the value most likely belongs under: an edge for `a -> b`, a node or zone of that
 /// name, else the kind's first target key.
-fn best_key(keys: &[&'static str], text: Option<&str>, topology: Option<&Topology>) -> &'static str {
+fn best_key(
+    keys: &[&'static str],
+    text: Option<&str>,
+    topology: Option<&Topology>,
+) -> &'static str {
     let fits = |key: &str| keys.contains(&key);
     if let Some(text) = text {
         if text.contains("->") && fits("edge") {
@@ -143,7 +147,11 @@ mod tests {
             .filter(|d| d.code == Code::UnknownKey)
             .collect();
         assert_eq!(unknown.len(), 1, "{:#?}", diagnostics.items);
-        assert!(unknown[0].message.contains("unknown key"), "{}", unknown[0].message);
+        assert!(
+            unknown[0].message.contains("unknown key"),
+            "{}",
+            unknown[0].message
+        );
         unknown[0].help.clone().expect("a help")
     }
 
@@ -152,11 +160,16 @@ mod tests {
         let crash = help(r#"kind = "crash", start = "5m", target = "api""#);
         assert!(crash.contains(r#"did you mean `node = "api"`?"#), "{crash}");
         assert!(!crash.contains("start"), "{crash}");
-        let outage = help(r#"kind = "zone-outage", start = "5m", duration = "1m", target = "az-a""#);
+        let outage =
+            help(r#"kind = "zone-outage", start = "5m", duration = "1m", target = "az-a""#);
         assert!(outage.contains(r#"`zone = "az-a"`"#), "{outage}");
-        let edge = help(r#"kind = "latency", start = "5m", duration = "1m", latency = "1s", target = "api -> payments""#);
+        let edge = help(
+            r#"kind = "latency", start = "5m", duration = "1m", latency = "1s", target = "api -> payments""#,
+        );
         assert!(edge.contains(r#"`edge = "api -> payments"`"#), "{edge}");
-        let spike = help(r#"kind = "traffic-spike", start = "5m", duration = "1m", factor = 2, on = "checkout""#);
+        let spike = help(
+            r#"kind = "traffic-spike", start = "5m", duration = "1m", factor = 2, on = "checkout""#,
+        );
         assert!(spike.contains(r#"`workload = "checkout"`"#), "{spike}");
     }
 

@@ -83,7 +83,14 @@ mod tests {
 
     #[test]
     fn printable_names_pass_and_layout_characters_do_not() {
-        for name in ["api", "az-a", "orders db", "x::y <b> `c` 100%", "платёж", "مرحبا"] {
+        for name in [
+            "api",
+            "az-a",
+            "orders db",
+            "x::y <b> `c` 100%",
+            "платёж",
+            "مرحبا",
+        ] {
             assert_eq!(forbidden_char(name), None, "{name}");
         }
         assert_eq!(forbidden_char("x\n::error::pwned"), Some((2, '\n')));
@@ -92,7 +99,10 @@ mod tests {
         assert_eq!(forbidden_char("\u{2028}"), Some((1, '\u{2028}')));
         assert_eq!(forbidden_char("a\u{85}"), Some((2, '\u{85}')));
         assert_eq!(describe_char('\n'), "U+000A (line feed)");
-        assert_eq!(describe_char('\u{202E}'), "U+202E (bidirectional embedding or override)");
+        assert_eq!(
+            describe_char('\u{202E}'),
+            "U+202E (bidirectional embedding or override)"
+        );
         assert_eq!(describe_char('\u{1}'), "U+0001 (control character)");
     }
 }

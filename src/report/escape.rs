@@ -205,10 +205,15 @@ mod tests {
 
     #[test]
     fn each_context_escapes_its_markup() {
-        assert_eq!(markdown("<img src=x> *a* `b` [c](d) | #e &f !g ~h $i"),
-            "\\<img src=x\\> \\*a\\* \\`b\\` \\[c\\](d) \\| \\#e \\&f \\!g \\~h \\$i");
+        assert_eq!(
+            markdown("<img src=x> *a* `b` [c](d) | #e &f !g ~h $i"),
+            "\\<img src=x\\> \\*a\\* \\`b\\` \\[c\\](d) \\| \\#e \\&f \\!g \\~h \\$i"
+        );
         assert_eq!(markdown_code("a`b|c"), "a'b\\|c");
-        assert_eq!(html("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            html("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
         assert_eq!(mermaid_label("a\"b<c>#d"), "a#quot;b#lt;c#gt;#35;d");
         assert_eq!(github_data("100% a\r\nb: c, d"), "100%25 a%0D%0Ab: c, d");
         assert_eq!(github_property("a: b, 5%\nc"), "a%3A b%2C 5%25%0Ac");
@@ -222,9 +227,18 @@ mod tests {
         assert_eq!(a, github_fence("x\n::error::pwned\n"));
         let token = fence_token("x\n::error::pwned\n");
         assert_eq!(token.len(), "blastradius-".len() + 32);
-        assert_eq!(a, format!("::stop-commands::{token}\nx\n::error::pwned\n::{token}::\n"));
+        assert_eq!(
+            a,
+            format!("::stop-commands::{token}\nx\n::error::pwned\n::{token}::\n")
+        );
         assert_ne!(token, fence_token("x\n::error::pwned"));
-        assert_eq!(github_fence("no newline"), format!("::stop-commands::{t}\nno newline\n::{t}::\n", t = fence_token("no newline")));
+        assert_eq!(
+            github_fence("no newline"),
+            format!(
+                "::stop-commands::{t}\nno newline\n::{t}::\n",
+                t = fence_token("no newline")
+            )
+        );
         assert_eq!(github_fence(""), "");
     }
 }

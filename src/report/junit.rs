@@ -48,13 +48,13 @@ pub fn to_junit(report: &CheckReport<'_>, timing: Option<&JunitTiming>) -> Strin
 
 fn suite(entry: &CheckEntry<'_>, report: &CheckReport<'_>) -> TestSuite {
     let doc = &entry.document;
-    let mut suite = TestSuite::new(doc.scenario.as_str());
+    let mut suite = TestSuite::new(xml(&doc.scenario));
     suite.add_properties([
-        Property::new("file", doc.scenario_file.as_str()),
-        Property::new("model", doc.model_file.as_str()),
+        Property::new("file", xml(&doc.scenario_file)),
+        Property::new("model", xml(&doc.model_file)),
         Property::new("seed", doc.seed.to_string()),
         Property::new("replay", replay_command(doc)),
-        Property::new("headline", headline(doc)),
+        Property::new("headline", xml(&headline(doc))),
     ]);
     for (i, h) in doc.hypotheses.iter().enumerate() {
         let name = format!("{} {} {} (line {})", h.workload, h.metric, h.bounds, h.line);
@@ -74,10 +74,10 @@ fn suite(entry: &CheckEntry<'_>, report: &CheckReport<'_>) -> TestSuite {
             );
             failure("hypothesis", message)
         };
-        let mut case = TestCase::new(name, status);
-        case.set_classname(doc.scenario_file.as_str());
+        let mut case = TestCase::new(xml(&name), status);
+        case.set_classname(xml(&doc.scenario_file));
         case.extra
-            .insert("file".into(), doc.scenario_file.as_str().into());
+            .insert("file".into(), xml(&doc.scenario_file).into());
         case.extra.insert("line".into(), h.line.to_string().into());
         suite.add_test_case(case);
     }
@@ -114,14 +114,22 @@ fn baseline_case(entry: &CheckEntry<'_>, report: &CheckReport<'_>) -> TestCase {
         TestCaseStatus::success()
     };
     let mut case = TestCase::new("baseline", status);
-    case.set_classname(doc.scenario_file.as_str());
+    case.set_classname(xml(&doc.scenario_file));
     if !lines.is_empty() {
         case.set_system_out(lines.join("\n"));
     }
     case
 }
 
+/// A user string for the XML: quick-junit escapes the markup; control characters (which XML
+/// cannot hold, and a line break an attribute would lose) are made visible by the one
+/// plain-text escape.
+fn xml(text: &str) -> String {
+    super::escape::text(text).into_owned()
+}
+
 fn failure(kind: &str, message: String) -> TestCaseStatus {
+    let message = xml(&message);
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
     status.set_type(kind);
     status.set_description(message.replace("; ", "\n"));

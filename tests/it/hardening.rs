@@ -38,7 +38,10 @@ fn schema_without_kind_is_one_document_that_validates_models_and_scenarios() {
         .expect("compiles");
     for path in ["models/shop.toml", "scenarios/az-a-power-interruption.toml"] {
         let json = as_json(Path::new(path));
-        let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{path}: {errors:#?}");
     }
     // A scenario key in a model, a model key in a scenario: each judged by its own schema.
@@ -65,12 +68,21 @@ fn names_with_control_characters_are_rejected_with_the_character_located() {
     let cases: [(&str, fn(String) -> String, &str); 4] = [
         (
             "zone",
-            |s| s.replacen(r#"zones = ["az-a", "az-b", "az-c"]"#, r#"zones = ["az-a", "az-b\n::error::x", "az-c"]"#, 1),
+            |s| {
+                s.replacen(
+                    r#"zones = ["az-a", "az-b", "az-c"]"#,
+                    r#"zones = ["az-a", "az-b\n::error::x", "az-c"]"#,
+                    1,
+                )
+            },
             "U+000A (line feed) at character 5",
         ),
         (
             "node",
-            |s| s.replace("[external.payments]", "[external.\"pay\\u202Ements\"]").replace("to = \"payments\"", "to = \"pay\\u202Ements\""),
+            |s| {
+                s.replace("[external.payments]", "[external.\"pay\\u202Ements\"]")
+                    .replace("to = \"payments\"", "to = \"pay\\u202Ements\"")
+            },
             "U+202E (bidirectional embedding or override) at character 4",
         ),
         (
@@ -92,7 +104,11 @@ fn names_with_control_characters_are_rejected_with_the_character_located() {
             .filter(|d| d.code == Code::BadName)
             .collect();
         assert_eq!(bad.len(), 1, "{what}: {:#?}", validation.diagnostics.items);
-        assert!(bad[0].message.starts_with(&format!("the {what} name ")), "{}", bad[0].message);
+        assert!(
+            bad[0].message.starts_with(&format!("the {what} name ")),
+            "{}",
+            bad[0].message
+        );
         assert!(bad[0].message.contains(expected), "{}", bad[0].message);
         assert!(bad[0].line > 0 && bad[0].column > 0);
     }
@@ -111,10 +127,18 @@ fn a_scenario_name_with_a_line_break_is_rejected_by_check() {
         ),
     )
     .expect("written");
-    let output = blastradius(&["check", "--format", "github", scenario.to_str().expect("utf-8")]);
+    let output = blastradius(&[
+        "check",
+        "--format",
+        "github",
+        scenario.to_str().expect("utf-8"),
+    ]);
     assert_eq!(output.status.code(), Some(3));
     let out = stdout(&output);
-    assert!(!out.lines().any(|l| l.trim_start().starts_with("::error::")), "{out}");
+    assert!(
+        !out.lines().any(|l| l.trim_start().starts_with("::error::")),
+        "{out}"
+    );
     assert!(out.starts_with("::error file="), "{out}");
     assert!(out.contains("E0024"), "{out}");
 }
@@ -190,7 +214,10 @@ fn check_on_github_runs_only_its_own_annotations_and_keeps_the_summary_fences() 
         .env("GITHUB_STEP_SUMMARY", &summary)
         .output()
         .expect("runs");
-    let (out, err) = (stdout(&output), String::from_utf8_lossy(&output.stderr).into_owned());
+    let (out, err) = (
+        stdout(&output),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
     assert!(matches!(output.status.code(), Some(0 | 1)), "{out}\n{err}");
     assert!(out.starts_with("::stop-commands::blastradius-"), "{out}");
     for line in commands_run(&out) {
@@ -207,13 +234,19 @@ fn check_on_github_runs_only_its_own_annotations_and_keeps_the_summary_fences() 
     let mut open = false;
     for line in summary.lines() {
         if line.starts_with("```") {
-            assert!(open || line == "```mermaid", "a fence opened by user text: {line}");
+            assert!(
+                open || line == "```mermaid",
+                "a fence opened by user text: {line}"
+            );
             open = !open && line == "```mermaid";
         } else if open {
             assert!(!line.contains('\u{202E}'), "{line}");
         }
     }
     assert!(!open, "{summary}");
-    assert!(!summary.contains("<img"), "raw HTML in the summary:\n{summary}");
+    assert!(
+        !summary.contains("<img"),
+        "raw HTML in the summary:\n{summary}"
+    );
     assert!(!summary.contains("<script"), "{summary}");
 }

@@ -7,6 +7,7 @@ mod cli;
 mod ctk;
 mod diagnostics;
 mod examples_load;
+mod escaping;
 mod examples_run;
 mod explore;
 mod faults;
