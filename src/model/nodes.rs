@@ -41,9 +41,10 @@ pub(crate) struct NodeEntry<'v, 'i> {
     pub(crate) value: &'v Value<'i>,
 }
 
-const SHARED_KEYS: [&str; 13] = concat(
+const SHARED_KEYS: [&str; 14] = concat(
     [
         "labels",
+        "aws",
         "zones",
         "replicas",
         "workers",
@@ -56,18 +57,18 @@ const SHARED_KEYS: [&str; 13] = concat(
 );
 
 fn keys(kind: NodeKind) -> &'static [&'static str] {
-    const SERVICE: [&str; 14] = concat(SHARED_KEYS, ["autoscale"]);
-    const CACHE_OWN: [&str; 17] = concat(
+    const SERVICE: [&str; 15] = concat(SHARED_KEYS, ["autoscale"]);
+    const CACHE_OWN: [&str; 18] = concat(
         SHARED_KEYS,
         ["hit_ratio", "backing", "on_unavailable", "autoscale"],
     );
-    const CACHE: [&str; 23] = concat(CACHE_OWN, super::cache_content::CONTENT_KEYS);
-    const DATABASE: [&str; 15] = concat(SHARED_KEYS, ["primary", "failover"]);
+    const CACHE: [&str; 24] = concat(CACHE_OWN, super::cache_content::CONTENT_KEYS);
+    const DATABASE: [&str; 16] = concat(SHARED_KEYS, ["primary", "failover"]);
     match kind {
         NodeKind::Service => &SERVICE,
         NodeKind::Cache => &CACHE,
         NodeKind::Database => &DATABASE,
-        NodeKind::External => &["latency", "error_rate", "labels"],
+        NodeKind::External => &["latency", "error_rate", "labels", "aws"],
         NodeKind::Queue => &super::queue_node::QUEUE_KEYS,
     }
 }
@@ -141,11 +142,10 @@ pub(crate) fn read_node(
         "a table of node settings",
         keys(entry.kind),
     )?;
-    // `aws` is read by `model::aws` (for the FIS import and export), not here.
-    fields = fields.with_pattern(|key| key == "aws");
+    // `aws` is listed but read by `model::aws` (for the FIS import and export), not here.
     if entry.kind == NodeKind::Database {
         // Read only to say that a database does not scale (not a key it lists).
-        fields = fields.with_pattern(|key| key == "autoscale" || key == "aws");
+        fields = fields.with_pattern(|key| key == "autoscale");
     }
     let labels = or_default(fields.get("labels"), Labels::default(), |v| {
         super::labels::read_labels(sink, v)

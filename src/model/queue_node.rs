@@ -16,8 +16,9 @@ use super::topology::{
     Concurrency, EdgeKind, Node, NodeId, NodeKind, QueueSpec, Role, Topology, Workload, WorkloadId,
 };
 
-pub(crate) const QUEUE_KEYS: [&str; 8] = [
+pub(crate) const QUEUE_KEYS: [&str; 9] = [
     "labels",
+    "aws",
     "zones",
     "replicas",
     "ack",
