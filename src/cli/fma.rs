@@ -99,7 +99,7 @@ pub fn fma(args: &FmaArgs) -> Exit {
                 .collect();
             let studies = study_against(&scenarios);
             let hashes = (hashes.0.as_str(), hashes.1.as_str());
-            members
+            Ok(members
                 .iter()
                 .zip(scenarios.iter().zip(&studies))
                 .map(|(&(index, &(f, _)), (scenario, study))| {
@@ -108,7 +108,7 @@ pub fn fma(args: &FmaArgs) -> Exit {
                     unit.scenario = topology.name.clone();
                     unit
                 })
-                .collect()
+                .collect())
         },
     );
     finish(lines, shard, args.out.as_deref(), args.format)

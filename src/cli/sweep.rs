@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use super::Exit;
-use super::units::{Shard, SummaryFormat, finish, run_units};
-use crate::analysis::study;
+use super::units::{Shard, SummaryFormat, finish, run_unit_groups};
+use crate::analysis::study_against;
 use crate::analysis::sweep::{record, text_hash};
 use crate::model::{Scenario, load_scenario, parse_scenario};
 
@@ -55,19 +55,36 @@ pub fn sweep(args: &SweepArgs) -> Exit {
     match prepare(args) {
         Ok((inputs, units, shard)) => {
             let total = units.len() as u64;
-            let lines = run_units(&units, shard, |index, (point, seed)| {
-                let scenario = inputs.scenario_at(point, *seed)?;
-                let hashes = (inputs.hashes.0.as_str(), inputs.hashes.1.as_str());
-                Ok(record(
-                    "sweep",
-                    &scenario,
-                    &study(&scenario),
-                    hashes,
-                    index,
-                    total,
-                    point.clone(),
-                ))
-            });
+            // A seed's grid points share a control where only their faults differ
+            // (`analysis::study_against`).
+            let lines = run_unit_groups(
+                &units,
+                shard,
+                |(_, seed)| *seed,
+                |members| {
+                    let scenarios = members
+                        .iter()
+                        .map(|(_, (point, seed))| inputs.scenario_at(point, *seed))
+                        .collect::<Result<Vec<Scenario>, String>>()?;
+                    let studies = study_against(&scenarios);
+                    let hashes = (inputs.hashes.0.as_str(), inputs.hashes.1.as_str());
+                    Ok(members
+                        .iter()
+                        .zip(scenarios.iter().zip(&studies))
+                        .map(|(&(index, (point, _)), (scenario, study))| {
+                            record(
+                                "sweep",
+                                scenario,
+                                study,
+                                hashes,
+                                index,
+                                total,
+                                point.clone(),
+                            )
+                        })
+                        .collect())
+                },
+            );
             finish(lines, shard, args.out.as_deref(), args.format)
         }
         Err((exit, message)) => {

@@ -87,33 +87,7 @@ fn checked(index: u64, count: u64) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
-/// Runs the selected units in parallel (collected in unit order) and returns their records as
-/// JSON lines. A unit that cannot be built (an invalid `--set` value) stops everything.
-pub fn run_units<U: Sync>(
-    units: &[U],
-    shard: Option<Shard>,
-    study: impl Fn(u64, &U) -> Result<UnitRecord, String> + Sync,
-) -> Result<Vec<String>, String> {
-    let selected: Vec<(u64, &U)> = units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (i as u64, u))
-        .filter(|(i, _)| shard.is_none_or(|s| s.selects(*i)))
-        .collect();
-    let bar = progress(selected.len() as u64);
-    let lines: Result<Vec<String>, String> = selected
-        .par_iter()
-        .map(|&(index, unit)| {
-            let record = study(index, unit)?;
-            bar.inc(1);
-            Ok(serde_json::to_string(&record).expect("a record always serialises"))
-        })
-        .collect();
-    bar.finish_and_clear();
-    lines
-}
-
-/// `run_units` for units studied together: the selected units (shard applied) are split
+/// Runs the units a shard selects (all without one), in parallel, in groups studied together: the selected units (shard applied) are split
 /// into groups of equal `group_of` (in order of first appearance), each group handed to
 /// `study` at once — fma studies a seed's candidates against one control — and the records
 /// come back in unit order.
@@ -121,7 +95,7 @@ pub fn run_unit_groups<U: Sync, K: PartialEq + Sync>(
     units: &[U],
     shard: Option<Shard>,
     group_of: impl Fn(&U) -> K,
-    study: impl Fn(&[(u64, &U)]) -> Vec<UnitRecord> + Sync,
+    study: impl Fn(&[(u64, &U)]) -> Result<Vec<UnitRecord>, String> + Sync,
 ) -> Result<Vec<String>, String> {
     let mut groups: Vec<(K, Vec<(u64, &U)>)> = Vec::new();
     for (i, unit) in units.iter().enumerate() {
@@ -136,23 +110,19 @@ pub fn run_unit_groups<U: Sync, K: PartialEq + Sync>(
     }
     let total = groups.iter().map(|(_, m)| m.len() as u64).sum();
     let bar = progress(total);
-    let mut records: Vec<(u64, String)> = groups
+    let studied: Result<Vec<Vec<(u64, String)>>, String> = groups
         .par_iter()
-        .flat_map_iter(|(_, members)| {
-            let records = study(members);
+        .map(|(_, members)| {
+            let records = study(members)?;
             bar.inc(members.len() as u64);
-            members
-                .iter()
-                .map(|(i, _)| *i)
-                .zip(
-                    records
-                        .into_iter()
-                        .map(|r| serde_json::to_string(&r).expect("a record always serialises")),
-                )
-                .collect::<Vec<_>>()
+            let lines = records
+                .into_iter()
+                .map(|r| serde_json::to_string(&r).expect("a record always serialises"));
+            Ok(members.iter().map(|(i, _)| *i).zip(lines).collect())
         })
         .collect();
     bar.finish_and_clear();
+    let mut records: Vec<(u64, String)> = studied?.into_iter().flatten().collect();
     records.sort_by_key(|(i, _)| *i);
     Ok(records.into_iter().map(|(_, line)| line).collect())
 }
