@@ -337,6 +337,61 @@ pub(crate) fn worst_case_ns(call: &Call) -> Option<u64> {
     Some(total)
 }
 
+/// The worst case in words: past about 584 years the sum saturates, and a number that large
+/// only says that the backoff doubles without a bound.
+fn worst_text(worst_ns: u64) -> String {
+    if worst_ns == u64::MAX {
+        "longer than 584 years".to_string()
+    } else {
+        format_duration_ns(worst_ns)
+    }
+}
+
+/// The base backoffs of the retries, as the simulator waits them (jitter only shortens them):
+/// all when there are at most four, else the first three and the last; `max_backoff` named
+/// when it caps them, "unbounded" when the doubling runs past what a `u64` of nanoseconds holds.
+pub(crate) fn backoff_schedule(call: &Call) -> String {
+    let wait = |retry: u32| -> Option<u64> {
+        let doubled = 1u64
+            .checked_shl(retry - 1)
+            .and_then(|f| call.backoff_ns.checked_mul(f));
+        match doubled {
+            Some(ns) => Some(ns.min(call.max_backoff_ns)),
+            None if call.max_backoff_ns != u64::MAX => Some(call.max_backoff_ns),
+            None => None,
+        }
+    };
+    let show = |retry: u32| wait(retry).map_or("unbounded".to_string(), format_duration_ns);
+    let retries = u32::from(call.retries);
+    let mut parts: Vec<String> = if retries <= 4 {
+        (1..=retries).map(show).collect()
+    } else {
+        let mut first: Vec<String> = (1..=3).map(show).collect();
+        first.push("…".to_string());
+        first.push(show(retries));
+        first
+    };
+    if call.max_backoff_ns != u64::MAX
+        && (1..=retries).any(|r| wait(r) == Some(call.max_backoff_ns))
+    {
+        parts.push(format!(
+            "(capped by max_backoff {})",
+            format_duration_ns(call.max_backoff_ns)
+        ));
+    }
+    parts.join(", ").replace(", (", " (")
+}
+
+/// Without `max_backoff` the backoff doubles every retry, so the help suggests capping it.
+fn retries_help(call: &Call) -> String {
+    let base = "the client gives up before the last retries: they only add load; lower `retries` or `timeout`, or raise the client's";
+    if call.max_backoff_ns == u64::MAX && call.backoff_ns > 0 {
+        format!("{base}; the backoff doubles each retry without a bound: cap it with `max_backoff`")
+    } else {
+        base.to_string()
+    }
+}
+
 fn warn_long_retries(sink: &mut Sink<'_>, at: &Locator<'_, '_>) {
     let topology = at.topology;
     // Per node, the workload with the shortest client timeout that reaches it.
@@ -375,16 +430,17 @@ fn warn_long_retries(sink: &mut Sink<'_>, at: &Locator<'_, '_>) {
                     "the retries of `{}` -> `{}` can take {}, longer than the client timeout of workload `{workload}` ({})",
                     node.name,
                     topology.node(call.to).name,
-                    format_duration_ns(worst),
+                    worst_text(worst),
                     format_duration_ns(client_ns)
                 ),
             )
             .label(format!(
-                "{} attempts x {} timeout, plus backoffs",
+                "{} attempts x {} timeout, plus backoffs {}",
                 u64::from(call.retries) + 1,
-                format_duration_ns(call.timeout_ns.unwrap_or(0))
+                format_duration_ns(call.timeout_ns.unwrap_or(0)),
+                backoff_schedule(call)
             ))
-            .help("the client gives up before the last retries: they only add load; lower `retries` or `timeout`, or raise the client's");
+            .help(retries_help(call));
         }
     }
 }

@@ -123,9 +123,53 @@ fn retries_that_outlast_the_client_warn_at_the_retries() {
         "{}",
         d.message
     );
-    assert_eq!(d.label, "4 attempts x 300ms timeout, plus backoffs");
+    assert_eq!(
+        d.label,
+        "4 attempts x 300ms timeout, plus backoffs 50ms, 100ms, 200ms"
+    );
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap_or("")
+            .contains("cap it with `max_backoff`")
+    );
     let fine = text.replace("timeout = \"1s\"", "timeout = \"2s\"");
     assert!(warnings(&fine).is_empty());
+}
+
+#[test]
+fn fifty_retries_show_an_unbounded_schedule_or_the_cap() {
+    let text = format!(
+        "{HEAD}[workload.w]\ntarget = \"api\"\nrate = 1\ntimeout = \"1s\"\n\
+         [service.api]\nzones = [\"a\"]\nworkers = 8\n\
+         service_time = {{ dist = \"exponential\", mean = \"1ms\" }}\n\
+         calls = [{{ to = \"db\", timeout = \"300ms\", retries = 50, backoff = \"1ms\" }}]\n\
+         [database.db]\nzones = [\"a\"]\nprimary = \"a\"\nworkers = 8\n\
+         service_time = {{ dist = \"exponential\", mean = \"1ms\" }}\n"
+    );
+    let d = only(&text, Code::RetriesExceedClientTimeout);
+    assert!(
+        d.message.contains("can take longer than 584 years"),
+        "{}",
+        d.message
+    );
+    assert!(!d.message.contains("5124095h"), "{}", d.message);
+    assert_eq!(
+        d.label,
+        "51 attempts x 300ms timeout, plus backoffs 1ms, 2ms, 4ms, …, unbounded"
+    );
+    assert!(d.help.as_deref().unwrap_or("").contains("`max_backoff`"));
+    let capped = text.replace(
+        "backoff = \"1ms\"",
+        "backoff = \"1ms\", max_backoff = \"1s\"",
+    );
+    let d = only(&capped, Code::RetriesExceedClientTimeout);
+    assert_eq!(
+        d.label,
+        "51 attempts x 300ms timeout, plus backoffs 1ms, 2ms, 4ms, …, 1s (capped by max_backoff 1s)"
+    );
+    assert!(d.message.contains("can take"), "{}", d.message);
+    assert!(!d.help.as_deref().unwrap_or("").contains("cap it"));
 }
 
 #[test]
