@@ -30,7 +30,7 @@ fi
 fingerprint() {
     cat "$pins"
     if [[ -d "$root/integrations" ]]; then
-        find "$root/integrations" -type f \( -name '*.py' -o -name '*.toml' \) -print0 \
+        find "$root/integrations" -type f -not -path "*/build/*" -not -path "*.egg-info/*" \( -name '*.py' -o -name '*.toml' \) -print0 \
             | sort -z | xargs -0 -r cat
     fi
 }
