@@ -28,8 +28,22 @@ impl Mix {
     }
 }
 
-fn span(out: &mut String, trace: u128, id: u64, parent: u64, name: &str, kind: u8, start: u64, end: u64, extra: &str) {
-    let parent = if parent == 0 { String::new() } else { format!("{parent:016x}") };
+fn span(
+    out: &mut String,
+    trace: u128,
+    id: u64,
+    parent: u64,
+    name: &str,
+    kind: u8,
+    start: u64,
+    end: u64,
+    extra: &str,
+) {
+    let parent = if parent == 0 {
+        String::new()
+    } else {
+        format!("{parent:016x}")
+    };
     out.push_str(&format!(
         r#"{{"traceId":"{trace:032x}","spanId":"{id:016x}","parentSpanId":"{parent}","name":"{name}","kind":{kind},"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}","attributes":[{extra}],"status":{{}}}}"#
     ));
@@ -44,23 +58,67 @@ fn trace(mix: &mut Mix, t: u64, spans: &mut Vec<(usize, String)>) {
     for (s, _) in SERVICES.iter().enumerate().skip(1) {
         let (client, server, redis) = (mix.next() | 1, mix.next() | 1, mix.next() | 1);
         let mut body = String::new();
-        span(&mut body, trace, client, root, "GET", 3, now, now + 3_000_000, r#"{"key":"server.address","value":{"stringValue":"x"}}"#);
+        span(
+            &mut body,
+            trace,
+            client,
+            root,
+            "GET",
+            3,
+            now,
+            now + 3_000_000,
+            r#"{"key":"server.address","value":{"stringValue":"x"}}"#,
+        );
         spans.push((zone * 2, body));
         let mut body = String::new();
-        span(&mut body, trace, server, client, "GET /x", 2, now + 50_000, now + 2_950_000, "");
+        span(
+            &mut body,
+            trace,
+            server,
+            client,
+            "GET /x",
+            2,
+            now + 50_000,
+            now + 2_950_000,
+            "",
+        );
         spans.push((s * 6 + zone * 2 + (mix.next() % 2) as usize, body));
         let mut body = String::new();
-        span(&mut body, trace, redis, server, "GET", 3, now + 100_000, now + 600_000, r#"{"key":"db.system","value":{"stringValue":"redis"}}"#);
+        span(
+            &mut body,
+            trace,
+            redis,
+            server,
+            "GET",
+            3,
+            now + 100_000,
+            now + 600_000,
+            r#"{"key":"db.system","value":{"stringValue":"redis"}}"#,
+        );
         spans.push((s * 6 + zone * 2, body));
         now += 3_000_000;
     }
     let mut body = String::new();
-    span(&mut body, trace, root, 0, "GET /checkout", 2, t, now + 1_000_000, "");
+    span(
+        &mut body,
+        trace,
+        root,
+        0,
+        "GET /checkout",
+        2,
+        t,
+        now + 1_000_000,
+        "",
+    );
     spans.push((zone * 2, body));
 }
 
 fn resource(instance: usize) -> String {
-    let (service, zone, i) = (SERVICES[instance / 6], ZONES[(instance % 6) / 2], instance % 2);
+    let (service, zone, i) = (
+        SERVICES[instance / 6],
+        ZONES[(instance % 6) / 2],
+        instance % 2,
+    );
     format!(
         r#"{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}},{{"key":"service.instance.id","value":{{"stringValue":"{service}-{zone}-{i}"}}}},{{"key":"cloud.availability_zone","value":{{"stringValue":"{zone}"}}}}]}}"#
     )
@@ -83,7 +141,11 @@ fn write_file(path: &std::path::Path, spans_wanted: u64) -> u64 {
                     line.push(',');
                 }
                 let bodies: Vec<&str> = group.iter().map(|g| g.1.as_str()).collect();
-                line.push_str(&format!(r#"{{"resource":{},"scopeSpans":[{{"spans":[{}]}}]}}"#, resource(group[0].0), bodies.join(",")));
+                line.push_str(&format!(
+                    r#"{{"resource":{},"scopeSpans":[{{"spans":[{}]}}]}}"#,
+                    resource(group[0].0),
+                    bodies.join(",")
+                ));
             }
             line.push_str("]}\n");
             out.write_all(line.as_bytes()).unwrap();
@@ -95,14 +157,23 @@ fn write_file(path: &std::path::Path, spans_wanted: u64) -> u64 {
 }
 
 fn main() {
-    let spans: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let spans: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.jsonl");
     let written = write_file(&path, spans);
     let bytes = std::fs::metadata(&path).unwrap().len();
     let started = Instant::now();
     let mut importer = Importer::new(&Options::default());
-    importer.read(Format::Otlp, BufReader::with_capacity(1 << 16, File::open(&path).unwrap()), "big.jsonl").unwrap();
+    importer
+        .read(
+            Format::Otlp,
+            BufReader::with_capacity(1 << 16, File::open(&path).unwrap()),
+            "big.jsonl",
+        )
+        .unwrap();
     let observed = importer.finish();
     let derived = derive(&observed, &Options::default());
     let seconds = started.elapsed().as_secs_f64();

@@ -49,7 +49,9 @@ fn parse_tolerance(text: &str) -> Result<f64, String> {
     };
     match number.trim().parse::<f64>() {
         Ok(value) if value.is_finite() && value >= 0.0 => Ok(value * scale),
-        _ => Err(format!("expected a tolerance like `10%` or `0.1`, found `{text}`")),
+        _ => Err(format!(
+            "expected a tolerance like `10%` or `0.1`, found `{text}`"
+        )),
     }
 }
 
@@ -58,7 +60,11 @@ pub fn calibrate_command(args: &CalibrateArgs) -> Exit {
         Ok(topology) => topology,
         Err(error) => {
             eprintln!("{}", error.to_string().trim_end());
-            return if error.is_invalid_input() { Exit::InvalidInput } else { Exit::Internal };
+            return if error.is_invalid_input() {
+                Exit::InvalidInput
+            } else {
+                Exit::Internal
+            };
         }
     };
     let options = args.read.options(topology.name.clone());
@@ -79,5 +85,9 @@ pub fn calibrate_command(args: &CalibrateArgs) -> Exit {
         eprintln!("error: writing to stdout: {error}");
         return Exit::Internal;
     }
-    if calibration.deviating().next().is_some() { Exit::HypothesisFailed } else { Exit::Success }
+    if calibration.deviating().next().is_some() {
+        Exit::HypothesisFailed
+    } else {
+        Exit::Success
+    }
 }

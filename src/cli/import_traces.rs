@@ -63,7 +63,9 @@ impl From<FormatArg> for Format {
 
 fn parse_node_zone(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((node, zone)) if !node.is_empty() && !zone.is_empty() => Ok((node.to_string(), zone.to_string())),
+        Some((node, zone)) if !node.is_empty() && !zone.is_empty() => {
+            Ok((node.to_string(), zone.to_string()))
+        }
         _ => Err(format!("expected NODE=ZONE, found `{text}`")),
     }
 }
@@ -75,19 +77,29 @@ fn parse_linger(text: &str) -> Result<u64, String> {
 impl ReadArgs {
     pub fn options(&self, name: String) -> Options {
         let node_zones: BTreeMap<String, String> = self.node_zones.iter().cloned().collect();
-        Options { node_zones, linger_ns: self.linger, name }
+        Options {
+            node_zones,
+            linger_ns: self.linger,
+            name,
+        }
     }
 }
 
 /// Reads every file into one set of observations; a file that cannot be read, is of no known
 /// format or holds no span is an error naming it.
-pub(super) fn read_traces(files: &[PathBuf], format: Option<FormatArg>, options: &Options) -> Result<Observed, (Exit, String)> {
+pub(super) fn read_traces(
+    files: &[PathBuf],
+    format: Option<FormatArg>,
+    options: &Options,
+) -> Result<Observed, (Exit, String)> {
     let mut importer = Importer::new(options);
     for path in files {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| (Exit::Internal, format!("error: {name}: {e}")))?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        let prefix = reader.fill_buf().map_err(|e| (Exit::Internal, format!("error: {name}: {e}")))?;
+        let prefix = reader
+            .fill_buf()
+            .map_err(|e| (Exit::Internal, format!("error: {name}: {e}")))?;
         let format = match format {
             Some(format) => format.into(),
             None => traces::sniff(prefix).ok_or_else(|| {
@@ -95,12 +107,22 @@ pub(super) fn read_traces(files: &[PathBuf], format: Option<FormatArg>, options:
             })?,
         };
         let before = importer.files.iter().map(|f| f.2).sum::<u64>();
-        importer.read(format, reader, &name).map_err(|e| invalid(&e))?;
+        importer
+            .read(format, reader, &name)
+            .map_err(|e| invalid(&e))?;
         let read_now = importer.files.last().map_or(0, |f| f.2);
         if read_now == 0 {
-            return Err(invalid(&TraceError::plain(&name, format!("no spans in this {} file", format.as_str()))));
+            return Err(invalid(&TraceError::plain(
+                &name,
+                format!("no spans in this {} file", format.as_str()),
+            )));
         }
-        eprintln!("read {name}: {} spans ({}){}", read_now, format.as_str(), if before > 0 { "" } else { "" });
+        eprintln!(
+            "read {name}: {} spans ({}){}",
+            read_now,
+            format.as_str(),
+            if before > 0 { "" } else { "" }
+        );
     }
     Ok(importer.finish())
 }
@@ -121,7 +143,10 @@ pub fn run(args: &Args) -> Exit {
     };
     let derived = traces::derive(&observed, &options);
     let text = derived.to_toml();
-    let model_path = args.output.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
+    let model_path = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("<stdout>"));
     // The output must load: a model that does not is a bug of the importer, not of the input.
     match crate::model::parse_model_with_warnings(&model_path, &text) {
         Ok((_, warnings)) => {
@@ -171,7 +196,10 @@ fn summary(observed: &Observed, derived: &traces::Derived) -> String {
     }
     out.push_str(&format!("guesses ({}):\n", derived.guesses.len()));
     for g in &derived.guesses {
-        out.push_str(&format!("  - {}\n      why: {}\n      override: {}\n", g.what, g.why, g.how));
+        out.push_str(&format!(
+            "  - {}\n      why: {}\n      override: {}\n",
+            g.what, g.why, g.how
+        ));
     }
     if !derived.unmapped.is_empty() {
         out.push_str("not mapped:\n");
@@ -183,5 +211,6 @@ fn summary(observed: &Observed, derived: &traces::Derived) -> String {
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem().map_or_else(|| "traces".to_string(), |s| s.to_string_lossy().to_string())
+    path.file_stem()
+        .map_or_else(|| "traces".to_string(), |s| s.to_string_lossy().to_string())
 }

@@ -100,8 +100,15 @@ impl DraftEntry {
 
 /// A key bare when TOML allows it, else quoted.
 fn toml_key(key: &str) -> String {
-    let bare = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if bare { key.to_string() } else { toml::Value::String(key.to_string()).to_string() }
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare {
+        key.to_string()
+    } else {
+        toml::Value::String(key.to_string()).to_string()
+    }
 }
 
 /// Writes `text` as comment lines, one per line of the text, so a newline in a name from the
@@ -137,7 +144,10 @@ pub fn exact_duration(ns: u64) -> String {
     UNITS
         .into_iter()
         .find(|(scale, _)| ns % scale == 0)
-        .map_or_else(|| format!("{ns}ns"), |(scale, unit)| format!("{}{unit}", ns / scale))
+        .map_or_else(
+            || format!("{ns}ns"),
+            |(scale, unit)| format!("{}{unit}", ns / scale),
+        )
 }
 
 #[cfg(test)]
@@ -147,7 +157,16 @@ mod tests {
 
     #[test]
     fn exact_durations_read_back_to_the_same_nanoseconds() {
-        for ns in [0, 1, 999, 1_000, 1_500_000, 90_000_000_000, 7_200_000_000_000, 61_000_000_001] {
+        for ns in [
+            0,
+            1,
+            999,
+            1_000,
+            1_500_000,
+            90_000_000_000,
+            7_200_000_000_000,
+            61_000_000_001,
+        ] {
             let text = exact_duration(ns);
             assert_eq!(parse_duration(&text), Ok(ns), "{text}");
         }
@@ -167,16 +186,28 @@ mod tests {
             duration_ns: 600_000_000_000,
             warmup_ns: 60_000_000_000,
             seed: 7,
-            faults: vec![DraftEntry { origin: vec!["from `stop-az`\n::evil".into()], keys }],
-            unmapped: vec![Unmapped { name: "probe-x".into(), reason: "a process probe".into() }],
+            faults: vec![DraftEntry {
+                origin: vec!["from `stop-az`\n::evil".into()],
+                keys,
+            }],
+            unmapped: vec![Unmapped {
+                name: "probe-x".into(),
+                reason: "a process probe".into(),
+            }],
             ..ScenarioDraft::default()
         };
         let text = draft.to_toml();
         let parsed: toml::Table = text.parse().expect("valid TOML");
         assert_eq!(parsed["duration"].as_str(), Some("10m"));
         assert_eq!(parsed["fault"][0]["zone"].as_str(), Some("az-a"));
-        assert!(text.contains("# from `stop-az`\n# ::evil\n[[fault]]"), "{text}");
-        assert!(text.contains("# - `probe-x` not mapped: a process probe"), "{text}");
+        assert!(
+            text.contains("# from `stop-az`\n# ::evil\n[[fault]]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# - `probe-x` not mapped: a process probe"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -188,7 +219,13 @@ mod tests {
         keys.insert("kind".into(), "latency".into());
         keys.insert("latency".into(), toml::Value::Table(dist));
         keys.insert("a.b".into(), 1.into());
-        let draft = ScenarioDraft { faults: vec![DraftEntry { origin: Vec::new(), keys }], ..ScenarioDraft::default() };
+        let draft = ScenarioDraft {
+            faults: vec![DraftEntry {
+                origin: Vec::new(),
+                keys,
+            }],
+            ..ScenarioDraft::default()
+        };
         let parsed: toml::Table = draft.to_toml().parse().expect("valid TOML");
         let fault = &parsed["fault"][0];
         assert_eq!(fault["latency"]["value"].as_str(), Some("5ms"));

@@ -6,9 +6,9 @@
 mod cache;
 mod check;
 mod document;
+pub mod escape;
 pub mod explore;
 pub mod explore_toml;
-pub mod escape;
 mod github;
 mod graph;
 mod html;

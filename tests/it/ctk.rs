@@ -364,22 +364,37 @@ fn the_model_of_the_examples_has_the_labels_they_select() {
 
 #[test]
 fn the_worked_example_is_refused_before_any_node_is_drained() {
-    let Some(chaos) = pyenv::program("chaos", "the_worked_example_is_refused_before_any_node_is_drained") else {
+    let Some(chaos) = pyenv::program(
+        "chaos",
+        "the_worked_example_is_refused_before_any_node_is_drained",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(chaos)
         .current_dir(root())
         .env("BLASTRADIUS", env!("CARGO_BIN_EXE_blastradius"))
-        .args(["--no-version-check", "--no-log-file", "run", "--journal-path"])
+        .args([
+            "--no-version-check",
+            "--no-log-file",
+            "run",
+            "--journal-path",
+        ])
         .arg(dir.path().join("journal.json"))
         .arg("examples/ctk/az-a-drain-preflight.json")
         .output()
         .unwrap();
     let journal: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("journal.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("journal.json")).unwrap())
+            .unwrap();
     assert_eq!(journal["status"], "interrupted", "{}", stderr(&output));
-    assert_eq!((journal["run"].as_array().map(Vec::len), journal["rollbacks"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    assert_eq!(
+        (
+            journal["run"].as_array().map(Vec::len),
+            journal["rollbacks"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
     let summary = preflight(&journal);
     assert!(summary["hurt_share"].as_f64().unwrap() > 0.01, "{summary}");
     assert_eq!(summary["verdict"], "failed");

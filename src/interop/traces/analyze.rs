@@ -80,7 +80,12 @@ impl Tree {
                 None => {}
             }
         }
-        Tree { spans, keep, parent, children }
+        Tree {
+            spans,
+            keep,
+            parent,
+            children,
+        }
     }
 
     fn is_visit(&self, i: usize) -> bool {
@@ -89,7 +94,8 @@ impl Tree {
             None => true,
             Some(p) => {
                 let parent = &self.spans[p];
-                parent.service != span.service || (span.kind.is_incoming() && parent.kind.is_outgoing())
+                parent.service != span.service
+                    || (span.kind.is_incoming() && parent.kind.is_outgoing())
             }
         }
     }
@@ -108,7 +114,11 @@ pub(super) fn analyze(spans: Vec<Span>, obs: &mut Observed, order: &mut Reorder)
             continue;
         }
         obs.spans += 1;
-        obs.first_ns = if obs.spans == 1 { span.start_ns } else { obs.first_ns.min(span.start_ns) };
+        obs.first_ns = if obs.spans == 1 {
+            span.start_ns
+        } else {
+            obs.first_ns.min(span.start_ns)
+        };
         obs.last_ns = obs.last_ns.max(span.end_ns);
         obs.nodes.entry(span.service).or_default().spans += 1;
     }
@@ -130,7 +140,8 @@ fn visit(tree: &Tree, v: usize, obs: &mut Observed, order: &mut Reorder) {
     node.visits += 1;
     node.errors += u64::from(span.error);
     node.latency.saturating_record(duration);
-    node.self_time.saturating_record(duration - busy.min(duration));
+    node.self_time
+        .saturating_record(duration - busy.min(duration));
     if overlapping(&calls) > 0 {
         node.parallel += 1;
     }
@@ -154,7 +165,12 @@ fn calls_of(tree: &Tree, v: usize, obs: &mut Observed, order: &mut Reorder) -> V
         let span = &tree.spans[c];
         if tree.is_visit(c) {
             if span.service != service {
-                calls.push(Call { target: span.service, start_ns: span.start_ns, end_ns: span.end_ns, error: span.error });
+                calls.push(Call {
+                    target: span.service,
+                    start_ns: span.start_ns,
+                    end_ns: span.end_ns,
+                    error: span.error,
+                });
             }
             continue;
         }
@@ -171,8 +187,19 @@ fn calls_of(tree: &Tree, v: usize, obs: &mut Observed, order: &mut Reorder) -> V
                     let queue = leaf(span, &mut obs.names).map(|(name, _)| name);
                     if let Some(queue) = queue {
                         let consumer = tree.spans[g].service;
-                        *obs.nodes.entry(queue).or_default().consumers.entry(consumer).or_default() += 1;
-                        record_leaf(span, queue, Hint::Queue(span.attrs.messaging_system.unwrap_or(queue)), obs, order);
+                        *obs.nodes
+                            .entry(queue)
+                            .or_default()
+                            .consumers
+                            .entry(consumer)
+                            .or_default() += 1;
+                        record_leaf(
+                            span,
+                            queue,
+                            Hint::Queue(span.attrs.messaging_system.unwrap_or(queue)),
+                            obs,
+                            order,
+                        );
                     }
                     queue
                 }
@@ -184,13 +211,21 @@ fn calls_of(tree: &Tree, v: usize, obs: &mut Observed, order: &mut Reorder) -> V
                     Some(name)
                 }
                 None => {
-                    *obs.problems.anonymous_calls.entry((service, span.operation)).or_default() += 1;
+                    *obs.problems
+                        .anonymous_calls
+                        .entry((service, span.operation))
+                        .or_default() += 1;
                     None
                 }
             },
         };
         if let Some(target) = target {
-            calls.push(Call { target, start_ns: span.start_ns, end_ns: span.end_ns, error: span.error });
+            calls.push(Call {
+                target,
+                start_ns: span.start_ns,
+                end_ns: span.end_ns,
+                error: span.error,
+            });
         }
     }
     calls
@@ -210,8 +245,14 @@ fn leaf(span: &Span, names: &mut Names) -> Option<(Name, Hint)> {
         Hint::External
     };
     let name = match hint {
-        Hint::Queue(system) => a.peer_service.or(a.destination).or(a.server_address).or(Some(system)),
-        Hint::Cache(system) | Hint::Database(system) => a.peer_service.or(a.server_address).or(Some(system)),
+        Hint::Queue(system) => a
+            .peer_service
+            .or(a.destination)
+            .or(a.server_address)
+            .or(Some(system)),
+        Hint::Cache(system) | Hint::Database(system) => {
+            a.peer_service.or(a.server_address).or(Some(system))
+        }
         Hint::External => a.peer_service.or(a.server_address),
     }?;
     Some((name, hint))
@@ -233,7 +274,10 @@ fn union_ns(calls: &[Call], start_ns: u64, end_ns: u64) -> u64 {
     let mut total = 0;
     let mut open: Option<(u64, u64)> = None;
     for call in calls {
-        let (s, e) = (call.start_ns.clamp(start_ns, end_ns), call.end_ns.clamp(start_ns, end_ns));
+        let (s, e) = (
+            call.start_ns.clamp(start_ns, end_ns),
+            call.end_ns.clamp(start_ns, end_ns),
+        );
         open = match open {
             Some((os, oe)) if s <= oe => Some((os, oe.max(e))),
             Some((os, oe)) => {
@@ -322,7 +366,9 @@ fn record_edges(span: &Span, groups: &[Group], overlapping: u64, obs: &mut Obser
     for a in groups {
         for b in groups {
             if a.target != b.target && a.first_end_ns <= b.first_start_ns + SLACK_NS {
-                *obs.after.entry((span.service, a.target, b.target)).or_default() += 1;
+                *obs.after
+                    .entry((span.service, a.target, b.target))
+                    .or_default() += 1;
             }
         }
     }
@@ -336,25 +382,34 @@ fn record_instance(span: &Span, obs: &mut Observed, order: &mut Reorder) {
     instance.zone = instance.zone.or(span.attrs.zone);
     instance.k8s_node = instance.k8s_node.or(span.attrs.k8s_node);
     instance.visits += 1;
-    order.visit(SlotOwner::Instance(key.0, key.1), span.start_ns, span.end_ns);
+    order.visit(
+        SlotOwner::Instance(key.0, key.1),
+        span.start_ns,
+        span.end_ns,
+    );
 }
 
 fn record_root(span: &Span, obs: &mut Observed, order: &mut Reorder) {
-    let workload = obs.workloads.entry((span.service, span.operation)).or_insert_with(|| WorkloadObs {
-        service: span.service,
-        operation: span.operation,
-        roots: 0,
-        errors: 0,
-        latency: histogram(),
-        gaps: 0,
-        gap_sum_s: 0.0,
-        gap_sum_sq_s: 0.0,
-        first_start_ns: span.start_ns,
-        last_start_ns: span.start_ns,
-    });
+    let workload = obs
+        .workloads
+        .entry((span.service, span.operation))
+        .or_insert_with(|| WorkloadObs {
+            service: span.service,
+            operation: span.operation,
+            roots: 0,
+            errors: 0,
+            latency: histogram(),
+            gaps: 0,
+            gap_sum_s: 0.0,
+            gap_sum_sq_s: 0.0,
+            first_start_ns: span.start_ns,
+            last_start_ns: span.start_ns,
+        });
     workload.roots += 1;
     workload.errors += u64::from(span.error);
-    workload.latency.saturating_record(span.end_ns - span.start_ns);
+    workload
+        .latency
+        .saturating_record(span.end_ns - span.start_ns);
     workload.first_start_ns = workload.first_start_ns.min(span.start_ns);
     workload.last_start_ns = workload.last_start_ns.max(span.start_ns);
     order.root(span.service, span.operation, span.start_ns);
@@ -365,24 +420,48 @@ mod tests {
     use super::*;
 
     fn call(start_ns: u64, end_ns: u64, target: Name, error: bool) -> Call {
-        Call { target, start_ns, end_ns, error }
+        Call {
+            target,
+            start_ns,
+            end_ns,
+            error,
+        }
     }
 
     #[test]
     fn the_union_of_calls_counts_overlaps_once_and_clips_to_the_visit() {
         let us = 1_000;
-        let calls = [call(0, 10 * us, 1, false), call(5 * us, 20 * us, 2, false), call(30 * us, 40 * us, 3, false), call(45 * us, 200 * us, 4, false)];
+        let calls = [
+            call(0, 10 * us, 1, false),
+            call(5 * us, 20 * us, 2, false),
+            call(30 * us, 40 * us, 3, false),
+            call(45 * us, 200 * us, 4, false),
+        ];
         assert_eq!(union_ns(&calls, 0, 100 * us), (20 + 10 + 55) * us);
         assert_eq!(overlapping(&calls), 1);
         // Within a microsecond is rounding (Zipkin, Jaeger), not overlap.
-        assert_eq!(overlapping(&[call(0, 10 * us, 1, false), call(10 * us - 500, 20 * us, 2, false)]), 0);
+        assert_eq!(
+            overlapping(&[
+                call(0, 10 * us, 1, false),
+                call(10 * us - 500, 20 * us, 2, false)
+            ]),
+            0
+        );
     }
 
     #[test]
     fn an_attempt_after_a_failure_is_a_retry_and_after_a_success_a_repeat() {
-        let calls = [call(0, 1, 7, true), call(11, 12, 7, false), call(13, 14, 7, false), call(2, 3, 8, false)];
+        let calls = [
+            call(0, 1, 7, true),
+            call(11, 12, 7, false),
+            call(13, 14, 7, false),
+            call(2, 3, 8, false),
+        ];
         let groups = group(&calls);
         let g = groups.iter().find(|g| g.target == 7).unwrap();
-        assert_eq!((g.attempts, g.retries, g.repeats, g.backoff_ns, g.last_error), (3, 1, 1, 10, false));
+        assert_eq!(
+            (g.attempts, g.retries, g.repeats, g.backoff_ns, g.last_error),
+            (3, 1, 1, 10, false)
+        );
     }
 }

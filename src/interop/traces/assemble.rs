@@ -64,7 +64,11 @@ impl Reorder {
     pub(super) fn visit(&mut self, owner: SlotOwner, start_ns: u64, end_ns: u64) {
         let slots = &mut self.slots;
         let slot = *self.slot_index.entry(owner).or_insert_with(|| {
-            slots.push(Slot { owner, open: BinaryHeap::new(), max: 0 });
+            slots.push(Slot {
+                owner,
+                open: BinaryHeap::new(),
+                max: 0,
+            });
             slots.len() - 1
         });
         self.push(start_ns, end_ns, Item::Visit(slot));
@@ -95,7 +99,11 @@ impl Reorder {
 
     fn take_visit(&mut self, slot: usize, start_ns: u64, end_ns: u64) {
         let slot = &mut self.slots[slot];
-        while slot.open.peek().is_some_and(|Reverse(end)| *end <= start_ns) {
+        while slot
+            .open
+            .peek()
+            .is_some_and(|Reverse(end)| *end <= start_ns)
+        {
             slot.open.pop();
         }
         slot.open.push(Reverse(end_ns));
@@ -103,7 +111,9 @@ impl Reorder {
     }
 
     fn take_root(&mut self, service: Name, operation: Name, start_ns: u64, obs: &mut Observed) {
-        let Some(workload) = obs.workloads.get_mut(&(service, operation)) else { return };
+        let Some(workload) = obs.workloads.get_mut(&(service, operation)) else {
+            return;
+        };
         if let Some(last) = self.last_root.insert((service, operation), start_ns) {
             let gap_s = start_ns.saturating_sub(last) as f64 / 1e9;
             add_gap(workload, gap_s);
@@ -177,7 +187,10 @@ impl Assembler {
                 break;
             }
             self.deadlines.pop();
-            let current = self.pending.get(&trace).map(|p| p.last_end_ns.saturating_add(self.linger_ns));
+            let current = self
+                .pending
+                .get(&trace)
+                .map(|p| p.last_end_ns.saturating_add(self.linger_ns));
             if current == Some(deadline) {
                 self.complete(trace);
             }
@@ -214,10 +227,16 @@ impl SpanSink for Assembler {
         self.read += 1;
         self.watermark_ns = self.watermark_ns.max(span.end_ns);
         let trace = span.trace;
-        let pending = self.pending.entry(trace).or_insert(Pending { spans: Vec::new(), last_end_ns: 0 });
+        let pending = self.pending.entry(trace).or_insert(Pending {
+            spans: Vec::new(),
+            last_end_ns: 0,
+        });
         if span.end_ns > pending.last_end_ns || pending.spans.is_empty() {
             pending.last_end_ns = pending.last_end_ns.max(span.end_ns);
-            self.deadlines.push(Reverse((pending.last_end_ns.saturating_add(self.linger_ns), trace)));
+            self.deadlines.push(Reverse((
+                pending.last_end_ns.saturating_add(self.linger_ns),
+                trace,
+            )));
         }
         pending.spans.push(span);
         self.due();

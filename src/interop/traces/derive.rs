@@ -22,10 +22,25 @@ pub struct Guess {
 #[derive(Clone, Debug, PartialEq)]
 pub enum NodeDraft {
     Service(Placed),
-    Cache { placed: Placed, hit_ratio: f64, backing: String, from: String },
-    Database { placed: Placed, primary: String },
-    Queue { zones: Vec<String>, consumer: String, ack: Option<Fit> },
-    External { latency: Option<Fit>, error_rate: f64 },
+    Cache {
+        placed: Placed,
+        hit_ratio: f64,
+        backing: String,
+        from: String,
+    },
+    Database {
+        placed: Placed,
+        primary: String,
+    },
+    Queue {
+        zones: Vec<String>,
+        consumer: String,
+        ack: Option<Fit>,
+    },
+    External {
+        latency: Option<Fit>,
+        error_rate: f64,
+    },
 }
 
 /// The keys of a node with replicas in zones.
@@ -81,7 +96,9 @@ impl Derived {
         let mut fits = Vec::new();
         for (name, (node, _)) in &self.nodes {
             let (what, fit) = match node {
-                NodeDraft::Service(p) | NodeDraft::Cache { placed: p, .. } | NodeDraft::Database { placed: p, .. } => {
+                NodeDraft::Service(p)
+                | NodeDraft::Cache { placed: p, .. }
+                | NodeDraft::Database { placed: p, .. } => {
                     ("service_time", p.service_time.as_ref())
                 }
                 NodeDraft::Queue { ack, .. } => ("ack", ack.as_ref()),
@@ -124,7 +141,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn guess(&mut self, what: String, why: &str, how: &str) {
-        self.guesses.push(Guess { what, why: why.to_string(), how: how.to_string() });
+        self.guesses.push(Guess {
+            what,
+            why: why.to_string(),
+            how: how.to_string(),
+        });
     }
     fn name(&self, name: Name) -> &str {
         self.obs.name(name)
@@ -133,7 +154,13 @@ impl Ctx<'_> {
 
 /// Derives a model from what the traces showed.
 pub fn derive(obs: &Observed, options: &Options) -> Derived {
-    let mut ctx = Ctx { obs, options, guesses: Vec::new(), unmapped: Vec::new(), placement: BTreeMap::new() };
+    let mut ctx = Ctx {
+        obs,
+        options,
+        guesses: Vec::new(),
+        unmapped: Vec::new(),
+        placement: BTreeMap::new(),
+    };
     place_instances(&mut ctx);
     let zones = model_zones(&mut ctx);
     let caches = find_backings(&ctx);
@@ -156,29 +183,55 @@ pub fn derive(obs: &Observed, options: &Options) -> Derived {
         ),
         "Each value says what it was derived from; every guess is listed at the end.".to_string(),
     ];
-    Derived { name: options.name.clone(), header, zones, workloads, nodes, guesses: ctx.guesses, unmapped: ctx.unmapped }
+    Derived {
+        name: options.name.clone(),
+        header,
+        zones,
+        workloads,
+        nodes,
+        guesses: ctx.guesses,
+        unmapped: ctx.unmapped,
+    }
 }
 
 /// Each instance's zone: `cloud.availability_zone`, else its `k8s.node.name` mapped by the
 /// options.
 fn place_instances(ctx: &mut Ctx) {
     let mut instances: Vec<_> = ctx.obs.instances.values().collect();
-    instances.sort_by_key(|i| (ctx.name(i.service).to_string(), i.instance.map(|n| ctx.name(n).to_string())));
+    instances.sort_by_key(|i| {
+        (
+            ctx.name(i.service).to_string(),
+            i.instance.map(|n| ctx.name(n).to_string()),
+        )
+    });
     let mut unplaced = BTreeSet::new();
     for instance in instances {
         let service = ctx.name(instance.service).to_string();
-        let id = instance.instance.map_or_else(|| format!("{service} (no service.instance.id)"), |n| ctx.name(n).to_string());
+        let id = instance.instance.map_or_else(
+            || format!("{service} (no service.instance.id)"),
+            |n| ctx.name(n).to_string(),
+        );
         let zone = instance.zone.map(|z| ctx.name(z).to_string()).or_else(|| {
             let node = ctx.name(instance.k8s_node?);
             ctx.options.node_zones.get(node).cloned()
         });
         match zone {
             Some(zone) => {
-                ctx.placement.entry(service).or_default().entry(zone).or_default().insert(id);
+                ctx.placement
+                    .entry(service)
+                    .or_default()
+                    .entry(zone)
+                    .or_default()
+                    .insert(id);
             }
             None => {
                 unplaced.insert(service.clone());
-                ctx.placement.entry(service).or_default().entry(String::new()).or_default().insert(id);
+                ctx.placement
+                    .entry(service)
+                    .or_default()
+                    .entry(String::new())
+                    .or_default()
+                    .insert(id);
             }
         }
     }
@@ -194,8 +247,13 @@ fn place_instances(ctx: &mut Ctx) {
 /// The model's zones: every zone a service was seen in, in name order; one zone when none is
 /// known.
 fn model_zones(ctx: &mut Ctx) -> Vec<String> {
-    let zones: BTreeSet<String> =
-        ctx.placement.values().flat_map(|z| z.keys()).filter(|z| !z.is_empty()).cloned().collect();
+    let zones: BTreeSet<String> = ctx
+        .placement
+        .values()
+        .flat_map(|z| z.keys())
+        .filter(|z| !z.is_empty())
+        .cloned()
+        .collect();
     if zones.is_empty() {
         ctx.guess(
             "the zones: one zone, `zone-1`".into(),
@@ -222,7 +280,10 @@ fn find_backings(ctx: &Ctx) -> BTreeMap<Name, (Name, f64, Vec<Name>, u64)> {
         // service, then the one called most often.
         let mut best: Option<(bool, u64, &str, Name)> = None;
         for (&(caller, first, then), &count) in &obs.after {
-            let (Some(edge), Some(lookups)) = (obs.edges.get(&(caller, then)), obs.edges.get(&(caller, cache))) else {
+            let (Some(edge), Some(lookups)) = (
+                obs.edges.get(&(caller, then)),
+                obs.edges.get(&(caller, cache)),
+            ) else {
                 continue;
             };
             if first != cache || count != edge.parents || edge.parents >= lookups.parents {
@@ -230,7 +291,10 @@ fn find_backings(ctx: &Ctx) -> BTreeMap<Name, (Name, f64, Vec<Name>, u64)> {
             }
             let leaf = obs.nodes.get(&then).is_some_and(|n| !n.own);
             let candidate = (leaf, count, obs.name(then), then);
-            if best.is_none_or(|b| (candidate.0, candidate.1, std::cmp::Reverse(candidate.2)) > (b.0, b.1, std::cmp::Reverse(b.2))) {
+            if best.is_none_or(|b| {
+                (candidate.0, candidate.1, std::cmp::Reverse(candidate.2))
+                    > (b.0, b.1, std::cmp::Reverse(b.2))
+            }) {
                 best = Some(candidate);
             }
         }
@@ -241,15 +305,31 @@ fn find_backings(ctx: &Ctx) -> BTreeMap<Name, (Name, f64, Vec<Name>, u64)> {
             .keys()
             .filter(|(caller, callee)| {
                 *callee == backing
-                    && obs.after.get(&(*caller, cache, backing)) == obs.edges.get(&(*caller, backing)).map(|e| &e.parents)
+                    && obs.after.get(&(*caller, cache, backing))
+                        == obs.edges.get(&(*caller, backing)).map(|e| &e.parents)
             })
             .map(|(caller, _)| *caller)
             .collect();
         callers.sort_by_key(|c| obs.name(*c).to_string());
-        let misses: u64 = callers.iter().map(|c| obs.edges[&(*c, backing)].parents).sum();
-        let lookups: u64 = callers.iter().filter_map(|c| obs.edges.get(&(*c, cache))).map(|e| e.parents).sum();
+        let misses: u64 = callers
+            .iter()
+            .map(|c| obs.edges[&(*c, backing)].parents)
+            .sum();
+        let lookups: u64 = callers
+            .iter()
+            .filter_map(|c| obs.edges.get(&(*c, cache)))
+            .map(|e| e.parents)
+            .sum();
         if lookups > 0 {
-            found.insert(cache, (backing, 1.0 - misses as f64 / lookups as f64, callers, lookups));
+            found.insert(
+                cache,
+                (
+                    backing,
+                    1.0 - misses as f64 / lookups as f64,
+                    callers,
+                    lookups,
+                ),
+            );
         }
     }
     found
@@ -276,7 +356,10 @@ fn node_draft(
         return Some((NodeDraft::Service(placed), vec![origin]));
     }
     let callers = callers_zones(ctx, id, zones);
-    let origin = format!("{name}: seen only from its callers' client spans, {} of them (errors {errors})", node.visits);
+    let origin = format!(
+        "{name}: seen only from its callers' client spans, {} of them (errors {errors})",
+        node.visits
+    );
     match node.hint() {
         Some(Hint::Cache(system)) => match caches.get(&id) {
             Some((backing, hit_ratio, _, lookups)) => {
@@ -287,7 +370,15 @@ fn node_draft(
                     ctx.name(*backing)
                 );
                 let origin = format!("{origin}; db.system = {system} -> cache");
-                Some((NodeDraft::Cache { placed, hit_ratio: *hit_ratio, backing: ctx.name(*backing).to_string(), from }, vec![origin]))
+                Some((
+                    NodeDraft::Cache {
+                        placed,
+                        hit_ratio: *hit_ratio,
+                        backing: ctx.name(*backing).to_string(),
+                        from,
+                    },
+                    vec![origin],
+                ))
             }
             None => {
                 ctx.guess(
@@ -310,17 +401,35 @@ fn node_draft(
             Some((NodeDraft::Database { placed, primary }, vec![origin]))
         }
         Some(Hint::Queue(_)) => queue(ctx, name, node, origin),
-        Some(Hint::External) | None => Some(external(node, format!("{origin}; no spans of its own -> external"))),
+        Some(Hint::External) | None => Some(external(
+            node,
+            format!("{origin}; no spans of its own -> external"),
+        )),
     }
 }
 
 fn external(node: &NodeObs, origin: String) -> (NodeDraft, Vec<String>) {
     let error_rate = node.errors as f64 / node.visits.max(1) as f64;
-    (NodeDraft::External { latency: fit(&node.latency), error_rate }, vec![origin])
+    (
+        NodeDraft::External {
+            latency: fit(&node.latency),
+            error_rate,
+        },
+        vec![origin],
+    )
 }
 
-fn queue(ctx: &mut Ctx, name: &str, node: &NodeObs, origin: String) -> Option<(NodeDraft, Vec<String>)> {
-    let mut consumers: Vec<_> = node.consumers.iter().map(|(c, n)| (*n, ctx.name(*c).to_string())).collect();
+fn queue(
+    ctx: &mut Ctx,
+    name: &str,
+    node: &NodeObs,
+    origin: String,
+) -> Option<(NodeDraft, Vec<String>)> {
+    let mut consumers: Vec<_> = node
+        .consumers
+        .iter()
+        .map(|(c, n)| (*n, ctx.name(*c).to_string()))
+        .collect();
     consumers.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let Some((_, consumer)) = consumers.first().cloned() else {
         ctx.guess(
@@ -330,9 +439,20 @@ fn queue(ctx: &mut Ctx, name: &str, node: &NodeObs, origin: String) -> Option<(N
         );
         return Some(external(node, origin));
     };
-    let zones: Vec<String> = ctx.placement.get(&consumer).map(|z| z.keys().filter(|z| !z.is_empty()).cloned().collect()).unwrap_or_default();
+    let zones: Vec<String> = ctx
+        .placement
+        .get(&consumer)
+        .map(|z| z.keys().filter(|z| !z.is_empty()).cloned().collect())
+        .unwrap_or_default();
     let origin = format!("{origin}; messaging.system -> queue, consumed by `{consumer}`");
-    Some((NodeDraft::Queue { zones, consumer, ack: fit(&node.latency) }, vec![origin]))
+    Some((
+        NodeDraft::Queue {
+            zones,
+            consumer,
+            ack: fit(&node.latency),
+        },
+        vec![origin],
+    ))
 }
 
 /// A service's placement, workers, service time and calls.
@@ -345,17 +465,27 @@ fn placed_service(
     caches: &BTreeMap<Name, (Name, f64, Vec<Name>, u64)>,
 ) -> Placed {
     let placement = ctx.placement.get(name).cloned().unwrap_or_default();
-    let mut node_zones: Vec<String> = placement.keys().filter(|z| !z.is_empty()).cloned().collect();
+    let mut node_zones: Vec<String> = placement
+        .keys()
+        .filter(|z| !z.is_empty())
+        .cloned()
+        .collect();
     if node_zones.is_empty() {
         node_zones = zones.to_vec();
     }
     let counts: Vec<usize> = placement.values().map(BTreeSet::len).collect();
     let replicas = counts.iter().copied().max().unwrap_or(1).max(1) as u32;
     if counts.iter().any(|&c| c != replicas as usize) {
-        let per_zone: Vec<String> = placement.iter().map(|(z, i)| format!("{} {}", if z.is_empty() { "?" } else { z }, i.len())).collect();
+        let per_zone: Vec<String> = placement
+            .iter()
+            .map(|(z, i)| format!("{} {}", if z.is_empty() { "?" } else { z }, i.len()))
+            .collect();
         ctx.guess(
             format!("`{name}`: {replicas} replicas per zone"),
-            &format!("its instances per zone differ ({}); a model has one count for every zone", per_zone.join(", ")),
+            &format!(
+                "its instances per zone differ ({}); a model has one count for every zone",
+                per_zone.join(", ")
+            ),
             "edit `replicas`, or split the service",
         );
     }
@@ -381,7 +511,14 @@ fn placed_service(
         ));
     }
     let calls = calls_of(ctx, id, node, caches);
-    Placed { zones: node_zones, replicas, workers, service_time: fit(&node.self_time), calls, guessed: false }
+    Placed {
+        zones: node_zones,
+        replicas,
+        workers,
+        service_time: fit(&node.self_time),
+        calls,
+        guessed: false,
+    }
 }
 
 /// A callee seen only from client spans: placed where its callers are, one replica per zone,
@@ -392,7 +529,14 @@ fn placed_leaf(ctx: &mut Ctx, name: &str, node: &NodeObs, zones: Vec<String>) ->
         "it has no spans of its own, so its placement is unknown: placed with its callers; workers = the most client spans to it seen open at once",
         "edit `zones`, `replicas` and `workers`",
     );
-    Placed { zones, replicas: 1, workers: node.max_concurrency.max(1), service_time: fit(&node.latency), calls: Vec::new(), guessed: true }
+    Placed {
+        zones,
+        replicas: 1,
+        workers: node.max_concurrency.max(1),
+        service_time: fit(&node.latency),
+        calls: Vec::new(),
+        guessed: true,
+    }
 }
 
 /// The zones of the services calling `id` (every zone when none is known).
@@ -405,38 +549,74 @@ fn callers_zones(ctx: &Ctx, id: Name, zones: &[String]) -> Vec<String> {
             }
         }
     }
-    if set.is_empty() { zones.to_vec() } else { set.into_iter().collect() }
+    if set.is_empty() {
+        zones.to_vec()
+    } else {
+        set.into_iter().collect()
+    }
 }
 
-fn calls_of(ctx: &mut Ctx, id: Name, node: &NodeObs, caches: &BTreeMap<Name, (Name, f64, Vec<Name>, u64)>) -> Vec<CallDraft> {
+fn calls_of(
+    ctx: &mut Ctx,
+    id: Name,
+    node: &NodeObs,
+    caches: &BTreeMap<Name, (Name, f64, Vec<Name>, u64)>,
+) -> Vec<CallDraft> {
     let obs = ctx.obs;
-    let mut edges: Vec<_> = obs.edges.iter().filter(|((caller, _), _)| *caller == id).collect();
+    let mut edges: Vec<_> = obs
+        .edges
+        .iter()
+        .filter(|((caller, _), _)| *caller == id)
+        .collect();
     edges.sort_by(|a, b| {
         let offset = |e: &super::observed::EdgeObs| e.offset_ns / u128::from(e.parents.max(1));
-        offset(a.1).cmp(&offset(b.1)).then_with(|| obs.name(a.0.1).cmp(obs.name(b.0.1)))
+        offset(a.1)
+            .cmp(&offset(b.1))
+            .then_with(|| obs.name(a.0.1).cmp(obs.name(b.0.1)))
     });
     let mut calls = Vec::new();
     for (&(_, callee), edge) in edges {
         let callee_name = obs.name(callee).to_string();
-        let miss_path = caches.values().any(|(backing, _, callers, _)| *backing == callee && callers.contains(&id));
+        let miss_path = caches
+            .values()
+            .any(|(backing, _, callers, _)| *backing == callee && callers.contains(&id));
         if miss_path || obs.nodes.get(&callee).is_none_or(|n| n.visits == 0) {
             continue;
         }
-        calls.push(call_draft(ctx, obs.name(id), &callee_name, edge, node.visits));
+        calls.push(call_draft(
+            ctx,
+            obs.name(id),
+            &callee_name,
+            edge,
+            node.visits,
+        ));
     }
     calls
 }
 
-fn call_draft(ctx: &mut Ctx, caller: &str, callee: &str, edge: &super::observed::EdgeObs, visits: u64) -> CallDraft {
+fn call_draft(
+    ctx: &mut Ctx,
+    caller: &str,
+    callee: &str,
+    edge: &super::observed::EdgeObs,
+    visits: u64,
+) -> CallDraft {
     let probability = (edge.parents as f64 / visits.max(1) as f64).min(1.0);
-    let backoff_ns = if edge.backoffs > 0 { (edge.backoff_ns / u128::from(edge.backoffs)) as u64 } else { 0 };
+    let backoff_ns = if edge.backoffs > 0 {
+        (edge.backoff_ns / u128::from(edge.backoffs)) as u64
+    } else {
+        0
+    };
     let optional = edge.call_errors > 0 && edge.call_errors_caller_ok * 2 > edge.call_errors;
     let mut origin = format!(
         "{callee}: called in {} of {visits} visits; {} attempts, {} retries after a failure, {} failed",
         edge.parents, edge.attempts, edge.retries, edge.attempt_errors
     );
     if optional {
-        origin.push_str(&format!("; {} of {} failed calls left the caller ok -> optional", edge.call_errors_caller_ok, edge.call_errors));
+        origin.push_str(&format!(
+            "; {} of {} failed calls left the caller ok -> optional",
+            edge.call_errors_caller_ok, edge.call_errors
+        ));
     }
     if edge.repeats > 0 {
         ctx.unmapped.push(format!(
@@ -444,7 +624,11 @@ fn call_draft(ctx: &mut Ctx, caller: &str, callee: &str, edge: &super::observed:
             edge.repeats
         ));
     }
-    let slowest = ctx.obs.nodes.get(&ctx.obs.names.lookup(callee).unwrap_or(u32::MAX)).map_or(0, |n| n.latency.max());
+    let slowest = ctx
+        .obs
+        .nodes
+        .get(&ctx.obs.names.lookup(callee).unwrap_or(u32::MAX))
+        .map_or(0, |n| n.latency.max());
     let timeout_ns = nice_ceiling(CALL_TIMEOUT_NS.max(slowest.saturating_mul(2)));
     ctx.guess(
         format!("`{caller} -> {callee}`: timeout {}", super::super::draft::exact_duration(timeout_ns)),
@@ -458,14 +642,27 @@ fn call_draft(ctx: &mut Ctx, caller: &str, callee: &str, edge: &super::observed:
             "edit `retries`, `backoff` and `jitter`",
         );
     }
-    CallDraft { to: callee.to_string(), probability, timeout_ns, retries: edge.max_retries, backoff_ns, optional, origin }
+    CallDraft {
+        to: callee.to_string(),
+        probability,
+        timeout_ns,
+        retries: edge.max_retries,
+        backoff_ns,
+        optional,
+        origin,
+    }
 }
 
 /// One workload per entry operation (root spans of a service and name).
 fn workloads(ctx: &mut Ctx) -> Vec<WorkloadDraft> {
     let obs = ctx.obs;
     let mut roots: Vec<_> = obs.workloads.values().collect();
-    roots.sort_by_key(|w| (obs.name(w.service).to_string(), obs.name(w.operation).to_string()));
+    roots.sort_by_key(|w| {
+        (
+            obs.name(w.service).to_string(),
+            obs.name(w.operation).to_string(),
+        )
+    });
     let mut names = BTreeSet::new();
     let mut drafts = Vec::new();
     for w in roots {
@@ -473,14 +670,18 @@ fn workloads(ctx: &mut Ctx) -> Vec<WorkloadDraft> {
         let operation = obs.name(w.operation);
         let mut name = workload_name(operation);
         if name.is_empty() || names.contains(&name) {
-            name = format!("{service}-{name}").trim_end_matches('-').to_string();
+            name = format!("{service}-{name}")
+                .trim_end_matches('-')
+                .to_string();
         }
         names.insert(name.clone());
         let rate_per_s = w.roots as f64 / obs.window_s();
         let cv = gap_cv(w.gaps, w.gap_sum_s, w.gap_sum_sq_s);
         let constant = cv.is_some_and(|cv| cv < 0.2);
         let arrival = if constant { "constant" } else { "poisson" };
-        let cv_text = cv.map_or("too few arrivals to tell".to_string(), |cv| format!("inter-arrival CV {cv:.2}"));
+        let cv_text = cv.map_or("too few arrivals to tell".to_string(), |cv| {
+            format!("inter-arrival CV {cv:.2}")
+        });
         let origin = format!(
             "{name}: {} root spans `{operation}` of {service} over {:.1} s; {cv_text} -> {arrival}; errors {}",
             w.roots,
@@ -493,7 +694,14 @@ fn workloads(ctx: &mut Ctx) -> Vec<WorkloadDraft> {
             "a client's timeout is not visible in traces: 10s, or twice the slowest request seen when that is longer",
             "edit the workload's `timeout`",
         );
-        drafts.push(WorkloadDraft { name, target: service, rate_per_s, constant, timeout_ns, origin });
+        drafts.push(WorkloadDraft {
+            name,
+            target: service,
+            rate_per_s,
+            constant,
+            timeout_ns,
+            origin,
+        });
     }
     drafts
 }
@@ -517,10 +725,16 @@ fn problems(ctx: &mut Ctx) {
         ));
     }
     if p.duplicates > 0 {
-        ctx.unmapped.push(format!("{} spans repeating the id of an earlier span of their trace: ignored", p.duplicates));
+        ctx.unmapped.push(format!(
+            "{} spans repeating the id of an earlier span of their trace: ignored",
+            p.duplicates
+        ));
     }
-    let mut anonymous: Vec<_> =
-        p.anonymous_calls.iter().map(|((s, o), n)| (ctx.name(*s).to_string(), ctx.name(*o).to_string(), *n)).collect();
+    let mut anonymous: Vec<_> = p
+        .anonymous_calls
+        .iter()
+        .map(|((s, o), n)| (ctx.name(*s).to_string(), ctx.name(*o).to_string(), *n))
+        .collect();
     anonymous.sort();
     for (service, operation, n) in anonymous {
         ctx.unmapped.push(format!(

@@ -65,10 +65,15 @@ pub fn fit(histogram: &Histogram<u64>) -> Option<Fit> {
     if histogram.is_empty() {
         return None;
     }
-    let observed: Vec<f64> = QUANTILES.iter().map(|(q, _)| histogram.value_at_quantile(*q) as f64).collect();
+    let observed: Vec<f64> = QUANTILES
+        .iter()
+        .map(|(q, _)| histogram.value_at_quantile(*q) as f64)
+        .collect();
     let median_ns = histogram.value_at_quantile(0.5);
     let p99_ns = histogram.value_at_quantile(0.99);
-    let mut candidates = vec![Shape::Constant { value_ns: median_ns }];
+    let mut candidates = vec![Shape::Constant {
+        value_ns: median_ns,
+    }];
     let mean_ns = histogram.mean().round() as u64;
     if mean_ns > 0 {
         candidates.push(Shape::Exponential { mean_ns });
@@ -76,11 +81,28 @@ pub fn fit(histogram: &Histogram<u64>) -> Option<Fit> {
     if median_ns > 0 && p99_ns > median_ns {
         candidates.push(Shape::Lognormal { median_ns, p99_ns });
     }
-    let scored: Vec<(Shape, f64)> = candidates.into_iter().map(|shape| (shape, error(shape, &observed))).collect();
+    let scored: Vec<(Shape, f64)> = candidates
+        .into_iter()
+        .map(|shape| (shape, error(shape, &observed)))
+        .collect();
     // Ties (a constant histogram fits every shape) go to the simplest, the first.
-    let best = scored.iter().copied().fold(scored[0], |best, c| if c.1 < best.1 { c } else { best });
-    let alternatives = scored.iter().filter(|c| c.0 != best.0).map(|c| (c.0.name(), c.1)).collect();
-    Some(Fit { shape: best.0, error: best.1, alternatives, samples: histogram.len(), median_ns, p99_ns })
+    let best = scored
+        .iter()
+        .copied()
+        .fold(scored[0], |best, c| if c.1 < best.1 { c } else { best });
+    let alternatives = scored
+        .iter()
+        .filter(|c| c.0 != best.0)
+        .map(|c| (c.0.name(), c.1))
+        .collect();
+    Some(Fit {
+        shape: best.0,
+        error: best.1,
+        alternatives,
+        samples: histogram.len(),
+        median_ns,
+        p99_ns,
+    })
 }
 
 fn error(shape: Shape, observed: &[f64]) -> f64 {
@@ -110,15 +132,32 @@ mod tests {
     // four standard errors), and each wrong shape's error is far above the right one's.
     #[test]
     fn each_shape_is_recognised_from_its_own_samples() {
-        let lognormal = fit(&histogram_of(&Dist::lognormal_from_median_p99(4e6, 2e7), 20_000)).unwrap();
-        let Shape::Lognormal { median_ns, p99_ns } = lognormal.shape else { panic!("{lognormal:?}") };
+        let lognormal = fit(&histogram_of(
+            &Dist::lognormal_from_median_p99(4e6, 2e7),
+            20_000,
+        ))
+        .unwrap();
+        let Shape::Lognormal { median_ns, p99_ns } = lognormal.shape else {
+            panic!("{lognormal:?}")
+        };
         assert!((median_ns as f64 / 4e6 - 1.0).abs() < 0.02, "{median_ns}");
         assert!((p99_ns as f64 / 2e7 - 1.0).abs() < 0.06, "{p99_ns}");
         let exponential = fit(&histogram_of(&Dist::Exponential { mean_ns: 3e6 }, 20_000)).unwrap();
-        let Shape::Exponential { mean_ns } = exponential.shape else { panic!("{exponential:?}") };
+        let Shape::Exponential { mean_ns } = exponential.shape else {
+            panic!("{exponential:?}")
+        };
         assert!((mean_ns as f64 / 3e6 - 1.0).abs() < 0.03, "{mean_ns}");
-        let constant = fit(&histogram_of(&Dist::Constant { value_ns: 1_500_000 }, 100)).unwrap();
-        assert!(matches!(constant.shape, Shape::Constant { value_ns } if value_ns.abs_diff(1_500_000) < 1_000), "{constant:?}");
+        let constant = fit(&histogram_of(
+            &Dist::Constant {
+                value_ns: 1_500_000,
+            },
+            100,
+        ))
+        .unwrap();
+        assert!(
+            matches!(constant.shape, Shape::Constant { value_ns } if value_ns.abs_diff(1_500_000) < 1_000),
+            "{constant:?}"
+        );
         assert!(constant.error < 0.001);
     }
 

@@ -15,8 +15,8 @@ use std::io::Read;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::span::{Attrs, Kind, Span, SpanSink, hex_id};
 use super::TraceError;
+use super::span::{Attrs, Kind, Span, SpanSink, hex_id};
 
 #[derive(Deserialize)]
 struct Trace {
@@ -84,7 +84,13 @@ pub fn read(reader: impl Read, file: &str, sink: &mut impl SpanSink) -> Result<(
     Document { sink }
         .deserialize(&mut de)
         .and_then(|()| de.end())
-        .map_err(|error| TraceError::json(file, &error, "a Jaeger JSON document (`{\"data\": [trace, ...]}`)"))
+        .map_err(|error| {
+            TraceError::json(
+                file,
+                &error,
+                "a Jaeger JSON document (`{\"data\": [trace, ...]}`)",
+            )
+        })
 }
 
 /// The top level: an object whose `data` is the traces (other keys skipped), or the array.
@@ -107,7 +113,9 @@ impl<'de, S: SpanSink> Visitor<'de> for Document<'_, S> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             if key == "data" {
-                map.next_value_seed(Traces { sink: &mut *self.sink })?;
+                map.next_value_seed(Traces {
+                    sink: &mut *self.sink,
+                })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -147,7 +155,10 @@ fn emit(trace: Trace, sink: &mut impl SpanSink) -> Result<(), String> {
     let mut last = None;
     for span in trace.spans {
         let process = trace.processes.get(&span.process_id).ok_or_else(|| {
-            format!("span {} names process `{}`, which the trace's `processes` lacks", span.span_id, span.process_id)
+            format!(
+                "span {} names process `{}`, which the trace's `processes` lacks",
+                span.span_id, span.process_id
+            )
         })?;
         let span = convert(span, process, sink)?;
         last = Some(span.trace);
@@ -167,9 +178,15 @@ fn convert(span: JaegerSpan, process: &Process, sink: &mut impl SpanSink) -> Res
         .references
         .iter()
         .find(|r| r.ref_type == "CHILD_OF")
-        .or_else(|| span.references.iter().find(|r| r.ref_type == "FOLLOWS_FROM"));
+        .or_else(|| {
+            span.references
+                .iter()
+                .find(|r| r.ref_type == "FOLLOWS_FROM")
+        });
     let parent = match reference {
-        Some(r) => Some(hex_id(&r.span_id).ok_or_else(|| bad("reference spanID", &r.span_id))? as u64),
+        Some(r) => {
+            Some(hex_id(&r.span_id).ok_or_else(|| bad("reference spanID", &r.span_id))? as u64)
+        }
         None => None,
     };
     let names = sink.names();
@@ -219,19 +236,39 @@ mod tests {
         assert_eq!(spans.spans.len(), 2);
         assert_eq!(spans.complete, vec![0xaa]);
         let (root, child) = (&spans.spans[0], &spans.spans[1]);
-        assert_eq!((root.kind, root.error, root.start_ns, root.end_ns), (Kind::Server, true, 1_000_000, 1_050_000));
+        assert_eq!(
+            (root.kind, root.error, root.start_ns, root.end_ns),
+            (Kind::Server, true, 1_000_000, 1_050_000)
+        );
         assert_eq!(child.parent, Some(1));
-        assert_eq!(spans.names.get(child.attrs.db_system.unwrap()), "postgresql");
+        assert_eq!(
+            spans.names.get(child.attrs.db_system.unwrap()),
+            "postgresql"
+        );
         assert_eq!(spans.names.get(child.attrs.instance.unwrap()), "api-1");
         assert_eq!(spans.names.get(child.service), "api");
     }
 
     #[test]
     fn an_unknown_process_and_a_bad_id_are_errors_naming_them() {
-        let error = read(DOC.replace("\"processID\":\"p1\"}]", "\"processID\":\"p9\"}]").as_bytes(), "j.json", &mut Spans::default()).unwrap_err();
+        let error = read(
+            DOC.replace("\"processID\":\"p1\"}]", "\"processID\":\"p9\"}]")
+                .as_bytes(),
+            "j.json",
+            &mut Spans::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("process `p9`"), "{error}");
-        let error = read(DOC.replacen("0000000000000002", "nothex", 1).as_bytes(), "j.json", &mut Spans::default()).unwrap_err();
+        let error = read(
+            DOC.replacen("0000000000000002", "nothex", 1).as_bytes(),
+            "j.json",
+            &mut Spans::default(),
+        )
+        .unwrap_err();
         let text = error.to_string();
-        assert!(text.starts_with("j.json:") && text.contains("`nothex`"), "{text}");
+        assert!(
+            text.starts_with("j.json:") && text.contains("`nothex`"),
+            "{text}"
+        );
     }
 }

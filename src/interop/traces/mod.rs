@@ -18,9 +18,9 @@
 //! written out depends on hash-map order: maps that are iterated are `BTreeMap`s keyed by name.
 
 mod analyze;
+pub mod assemble;
 pub mod calibrate;
 mod calibrate_render;
-pub mod assemble;
 pub mod derive;
 pub mod fit;
 pub mod jaeger;
@@ -88,7 +88,11 @@ impl fmt::Display for TraceError {
         if self.line == 0 {
             write!(f, "{}: {}", self.file, self.message)
         } else {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
         }
     }
 }
@@ -103,7 +107,11 @@ impl TraceError {
         };
         // serde_json appends " at line L column C"; the position is ours to print.
         let detail = error.to_string();
-        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
+        let detail = detail
+            .split(" at line ")
+            .next()
+            .unwrap_or(&detail)
+            .to_string();
         TraceError {
             file: file.to_string(),
             line: error.line(),
@@ -113,7 +121,12 @@ impl TraceError {
     }
 
     pub fn plain(file: &str, message: String) -> TraceError {
-        TraceError { file: file.to_string(), line: 0, column: 0, message }
+        TraceError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            message,
+        }
     }
 }
 
@@ -130,7 +143,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { node_zones: BTreeMap::new(), linger_ns: 30_000_000_000, name: "traces".into() }
+        Options {
+            node_zones: BTreeMap::new(),
+            linger_ns: 30_000_000_000,
+            name: "traces".into(),
+        }
     }
 }
 
@@ -143,11 +160,19 @@ pub struct Importer {
 
 impl Importer {
     pub fn new(options: &Options) -> Importer {
-        Importer { assembler: Assembler::new(options.linger_ns), files: Vec::new() }
+        Importer {
+            assembler: Assembler::new(options.linger_ns),
+            files: Vec::new(),
+        }
     }
 
     /// Reads one file. `file` names it in errors.
-    pub fn read(&mut self, format: Format, reader: impl Read, file: &str) -> Result<(), TraceError> {
+    pub fn read(
+        &mut self,
+        format: Format,
+        reader: impl Read,
+        file: &str,
+    ) -> Result<(), TraceError> {
         let before = self.assembler.spans_read();
         match format {
             Format::Otlp => otlp::read(reader, file, &mut self.assembler)?,
@@ -196,8 +221,14 @@ mod tests {
 
     #[test]
     fn sniffs_each_format_from_its_first_bytes() {
-        assert_eq!(sniff(br#"{"resourceSpans":[{"resource""#), Some(Format::Otlp));
-        assert_eq!(sniff(br#"{"data":[{"traceID":"ab","spans""#), Some(Format::Jaeger));
+        assert_eq!(
+            sniff(br#"{"resourceSpans":[{"resource""#),
+            Some(Format::Otlp)
+        );
+        assert_eq!(
+            sniff(br#"{"data":[{"traceID":"ab","spans""#),
+            Some(Format::Jaeger)
+        );
         assert_eq!(sniff(b" [{\"traceId\":\"ab\",\"id\""), Some(Format::Zipkin));
         assert_eq!(sniff(b"name = \"shop\""), None);
         assert_eq!(sniff(b""), None);

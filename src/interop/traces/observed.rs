@@ -188,7 +188,11 @@ impl Observed {
 
     /// Node names in name order.
     pub fn node_names(&self) -> Vec<(String, Name)> {
-        let mut names: Vec<_> = self.nodes.keys().map(|&n| (self.name(n).to_string(), n)).collect();
+        let mut names: Vec<_> = self
+            .nodes
+            .keys()
+            .map(|&n| (self.name(n).to_string(), n))
+            .collect();
         names.sort();
         names
     }

@@ -12,8 +12,8 @@ use std::io::Read;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
-use super::span::{Attrs, Kind, Names, Span, SpanSink, hex_id};
 use super::TraceError;
+use super::span::{Attrs, Kind, Names, Span, SpanSink, hex_id};
 
 #[derive(Deserialize)]
 struct Request {
@@ -48,15 +48,28 @@ struct OtlpSpan {
     trace_id: u128,
     #[serde(rename = "spanId", alias = "span_id", deserialize_with = "hex128")]
     span_id: u128,
-    #[serde(default, rename = "parentSpanId", alias = "parent_span_id", deserialize_with = "parent_hex")]
+    #[serde(
+        default,
+        rename = "parentSpanId",
+        alias = "parent_span_id",
+        deserialize_with = "parent_hex"
+    )]
     parent_span_id: Option<u128>,
     #[serde(default)]
     name: String,
     #[serde(default, deserialize_with = "kind")]
     kind: Option<Kind>,
-    #[serde(rename = "startTimeUnixNano", alias = "start_time_unix_nano", deserialize_with = "u64_text")]
+    #[serde(
+        rename = "startTimeUnixNano",
+        alias = "start_time_unix_nano",
+        deserialize_with = "u64_text"
+    )]
     start: u64,
-    #[serde(rename = "endTimeUnixNano", alias = "end_time_unix_nano", deserialize_with = "u64_text")]
+    #[serde(
+        rename = "endTimeUnixNano",
+        alias = "end_time_unix_nano",
+        deserialize_with = "u64_text"
+    )]
     end: u64,
     #[serde(default)]
     attributes: Vec<KeyValue>,
@@ -82,7 +95,12 @@ struct KeyValue {
 struct AnyValue {
     #[serde(rename = "stringValue", alias = "string_value")]
     string: Option<String>,
-    #[serde(rename = "intValue", alias = "int_value", default, deserialize_with = "opt_text")]
+    #[serde(
+        rename = "intValue",
+        alias = "int_value",
+        default,
+        deserialize_with = "opt_text"
+    )]
     int: Option<String>,
     #[serde(rename = "boolValue", alias = "bool_value")]
     boolean: Option<bool>,
@@ -101,7 +119,8 @@ impl AnyValue {
 pub fn read(reader: impl Read, file: &str, sink: &mut impl SpanSink) -> Result<(), TraceError> {
     let stream = serde_json::Deserializer::from_reader(reader).into_iter::<Request>();
     for request in stream {
-        let request = request.map_err(|error| TraceError::json(file, &error, "an OTLP ExportTraceServiceRequest"))?;
+        let request = request
+            .map_err(|error| TraceError::json(file, &error, "an OTLP ExportTraceServiceRequest"))?;
         for resource_spans in request.resource_spans {
             emit(resource_spans, sink);
         }
@@ -153,7 +172,11 @@ fn convert(span: OtlpSpan, service: u32, base: &Attrs, names: &mut Names) -> Spa
 
 fn hex128<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
     let text = String::deserialize(d)?;
-    hex_id(&text).ok_or_else(|| de::Error::custom(format!("expected a hex id of up to 32 digits, found `{text}`")))
+    hex_id(&text).ok_or_else(|| {
+        de::Error::custom(format!(
+            "expected a hex id of up to 32 digits, found `{text}`"
+        ))
+    })
 }
 
 /// An empty `parentSpanId` is a root, as the Collector writes it.
@@ -178,10 +201,14 @@ enum NumberOrText {
 fn u64_text<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match NumberOrText::deserialize(d)? {
         NumberOrText::Number(n) => Ok(n),
-        NumberOrText::Signed(n) => Err(de::Error::custom(format!("expected nanoseconds since the epoch, found {n}"))),
-        NumberOrText::Text(text) => text
-            .parse()
-            .map_err(|_| de::Error::custom(format!("expected nanoseconds since the epoch as a decimal string, found `{text}`"))),
+        NumberOrText::Signed(n) => Err(de::Error::custom(format!(
+            "expected nanoseconds since the epoch, found {n}"
+        ))),
+        NumberOrText::Text(text) => text.parse().map_err(|_| {
+            de::Error::custom(format!(
+                "expected nanoseconds since the epoch as a decimal string, found `{text}`"
+            ))
+        }),
     }
 }
 
@@ -223,13 +250,18 @@ mod tests {
         let two_lines = format!("{LINE}\n{LINE}\n");
         read(two_lines.as_bytes(), "t.jsonl", &mut spans).unwrap();
         assert_eq!(spans.spans.len(), 2);
-        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(LINE).unwrap()).unwrap();
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(LINE).unwrap())
+                .unwrap();
         read(pretty.as_bytes(), "t.json", &mut spans).unwrap();
         let span = &spans.spans[2];
         assert_eq!(span.trace, 0x5b8aa5a2d2c872e8321cf37308d69df2);
         assert_eq!(span.id, 0x051581bf3cb55c13);
         assert_eq!(span.parent, None);
-        assert_eq!((span.kind, span.start_ns, span.end_ns, span.error), (Kind::Server, 1000, 3000, true));
+        assert_eq!(
+            (span.kind, span.start_ns, span.end_ns, span.error),
+            (Kind::Server, 1000, 3000, true)
+        );
         assert_eq!(spans.names.get(span.service), "api");
         assert_eq!(spans.names.get(span.attrs.zone.unwrap()), "az-a");
     }
@@ -240,12 +272,20 @@ mod tests {
         let error = read(broken.as_bytes(), "t.jsonl", &mut Spans::default()).unwrap_err();
         let text = error.to_string();
         assert!(text.starts_with("t.jsonl:2:"), "{text}");
-        assert!(text.contains("expected a hex id") && text.contains("`zz`"), "{text}");
+        assert!(
+            text.contains("expected a hex id") && text.contains("`zz`"),
+            "{text}"
+        );
     }
 
     #[test]
     fn a_truncated_file_is_an_error_not_a_panic() {
-        let error = read(&LINE.as_bytes()[..LINE.len() - 9], "t.jsonl", &mut Spans::default()).unwrap_err();
+        let error = read(
+            &LINE.as_bytes()[..LINE.len() - 9],
+            "t.jsonl",
+            &mut Spans::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().starts_with("t.jsonl:1:"), "{error}");
     }
 }

@@ -23,8 +23,16 @@ impl Derived {
             let _ = writeln!(out, "[workload.{}]", key(&w.name));
             let _ = writeln!(out, "target = {}", quote(&w.target));
             let _ = writeln!(out, "rate = {}", significant(w.rate_per_s));
-            let _ = writeln!(out, "arrival = \"{}\"", if w.constant { "constant" } else { "poisson" });
-            let _ = writeln!(out, "timeout = \"{}\"  # a guess (see the end)", exact_duration(w.timeout_ns));
+            let _ = writeln!(
+                out,
+                "arrival = \"{}\"",
+                if w.constant { "constant" } else { "poisson" }
+            );
+            let _ = writeln!(
+                out,
+                "timeout = \"{}\"  # a guess (see the end)",
+                exact_duration(w.timeout_ns)
+            );
         }
         for (name, (node, origin)) in &self.nodes {
             out.push('\n');
@@ -59,7 +67,12 @@ fn write_node(out: &mut String, name: &str, node: &NodeDraft) {
             let _ = writeln!(out, "[service.{}]", key(name));
             write_placed(out, placed);
         }
-        NodeDraft::Cache { placed, hit_ratio, backing, from } => {
+        NodeDraft::Cache {
+            placed,
+            hit_ratio,
+            backing,
+            from,
+        } => {
             let _ = writeln!(out, "[cache.{}]", key(name));
             write_placed(out, placed);
             let _ = writeln!(out, "hit_ratio = {}  # {from}", round(*hit_ratio, 4));
@@ -70,21 +83,40 @@ fn write_node(out: &mut String, name: &str, node: &NodeDraft) {
             write_placed(out, placed);
             let _ = writeln!(out, "primary = {}  # a guess", quote(primary));
         }
-        NodeDraft::Queue { zones, consumer, ack } => {
+        NodeDraft::Queue {
+            zones,
+            consumer,
+            ack,
+        } => {
             let _ = writeln!(out, "[queue.{}]", key(name));
             let _ = writeln!(out, "zones = {}", list(zones));
             let _ = writeln!(out, "consumer = {}", quote(consumer));
             if let Some(fit) = ack {
-                let _ = writeln!(out, "ack = {}  # {}", dist(fit.shape), fit_note(fit, "publish span durations"));
+                let _ = writeln!(
+                    out,
+                    "ack = {}  # {}",
+                    dist(fit.shape),
+                    fit_note(fit, "publish span durations")
+                );
             }
         }
-        NodeDraft::External { latency, error_rate } => {
+        NodeDraft::External {
+            latency,
+            error_rate,
+        } => {
             let _ = writeln!(out, "[external.{}]", key(name));
             match latency {
                 Some(fit) => {
-                    let _ = writeln!(out, "latency = {}  # {}", dist(fit.shape), fit_note(fit, "client span durations"));
+                    let _ = writeln!(
+                        out,
+                        "latency = {}  # {}",
+                        dist(fit.shape),
+                        fit_note(fit, "client span durations")
+                    );
                 }
-                None => out.push_str("latency = { dist = \"constant\", value = \"0s\" }  # no durations seen\n"),
+                None => out.push_str(
+                    "latency = { dist = \"constant\", value = \"0s\" }  # no durations seen\n",
+                ),
             }
             let _ = writeln!(out, "error_rate = {}", round(*error_rate, 4));
         }
@@ -95,16 +127,35 @@ fn write_placed(out: &mut String, p: &Placed) {
     let _ = writeln!(out, "zones = {}", list(&p.zones));
     if p.guessed {
         let _ = writeln!(out, "replicas = {}  # a guess", p.replicas);
-        let _ = writeln!(out, "workers = {}  # the most client spans to it open at once (a guess)", p.workers);
+        let _ = writeln!(
+            out,
+            "workers = {}  # the most client spans to it open at once (a guess)",
+            p.workers
+        );
     } else {
-        let _ = writeln!(out, "replicas = {}  # distinct service.instance.id per zone", p.replicas);
-        let _ = writeln!(out, "workers = {}  # the most spans open at once on one instance (a lower bound)", p.workers);
+        let _ = writeln!(
+            out,
+            "replicas = {}  # distinct service.instance.id per zone",
+            p.replicas
+        );
+        let _ = writeln!(
+            out,
+            "workers = {}  # the most spans open at once on one instance (a lower bound)",
+            p.workers
+        );
     }
     match &p.service_time {
         Some(fit) => {
-            let _ = writeln!(out, "service_time = {}  # {}", dist(fit.shape), fit_note(fit, "self times"));
+            let _ = writeln!(
+                out,
+                "service_time = {}  # {}",
+                dist(fit.shape),
+                fit_note(fit, "self times")
+            );
         }
-        None => out.push_str("service_time = { dist = \"constant\", value = \"0s\" }  # no spans\n"),
+        None => {
+            out.push_str("service_time = { dist = \"constant\", value = \"0s\" }  # no spans\n")
+        }
     }
     if p.calls.is_empty() {
         return;
@@ -118,13 +169,19 @@ fn write_placed(out: &mut String, p: &Placed) {
 
 fn write_call(out: &mut String, c: &CallDraft) {
     let _ = writeln!(out, "  # {}", c.origin.replace('\n', " "));
-    let mut keys = vec![format!("to = {}", quote(&c.to)), format!("timeout = \"{}\"", exact_duration(c.timeout_ns))];
+    let mut keys = vec![
+        format!("to = {}", quote(&c.to)),
+        format!("timeout = \"{}\"", exact_duration(c.timeout_ns)),
+    ];
     if c.probability < 0.9995 {
         keys.push(format!("probability = {}", round(c.probability, 3)));
     }
     if c.retries > 0 {
         keys.push(format!("retries = {}", c.retries));
-        keys.push(format!("backoff = \"{}\"", exact_duration(three_figures(c.backoff_ns))));
+        keys.push(format!(
+            "backoff = \"{}\"",
+            exact_duration(three_figures(c.backoff_ns))
+        ));
         keys.push("jitter = \"none\"".to_string());
     }
     if c.optional {
@@ -137,19 +194,31 @@ fn write_call(out: &mut String, c: &CallDraft) {
 fn dist(shape: Shape) -> String {
     let d = |ns: u64| exact_duration(three_figures(ns));
     match shape {
-        Shape::Constant { value_ns } => format!("{{ dist = \"constant\", value = \"{}\" }}", d(value_ns)),
-        Shape::Exponential { mean_ns } => format!("{{ dist = \"exponential\", mean = \"{}\" }}", d(mean_ns)),
+        Shape::Constant { value_ns } => {
+            format!("{{ dist = \"constant\", value = \"{}\" }}", d(value_ns))
+        }
+        Shape::Exponential { mean_ns } => {
+            format!("{{ dist = \"exponential\", mean = \"{}\" }}", d(mean_ns))
+        }
         Shape::Lognormal { median_ns, p99_ns } => {
             let (median, p99) = (three_figures(median_ns), three_figures(p99_ns));
             // Rounding may make them equal; a lognormal needs p99 above its median.
             let p99 = if p99 <= median { median + 1 } else { p99 };
-            format!("{{ dist = \"lognormal\", median = \"{}\", p99 = \"{}\" }}", exact_duration(median), exact_duration(p99))
+            format!(
+                "{{ dist = \"lognormal\", median = \"{}\", p99 = \"{}\" }}",
+                exact_duration(median),
+                exact_duration(p99)
+            )
         }
     }
 }
 
 fn fit_note(fit: &Fit, of: &str) -> String {
-    let others: Vec<String> = fit.alternatives.iter().map(|(n, e)| format!("{n} {:.1}%", e * 100.0)).collect();
+    let others: Vec<String> = fit
+        .alternatives
+        .iter()
+        .map(|(n, e)| format!("{n} {:.1}%", e * 100.0))
+        .collect();
     format!(
         "{} of {} {of}: median {}, p99 {}; fit error {:.1}% ({})",
         fit.shape.name(),
@@ -157,7 +226,11 @@ fn fit_note(fit: &Fit, of: &str) -> String {
         exact_duration(three_figures(fit.median_ns)),
         exact_duration(three_figures(fit.p99_ns)),
         fit.error * 100.0,
-        if others.is_empty() { "the only candidate".to_string() } else { others.join(", ") }
+        if others.is_empty() {
+            "the only candidate".to_string()
+        } else {
+            others.join(", ")
+        }
     )
 }
 
@@ -177,14 +250,22 @@ fn significant(x: f64) -> String {
     }
     let digits = (4 - libm::floor(libm::log10(x.abs())) as i32 - 1).max(0) as usize;
     let text = format!("{x:.digits$}");
-    if text.contains('.') { text } else { format!("{text}.0") }
+    if text.contains('.') {
+        text
+    } else {
+        format!("{text}.0")
+    }
 }
 
 fn round(x: f64, decimals: i32) -> String {
     let scale = libm::pow(10.0, f64::from(decimals));
     let value = libm::round(x * scale) / scale;
     let text = format!("{value}");
-    if text.contains('.') || text.contains('e') { text } else { format!("{text}.0") }
+    if text.contains('.') || text.contains('e') {
+        text
+    } else {
+        format!("{text}.0")
+    }
 }
 
 fn quote(text: &str) -> String {
@@ -193,7 +274,11 @@ fn quote(text: &str) -> String {
 
 /// A table key: bare when it can be, quoted otherwise.
 fn key(name: &str) -> String {
-    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         name.to_string()
     } else {
         quote(name)

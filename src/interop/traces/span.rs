@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn hex_ids_parse_both_widths_and_reject_junk() {
         assert_eq!(hex_id("00000000000000ff"), Some(255));
-        assert_eq!(hex_id("5b8aa5a2d2c872e8321cf37308d69df2"), Some(0x5b8aa5a2d2c872e8321cf37308d69df2));
+        assert_eq!(
+            hex_id("5b8aa5a2d2c872e8321cf37308d69df2"),
+            Some(0x5b8aa5a2d2c872e8321cf37308d69df2)
+        );
         assert_eq!(hex_id(""), None);
         assert_eq!(hex_id("xyz"), None);
         assert_eq!(hex_id(&"f".repeat(33)), None);

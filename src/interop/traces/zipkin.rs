@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::span::{Attrs, Kind, Span, SpanSink, hex_id};
 use super::TraceError;
+use super::span::{Attrs, Kind, Span, SpanSink, hex_id};
 
 #[derive(Deserialize)]
 struct ZipkinSpan {
@@ -79,7 +79,12 @@ impl<'de, S: SpanSink> Visitor<'de> for List<'_, S> {
         f.write_str("a list of Zipkin v2 spans")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Element { sink: &mut *self.sink })?.is_some() {}
+        while seq
+            .next_element_seed(Element {
+                sink: &mut *self.sink,
+            })?
+            .is_some()
+        {}
         Ok(())
     }
 }
@@ -133,7 +138,10 @@ fn convert(span: ZipkinSpan, sink: &mut impl SpanSink) -> Result<Span, String> {
         None | Some("") => None,
         Some(text) => Some(hex_id(text).ok_or_else(|| bad("parentId", text))? as u64),
     };
-    let kind = span.kind.as_deref().map_or(Kind::Unspecified, Kind::from_word);
+    let kind = span
+        .kind
+        .as_deref()
+        .map_or(Kind::Unspecified, Kind::from_word);
     let id = if span.shared && kind == Kind::Server {
         parent = Some(id);
         id ^ SHARED_SALT
@@ -155,7 +163,11 @@ fn convert(span: ZipkinSpan, sink: &mut impl SpanSink) -> Result<Span, String> {
             attrs.peer_service = Some(names.intern(remote));
         }
     }
-    let service = span.local.as_ref().and_then(|l| l.service.as_deref()).or(span.tags.get("service.name").map(String::as_str));
+    let service = span
+        .local
+        .as_ref()
+        .and_then(|l| l.service.as_deref())
+        .or(span.tags.get("service.name").map(String::as_str));
     let start_ns = span.timestamp.saturating_mul(1_000);
     Ok(Span {
         trace,
@@ -188,10 +200,15 @@ mod tests {
     fn reads_spans_remote_endpoints_and_shared_halves() {
         let mut spans = Spans::default();
         read(SPANS.as_bytes(), "z.json", &mut spans).unwrap();
-        let [root, client, server] = &spans.spans[..] else { panic!("three spans") };
+        let [root, client, server] = &spans.spans[..] else {
+            panic!("three spans")
+        };
         assert!(root.error);
         assert_eq!(spans.names.get(root.attrs.zone.unwrap()), "az-b");
-        assert_eq!(spans.names.get(client.attrs.peer_service.unwrap()), "stripe");
+        assert_eq!(
+            spans.names.get(client.attrs.peer_service.unwrap()),
+            "stripe"
+        );
         assert_eq!(server.parent, Some(client.id));
         assert_ne!(server.id, client.id);
         assert_eq!((client.start_ns, client.end_ns), (20_000, 50_000));
@@ -200,7 +217,12 @@ mod tests {
     #[test]
     fn reads_a_list_of_traces_and_rejects_an_object() {
         let mut spans = Spans::default();
-        read(format!("[{SPANS}, {SPANS}]").as_bytes(), "z.json", &mut spans).unwrap();
+        read(
+            format!("[{SPANS}, {SPANS}]").as_bytes(),
+            "z.json",
+            &mut spans,
+        )
+        .unwrap();
         assert_eq!((spans.spans.len(), spans.complete.len()), (6, 2));
         let error = read(&b"{\"a\": 1}"[..], "z.json", &mut Spans::default()).unwrap_err();
         assert!(error.to_string().starts_with("z.json:1:"), "{error}");
