@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use super::import_traces::{FormatArg, ReadArgs, read_traces};
-use super::{Exit, write_stdout};
+use super::{Exit, load_failed, write_stdout};
 use crate::interop::traces::calibrate::calibrate;
 
 #[derive(clap::Args, Debug)]
@@ -58,14 +58,7 @@ fn parse_tolerance(text: &str) -> Result<f64, String> {
 pub fn calibrate_command(args: &CalibrateArgs) -> Exit {
     let topology = match crate::model::load_model(&args.model) {
         Ok(topology) => topology,
-        Err(error) => {
-            eprintln!("{}", error.to_string().trim_end());
-            return if error.is_invalid_input() {
-                Exit::InvalidInput
-            } else {
-                Exit::Internal
-            };
-        }
+        Err(error) => return load_failed(&error),
     };
     let options = args.read.options(topology.name.clone());
     let observed = match read_traces(&args.traces, args.trace_format, &options) {

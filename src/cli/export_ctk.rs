@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::Exit;
+use super::{Exit, load_failed};
 use crate::interop::ctk;
 use crate::model::load_scenario;
 
@@ -20,14 +20,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Exit {
     let scenario = match load_scenario(&args.scenario) {
         Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("{}", error.to_string().trim_end());
-            return if error.is_invalid_input() {
-                Exit::InvalidInput
-            } else {
-                Exit::Internal
-            };
-        }
+        Err(error) => return load_failed(&error),
     };
     let exported = ctk::export(&scenario);
     for item in &exported.not_exported {
@@ -38,17 +31,5 @@ pub fn run(args: &Args) -> Exit {
             item.reason
         );
     }
-    let written = match &args.output {
-        Some(path) => std::fs::write(path, &exported.json)
-            .map_err(|error| format!("cannot write {}: {error}", path.display())),
-        None => super::write_stdout(&exported.json)
-            .map_err(|error| format!("cannot write to stdout: {error}")),
-    };
-    match written {
-        Ok(()) => Exit::Success,
-        Err(message) => {
-            eprintln!("error: {message}");
-            Exit::Internal
-        }
-    }
+    super::write_output(args.output.as_deref(), &exported.json)
 }

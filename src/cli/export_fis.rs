@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{Exit, write_stdout};
+use super::{Exit, load_failed};
 use crate::interop::fis::{export, to_json};
 use crate::model::load_scenario;
 
@@ -24,14 +24,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Exit {
     let scenario = match load_scenario(&args.scenario) {
         Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("{}", error.to_string().trim_end());
-            return if error.is_invalid_input() {
-                Exit::InvalidInput
-            } else {
-                Exit::Internal
-            };
-        }
+        Err(error) => return load_failed(&error),
     };
     let exported = export(&scenario, args.role_arn.as_deref());
     for warning in &exported.warnings {
@@ -43,17 +36,5 @@ pub fn run(args: &Args) -> Exit {
         );
     }
     let text = to_json(&exported.template);
-    let written = match &args.output {
-        Some(path) => {
-            std::fs::write(path, &text).map_err(|e| format!("writing {}: {e}", path.display()))
-        }
-        None => write_stdout(&text).map_err(|e| format!("writing to stdout: {e}")),
-    };
-    match written {
-        Ok(()) => Exit::Success,
-        Err(message) => {
-            eprintln!("error: {message}");
-            Exit::Internal
-        }
-    }
+    super::write_output(args.output.as_deref(), &text)
 }

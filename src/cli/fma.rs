@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::Exit;
 use super::units::{Shard, SummaryFormat, finish, run_unit_groups};
+use super::{Exit, load_failed};
 use crate::analysis::fma::{FmaOptions, candidates, scenario_for};
 use crate::analysis::study_against;
 use crate::analysis::sweep::{record, text_hash};
@@ -62,14 +62,7 @@ pub struct FmaArgs {
 pub fn fma(args: &FmaArgs) -> Exit {
     let topology = match load_model(&args.model) {
         Ok(topology) => topology,
-        Err(error) => {
-            eprintln!("{}", error.to_string().trim_end());
-            return if error.is_invalid_input() {
-                Exit::InvalidInput
-            } else {
-                Exit::Internal
-            };
-        }
+        Err(error) => return load_failed(&error),
     };
     let (options, shard) = match options(args) {
         Ok(parsed) => parsed,

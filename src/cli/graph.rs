@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::{Exit, write_stdout};
+use super::{Exit, load_failed, write_stdout};
 use crate::model::load_model;
 use crate::report::{to_dot, to_mermaid};
 
@@ -27,14 +27,7 @@ pub enum GraphFormat {
 pub fn graph(args: &GraphArgs) -> Exit {
     let topology = match load_model(&args.model) {
         Ok(topology) => topology,
-        Err(error) => {
-            eprintln!("{}", error.to_string().trim_end());
-            return if error.is_invalid_input() {
-                Exit::InvalidInput
-            } else {
-                Exit::Internal
-            };
-        }
+        Err(error) => return load_failed(&error),
     };
     let text = match args.format {
         GraphFormat::Dot => to_dot(&topology),

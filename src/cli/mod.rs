@@ -150,6 +150,35 @@ pub fn main() -> ExitCode {
     exit.into()
 }
 
+/// Reports a model or scenario that does not load and gives the exit code it means: 3 for
+/// invalid input, 4 for a file that cannot be read.
+fn load_failed(error: &crate::model::LoadError) -> Exit {
+    eprintln!("{}", error.to_string().trim_end());
+    if error.is_invalid_input() {
+        Exit::InvalidInput
+    } else {
+        Exit::Internal
+    }
+}
+
+/// Writes a command's output to `path`, or to stdout without one; a failure is reported on
+/// stderr and is exit 4.
+fn write_output(path: Option<&std::path::Path>, text: &str) -> Exit {
+    let written = match path {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => write_stdout(text).map_err(|e| format!("cannot write to stdout: {e}")),
+    };
+    match written {
+        Ok(()) => Exit::Success,
+        Err(message) => {
+            eprintln!("error: {message}");
+            Exit::Internal
+        }
+    }
+}
+
 /// Writes data to stdout. A closed pipe (`blastradius run ... | head`) is not an error.
 fn write_stdout(text: &str) -> Result<(), io::Error> {
     let mut stdout = io::stdout().lock();

@@ -14,7 +14,6 @@ pub struct ScenarioDraft {
     pub name: String,
     /// The model's path as the scenario file will name it (relative to the scenario file).
     pub model: String,
-    pub description: Option<String>,
     pub duration_ns: u64,
     pub warmup_ns: u64,
     pub seed: u64,
@@ -59,9 +58,6 @@ impl ScenarioDraft {
         let mut top = toml::Table::new();
         top.insert("name".into(), self.name.clone().into());
         top.insert("model".into(), self.model.clone().into());
-        if let Some(description) = &self.description {
-            top.insert("description".into(), description.clone().into());
-        }
         top.insert("duration".into(), exact_duration(self.duration_ns).into());
         top.insert("warmup".into(), exact_duration(self.warmup_ns).into());
         top.insert("seed".into(), toml_integer(self.seed));

@@ -174,7 +174,6 @@ pub fn import(
             .clone()
             .unwrap_or_else(|| default_name(&template, options)),
         model: options.model.clone(),
-        description: None,
         duration_ns,
         warmup_ns: options.warmup_ns,
         seed: options.seed,
