@@ -69,6 +69,28 @@ for file in $faults; do "$bin" run "$file" >/dev/null || true; done
 runs_s=$(echo "$(date +%s.%N) - $start" | bc)
 echo "| fma --families zone (6 faults) vs the 6 run one by one (shop, 4 min) | $(printf '%.2f s vs %.2f s (%.2fx)' "$fma_s" "$runs_s" "$(echo "$fma_s / $runs_s" | bc -l)") | <= 0.6x |"
 
+# A study of 3 zone outages (a sweep over the fault's zone: one seed, one control, three
+# forks) vs the same 3 scenarios run one by one
+cat > "$tmp/zone-outage.toml" <<TOML
+name = "zone outage"
+model = "$PWD/models/shop.toml"
+duration = "4m"
+warmup = "30s"
+seed = 1
+[[fault]]
+kind = "zone-outage"
+zone = "az-a"
+start = "1m"
+duration = "1m"
+TOML
+start=$(date +%s.%N)
+"$bin" sweep "$tmp/zone-outage.toml" --seeds 1 --set fault.0.zone=az-a,az-b,az-c >/dev/null || true
+study_s=$(echo "$(date +%s.%N) - $start" | bc)
+start=$(date +%s.%N)
+for zone in az-a az-b az-c; do "$bin" run "$tmp/zone-outage-$zone.toml" >/dev/null || true; done
+runs3_s=$(echo "$(date +%s.%N) - $start" | bc)
+echo "| a study of 3 zone outages (sweep over the zone) vs the 3 run one by one (shop, 4 min) | $(printf '%.2f s vs %.2f s (%.2fx)' "$study_s" "$runs3_s" "$(echo "$study_s / $runs3_s" | bc -l)") | <= 0.6x |"
+
 if [ "$quick" != --quick ]; then
   set +e
   (ulimit -v 4000000; /usr/bin/time -v "$bin" run benches/scenarios/shop-20k-retry-storm.toml >"$tmp/storm.txt" 2>"$tmp/storm.time")

@@ -29,41 +29,17 @@ pub(super) fn run_paired(
     plan: &FaultPlan,
     config: &RunConfig,
 ) -> (RunResult, RunResult, Pairing) {
-    let topology = &scenario.topology;
-    let no_faults = FaultPlan::default();
-    let account = Account::new();
-    let mut pairing = charged(&account, || Pairing::new(scenario));
-    let mut control = Simulation::new(topology, config, &no_faults).streaming();
-    let mut experiment = Simulation::new(topology, config, plan).streaming();
-    let mut until = 0u64;
-    loop {
-        until = until.saturating_add(EPOCH_NS);
-        let held = account.live_bytes();
-        let c_held = control.memory_bytes_held();
-        // The experiment answers for the whole study; the control, which has no faults to
-        // grow from, for itself and the pairing — so a storm stops the experiment at the
-        // bound and the control runs on to its end, the reference the report compares with.
-        control.set_others_bytes(held);
-        experiment.set_others_bytes(c_held + held);
-        let (c_goes_on, e_goes_on) = rayon::join(
-            || control.advance_to(SimTime(until), &mut NoTrace),
-            || experiment.advance_to(SimTime(until), &mut NoTrace),
-        );
-        charged(&account, || {
-            pairing.fold(control.ended_mut(), experiment.ended_mut())
-        });
-        if !c_goes_on && !e_goes_on {
-            break;
-        }
-    }
-    let (control, experiment) = (control.into_result(), experiment.into_result());
-    pairing.finish(experiment.end_ns);
-    (control, experiment, pairing)
+    run_shared(&[scenario], &[plan], config)
+        .pop()
+        .expect("one experiment, one result")
 }
 
 /// Runs one control (no faults) and the experiment of every scenario (`plans[i]` of
 /// `scenarios[i]`, all of one system and `config`) in lockstep, each experiment paired with
-/// the control as requests end: k faults cost one control and k experiments, not 2k runs.
+/// the control as requests end. An experiment is the control until its first fault starts,
+/// so it is not simulated from the start: it is forked from the control (`Simulation::fork`)
+/// at the last barrier before that, and its pairing meanwhile pairs the control's requests
+/// with themselves. k faults cost one control and k tails after their forks, not 2k runs.
 pub(super) fn run_shared(
     scenarios: &[&Scenario],
     plans: &[&FaultPlan],
@@ -79,25 +55,29 @@ pub(super) fn run_shared(
         .map(|(s, account)| charged(account, || Pairing::new(s)))
         .collect();
     let mut control = Simulation::new(topology, config, &no_faults).streaming();
-    let mut experiments: Vec<Simulation> = plans
-        .iter()
-        .map(|plan| Simulation::new(topology, config, plan).streaming())
-        .collect();
+    let first_starts: Vec<u64> = plans.iter().map(|plan| first_start(plan)).collect();
+    let mut experiments: Vec<Option<Simulation>> = plans.iter().map(|_| None).collect();
     let mut until = 0u64;
     loop {
         until = until.saturating_add(EPOCH_NS);
+        fork_due(&control, plans, &first_starts, until, &mut experiments);
         let c_held = control.memory_bytes_held();
         let largest = accounts.iter().map(Account::live_bytes).max().unwrap_or(0);
         control.set_others_bytes(largest);
         for (experiment, account) in experiments.iter_mut().zip(&accounts) {
-            experiment.set_others_bytes(c_held + account.live_bytes());
+            if let Some(experiment) = experiment {
+                experiment.set_others_bytes(c_held + account.live_bytes());
+            }
         }
         let (c_goes_on, e_go_on) = rayon::join(
             || control.advance_to(SimTime(until), &mut NoTrace),
             || {
                 experiments
                     .par_iter_mut()
-                    .map(|e| e.advance_to(SimTime(until), &mut NoTrace))
+                    .map(|e| {
+                        e.as_mut()
+                            .is_some_and(|e| e.advance_to(SimTime(until), &mut NoTrace))
+                    })
                     .collect::<Vec<bool>>()
             },
         );
@@ -108,12 +88,14 @@ pub(super) fn run_shared(
             .zip(experiments.par_iter_mut())
             .zip(accounts.par_iter())
             .for_each(|((pairing, experiment), account)| {
-                charged(account, || {
-                    pairing.fold_shared(shared, experiment.ended_mut())
+                charged(account, || match experiment {
+                    Some(experiment) => pairing.fold_shared(shared, experiment.ended_mut()),
+                    None => pairing.fold_same(shared),
                 })
             });
         control.ended_mut().clear();
-        if !c_goes_on && e_go_on.iter().all(|goes_on| !goes_on) {
+        let all_forked = experiments.iter().all(Option::is_some);
+        if !c_goes_on && all_forked && e_go_on.iter().all(|goes_on| !goes_on) {
             break;
         }
     }
@@ -122,9 +104,36 @@ pub(super) fn run_shared(
         .into_iter()
         .zip(pairings)
         .map(|(experiment, mut pairing)| {
-            let experiment = experiment.into_result();
+            let experiment = experiment.expect("every experiment forked").into_result();
             pairing.finish(experiment.end_ns);
             (control.clone(), experiment, pairing)
         })
         .collect()
+}
+
+/// The instant of a plan's first effect (`u64::MAX` for none): its experiment is the
+/// control until then.
+fn first_start(plan: &FaultPlan) -> u64 {
+    plan.effects
+        .iter()
+        .map(|e| e.start_ns)
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
+/// Forks from `control` every experiment not forked yet whose first effect falls in the
+/// epoch that ends at `until` — or all of them once the control is over (a bound, or faults
+/// that start after the run's end): then the experiment never goes further either.
+fn fork_due<'t>(
+    control: &Simulation<'t>,
+    plans: &[&'t FaultPlan],
+    first_starts: &[u64],
+    until: u64,
+    experiments: &mut [Option<Simulation<'t>>],
+) {
+    for ((experiment, plan), &first) in experiments.iter_mut().zip(plans).zip(first_starts) {
+        if experiment.is_none() && (first <= until || control.is_over()) {
+            *experiment = Some(control.fork(plan));
+        }
+    }
 }

@@ -227,6 +227,18 @@ impl Pairing {
         experiment.clear();
     }
 
+    /// `fold_shared` for an experiment that is still the control — a study's candidate before
+    /// its fork (`lockstep.rs`): each of `control`'s requests (sorted by `sort_ended`) is
+    /// paired with itself, as the experiment's identical record would have been.
+    pub fn fold_same(&mut self, control: &[EndedRequest]) {
+        let mut ci = 0;
+        for w in 0..self.waiting.len() {
+            let c_end = ci + control[ci..].partition_point(|r| r.workload as usize == w);
+            self.join(w, &control[ci..c_end], &control[ci..c_end]);
+            ci = c_end;
+        }
+    }
+
     /// Merges a workload's new records into its waiting ones and folds the keys both sides
     /// have; the rest waits.
     fn join(&mut self, w: usize, c_new: &[EndedRequest], e_new: &[EndedRequest]) {

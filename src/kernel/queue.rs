@@ -41,6 +41,7 @@ const MERGE_BELOW: usize = if cfg!(test) { 16 } else { 2048 };
 /// `current` in heap mode: every event is in `near`.
 const HEAP_MODE: u64 = u64::MAX;
 
+#[derive(Clone)]
 struct Entry<E> {
     time: SimTime,
     seq: u64,
@@ -98,6 +99,7 @@ impl<E> Ord for Entry<E> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lane(u32);
 
+#[derive(Clone)]
 struct LaneTimers<E> {
     delay_ns: u64,
     /// Pending timers in `(time, seq)` order: each was set `delay_ns` after a moment no
@@ -116,6 +118,7 @@ struct LaneTimers<E> {
 /// settled, which every path that needs the exact layout (a later bucket's `schedule`, `pop`,
 /// `peek_time`) does first. Lane timers are in their lane only, in `(time, seq)` order, and
 /// `lane_heads`/`first_lane` describe their heads.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     near: BinaryHeap<Entry<E>>,
     /// `pop` handed out `near`'s top but left it in place: it is logically gone. Handlers
@@ -131,6 +134,8 @@ pub struct EventQueue<E> {
     /// Sum of the wheel's buckets' capacities, kept as they grow, for `memory_bytes`.
     wheel_capacity: usize,
     next_seq: u64,
+    /// The next reserved `seq` (below `RESERVED_SEQS`).
+    next_reserved: u64,
     lanes: Vec<LaneTimers<E>>,
     /// Per lane, the `(time, seq)` of its head, `EMPTY_LANE` when it has none: the lanes'
     /// heads side by side, so finding the earliest touches one small array.
@@ -142,6 +147,12 @@ pub struct EventQueue<E> {
 }
 
 const EMPTY_LANE: (SimTime, u64) = (SimTime(u64::MAX), u64::MAX);
+
+/// `seq`s below this are reserved (`schedule_reserved`): an event scheduled there pops before
+/// every ordinary event of its instant, whenever it was scheduled. A run can so be given
+/// events after it started (a fault plan installed into a fork) in the order they would have
+/// had had they been scheduled first.
+const RESERVED_SEQS: u64 = 1 << 40;
 
 impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
@@ -161,7 +172,8 @@ impl<E: Copy> EventQueue<E> {
             far: BinaryHeap::new(),
             len: 0,
             wheel_capacity: 0,
-            next_seq: 0,
+            next_seq: RESERVED_SEQS,
+            next_reserved: 0,
             lanes: Vec::new(),
             lane_heads: Vec::new(),
             first_lane: None,
@@ -245,7 +257,25 @@ impl<E: Copy> EventQueue<E> {
     pub fn schedule(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry { time, seq, event };
+        self.insert(Entry { time, seq, event });
+    }
+
+    /// Schedules `event` at `time` ahead of every ordinary event of that instant (reserved
+    /// events among themselves in the order they were scheduled).
+    pub fn schedule_reserved(&mut self, time: SimTime, event: E) {
+        let seq = self.next_reserved;
+        assert!(seq < RESERVED_SEQS, "more than 2^40 reserved events");
+        self.next_reserved += 1;
+        self.insert(Entry { time, seq, event });
+    }
+
+    /// Puts back an event `pop_keyed` returned, with its own `seq`, so it pops in its place.
+    pub fn reinsert(&mut self, time: SimTime, seq: u64, event: E) {
+        self.insert(Entry { time, seq, event });
+    }
+
+    #[inline(always)]
+    fn insert(&mut self, entry: Entry<E>) {
         let bucket = entry.bucket();
         if bucket >= self.current {
             // A later bucket needs the exact layout (and settling may move `current`).
@@ -349,16 +379,22 @@ impl<E: Copy> EventQueue<E> {
 
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.pop_keyed().map(|(time, _, event)| (time, event))
+    }
+
+    /// `pop`, with the event's `seq` (for `reinsert`).
+    #[inline(always)]
+    pub fn pop_keyed(&mut self) -> Option<(SimTime, u64, E)> {
         self.settle();
         if let Some(lane) = self.lane_due_first() {
             let entry = self.pop_lane(lane);
-            return Some((entry.time(), entry.event));
+            return Some((entry.time(), entry.seq, entry.event));
         }
         let top = self.near.peek()?;
-        let (time, event) = (top.time, top.event);
+        let (time, seq, event) = (top.time, top.seq, top.event);
         self.top_taken = true;
         self.len -= 1;
-        Some((time, event))
+        Some((time, seq, event))
     }
 
     /// Moves the next non-empty bucket (from the wheel, the far heap or both) into `near`.
@@ -440,7 +476,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// How many events have ever been scheduled.
     pub fn scheduled(&self) -> u64 {
-        self.next_seq
+        self.next_seq - RESERVED_SEQS + self.next_reserved
     }
 
     /// The bytes the queue holds (its allocations, which never shrink).
@@ -476,6 +512,32 @@ mod tests {
             ]
         );
         assert_eq!(queue.scheduled(), 4);
+    }
+
+    #[test]
+    fn reserved_events_pop_first_at_their_instant_and_a_reinserted_one_keeps_its_place() {
+        let mut queue = EventQueue::new();
+        queue.schedule(SimTime(5), "ordinary");
+        queue.schedule(SimTime(7), "later");
+        queue.schedule(SimTime(5), "second ordinary");
+        // Scheduled last, the reserved events still go first at their instant.
+        queue.schedule_reserved(SimTime(5), "reserved");
+        queue.schedule_reserved(SimTime(5), "second reserved");
+        let (time, seq, event) = queue.pop_keyed().expect("five events");
+        assert_eq!((time, event), (SimTime(5), "reserved"));
+        queue.reinsert(time, seq, event);
+        let order: Vec<_> = std::iter::from_fn(|| queue.pop()).map(|(_, e)| e).collect();
+        assert_eq!(
+            order,
+            [
+                "reserved",
+                "second reserved",
+                "ordinary",
+                "second ordinary",
+                "later"
+            ]
+        );
+        assert_eq!(queue.scheduled(), 5);
     }
 
     /// One step of a schedule: pop once, or schedule an event `delay` after the last popped

@@ -27,6 +27,7 @@ use crate::model::{Arrival, Rate, Traffic, Workload, ZoneId};
 /// Marks a client frame that belongs to no closed-loop user.
 pub(super) const NO_USER: u32 = u32::MAX;
 
+#[derive(Clone)]
 pub(super) struct WorkloadSource {
     stream: Stream,
     /// For a constant rate, the mean gap between arrivals (`1e9 / rate`), computed once: a
@@ -51,6 +52,7 @@ pub(super) struct WorkloadSource {
     sent: u64,
 }
 
+#[derive(Clone)]
 struct User {
     stream: Stream,
     /// Requests sent so far: the next one's `k`.

@@ -116,6 +116,7 @@ impl CacheStats {
 /// bound.
 const ENTRY_BYTES: u64 = 64;
 
+#[derive(Clone)]
 struct Content {
     /// Key -> when it expires (`u64::MAX` without a TTL). Holds at most `capacity` entries.
     lru: LruCache<u32, u64>,
@@ -124,12 +125,14 @@ struct Content {
 }
 
 /// A fetch of one key from the backing store, and the attempts waiting for its answer.
+#[derive(Clone)]
 struct Flight {
     leader: FrameRef,
     token: u32,
     waiters: Vec<(FrameRef, u32)>,
 }
 
+#[derive(Clone)]
 struct NodeCache {
     spec: CacheContent,
     backing: NodeId,
@@ -140,6 +143,7 @@ struct NodeCache {
 }
 
 /// The content caches of a topology. Empty (and never touched) for a model without them.
+#[derive(Clone)]
 pub(super) struct Caches {
     /// Per node, its index in `list` when it is a content cache.
     by_node: Vec<Option<u32>>,

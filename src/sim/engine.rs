@@ -122,6 +122,7 @@ impl Answer {
 }
 
 /// An answer a latency fault holds back, until its `Event::DelayedAnswer`.
+#[derive(Clone)]
 pub(super) struct HeldAnswer {
     pub frame: FrameRef,
     pub token: u32,
@@ -129,6 +130,7 @@ pub(super) struct HeldAnswer {
 }
 
 /// One caller's calls and its streams: a node, or the client of a workload.
+#[derive(Clone)]
 pub(super) struct Caller {
     pub calls: Vec<Call>,
     /// Per call, the event queue's lane of its timeout (`None` without a timeout).
@@ -138,12 +140,15 @@ pub(super) struct Caller {
 }
 
 /// The streams of a node's own behaviour.
+#[derive(Clone)]
 pub(super) struct NodeStreams {
     pub service: Stream,
     pub cache_hit: Stream,
     pub external_error: Stream,
 }
 
+/// A run in progress. `Clone` is a fork: the copy goes on from the same state (see `fork`).
+#[derive(Clone)]
 pub struct Simulation<'t> {
     pub(super) topology: &'t Topology,
     pub(super) config: RunConfig,
@@ -187,8 +192,12 @@ pub struct Simulation<'t> {
     pub(super) brokers: super::queue::Brokers,
     events: u64,
     stopped: Option<RunOutcome>,
-    /// The earliest event, popped but due after the `advance_to` that popped it.
-    held_event: Option<(SimTime, Event)>,
+    /// The earliest event, popped but due after the `advance_to` that popped it, with its
+    /// `seq` (a fork puts it back in the queue).
+    held_event: Option<(SimTime, u64, Event)>,
+    /// The `until` of the last `advance_to`: every event due at or before it is handled.
+    /// `None` before the first.
+    advanced_to: Option<SimTime>,
     /// The run has ended (its duration or a bound): `advance_to` does nothing more.
     over: bool,
     /// Streaming (`streaming`): user requests' ends go to `ended` instead of `requests`.
@@ -264,11 +273,7 @@ impl<'t> Simulation<'t> {
                 .iter()
                 .map(|w| WorkloadSource::new(seed, w))
                 .collect(),
-            effect_streams: plan
-                .effects
-                .iter()
-                .map(|effect| Stream::new(seed, effect.stream_id, crate::kernel::Purpose::Fault))
-                .collect(),
+            effect_streams: effect_streams(seed, plan),
             call_effects: Vec::new(),
             replica_effects: Vec::new(),
             drops: Vec::new(),
@@ -296,6 +301,7 @@ impl<'t> Simulation<'t> {
             events: 0,
             stopped: None,
             held_event: None,
+            advanced_to: None,
             over: false,
             streaming: false,
             issued: vec![0; topology.workloads.len()],
@@ -338,13 +344,14 @@ impl<'t> Simulation<'t> {
     fn advance_charged<T: Tracer + ?Sized>(&mut self, until: SimTime, tracer: &mut T) -> bool {
         let end = SimTime(self.config.duration_ns);
         let limit = until.min(end);
-        let mut next = self.held_event.take().or_else(|| self.queue.pop());
-        while let Some((time, event)) = next {
+        self.advanced_to = Some(limit);
+        let mut next = self.held_event.take().or_else(|| self.queue.pop_keyed());
+        while let Some((time, seq, event)) = next {
             if time > limit {
                 // The earliest event waits for the next call (nothing is scheduled meanwhile,
                 // so it stays the earliest); past the run's end it is dropped, as the run is.
                 if time <= end {
-                    self.held_event = Some((time, event));
+                    self.held_event = Some((time, seq, event));
                     return true;
                 }
                 break;
@@ -352,7 +359,7 @@ impl<'t> Simulation<'t> {
             if !self.process(time, event, tracer) {
                 break;
             }
-            next = self.queue.pop();
+            next = self.queue.pop_keyed();
         }
         self.over = true;
         if self.stopped.is_none() {
@@ -521,6 +528,42 @@ impl<'t> Simulation<'t> {
         }
     }
 
+    /// A copy of this run, with no faults so far, that goes on with `plan`'s: what a run of
+    /// `plan` from the start would be, byte for byte, provided nothing of the plan happens
+    /// before the fork — every effect starts after the last `advance_to`. Up to an effect's
+    /// start a run with faults is the run without them (effects draw from their own streams,
+    /// and their events are reserved ones, ahead of everything else at their instants, as if
+    /// scheduled first), so a study's candidates share the simulation of their common prefix.
+    /// The copy's allocations are charged to an account of its own.
+    pub fn fork(&self, plan: &'t FaultPlan) -> Simulation<'t> {
+        assert!(
+            self.plan.is_empty(),
+            "a fork starts from a run without faults"
+        );
+        // An over run never goes on, so its fork's faults never act (a bound stopped it).
+        assert!(
+            self.over
+                || plan
+                    .effects
+                    .iter()
+                    .all(|e| self.advanced_to.is_none_or(|t| e.start_ns > t.ns())),
+            "a fork's faults start after the moment it is taken"
+        );
+        let account = std::sync::Arc::new(Account::new());
+        memory::charged(&account.clone(), || {
+            let mut fork = self.clone();
+            fork.account = account;
+            fork.plan = plan;
+            fork.others_bytes = 0;
+            fork.effect_streams = effect_streams(self.config.seed, plan);
+            if let Some((time, seq, event)) = fork.held_event.take() {
+                fork.queue.reinsert(time, seq, event);
+            }
+            fork.schedule_effects();
+            fork
+        })
+    }
+
     /// Schedules the start and end of every effect that begins within the run.
     fn schedule_effects(&mut self) {
         for (index, effect) in self.plan.effects.iter().enumerate() {
@@ -530,12 +573,12 @@ impl<'t> Simulation<'t> {
             let effect_id = index as u32;
             let start = SimTime(effect.start_ns);
             self.queue
-                .schedule(start, Event::EffectStart { effect: effect_id });
+                .schedule_reserved(start, Event::EffectStart { effect: effect_id });
             let instantaneous = matches!(effect.action, Action::Flush { .. });
             if !instantaneous && effect.end_ns <= self.config.duration_ns {
                 let end = SimTime(effect.end_ns);
                 self.queue
-                    .schedule(end, Event::EffectEnd { effect: effect_id });
+                    .schedule_reserved(end, Event::EffectEnd { effect: effect_id });
             }
         }
     }
@@ -563,6 +606,14 @@ impl NodeStreams {
             external_error: Stream::new(seed, stable_id, Purpose::ExternalError),
         }
     }
+}
+
+/// One stream per effect of `plan`, for its shares and spikes.
+fn effect_streams(seed: u64, plan: &FaultPlan) -> Vec<Stream> {
+    plan.effects
+        .iter()
+        .map(|effect| Stream::new(seed, effect.stream_id, Purpose::Fault))
+        .collect()
 }
 
 /// The one call a workload's client makes: to the target, with the client's timeout.

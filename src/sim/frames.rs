@@ -108,13 +108,14 @@ impl Frame {
 /// One cache line each (64 bytes with the frame): a frame is read and written by every
 /// handler of its call, and a slot straddling two lines costs two misses.
 #[repr(align(64))]
+#[derive(Clone)]
 struct Slot {
     generation: u32,
     frame: Option<Frame>,
 }
 
 /// Invariant: `live` equals the number of occupied slots; `free` lists exactly the empty ones.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Frames {
     slots: Vec<Slot>,
     free: Vec<u32>,

@@ -59,6 +59,7 @@ struct Watch {
 }
 
 /// The balancers of all nodes: a watch per replica (by storage index), stats per node.
+#[derive(Clone)]
 pub(super) struct Balancer {
     watches: Vec<Watch>,
     stats: Vec<EjectionStats>,

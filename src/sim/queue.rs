@@ -67,7 +67,7 @@ pub(super) struct Broker {
 }
 
 /// Every queue of the topology, in node order, and the broker of each node (if a queue).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Brokers {
     pub brokers: Vec<Broker>,
     by_node: Vec<Option<u32>>,

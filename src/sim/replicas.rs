@@ -110,6 +110,7 @@ pub struct Cold {
 
 /// All replicas of all nodes, laid out node by node and, within a node, zone by zone in the
 /// order of the node's `zones`, so the replicas of a node in a zone are one contiguous range.
+#[derive(Clone)]
 pub struct Replicas {
     pub replicas: Vec<Replica>,
     /// Per node, its replicas' range.

@@ -198,6 +198,7 @@ impl Counter<'_> {
     }
 }
 
+#[derive(Clone)]
 struct Edge {
     caller: NodeId,
     call: u32,
@@ -213,6 +214,7 @@ struct Edge {
 }
 
 /// The run-time state of every edge with a mechanism.
+#[derive(Clone)]
 pub(super) struct Resilience {
     /// Per caller node, per call: the edge's index in `edges`.
     index: Vec<Vec<Option<u32>>>,

@@ -21,6 +21,7 @@ use crate::metrics::Cause;
 use crate::model::{NodeId, QueuePolicy, Topology};
 
 /// Per replica (by storage index), when its queue last went from empty to non-empty.
+#[derive(Clone)]
 pub(super) struct QueueClocks {
     nonempty_since_ns: Vec<u64>,
     /// The node of each replica.

@@ -3,7 +3,7 @@
 use petgraph::graph::DiGraph;
 
 use super::*;
-use crate::kernel::{Dist, stable_id};
+use crate::kernel::{Dist, SimTime, stable_id};
 use crate::metrics::Cause;
 use crate::model::*;
 
@@ -137,4 +137,49 @@ fn requests_in_flight_bound_ends_an_overloaded_run() {
     assert_eq!(bound, Bound::RequestsInFlight);
     assert!(at_ns < 2_000_000_000, "reached at {at_ns} ns");
     assert_eq!(result.end_ns, at_ns);
+}
+
+/// A fault installed into a fork acts before the events of its own instant, as it does when
+/// scheduled at the start: a request arriving at the very nanosecond a node's only replica
+/// goes down finds it down, and the one arriving as it comes back finds it up — forked a
+/// nanosecond before either instant, or from the start.
+#[test]
+fn a_fork_orders_its_faults_first_at_their_instants_as_a_whole_run_does() {
+    use crate::faults::{Action, Effect, FaultPlan, ReplicaRef};
+    let fast = Dist::Constant { value_ns: 100_000 };
+    // Evenly spaced: one request each millisecond, one exactly at 1 s and one at 2 s.
+    let mut topo = topology(vec![server("s", 4, None, fast)], 1000.0, None);
+    topo.workloads[0].arrival = Arrival::Constant;
+    let down = Effect {
+        fault: 0,
+        stream_id: 1,
+        start_ns: 1_000_000_000,
+        end_ns: 2_000_000_000,
+        action: Action::Down(vec![ReplicaRef {
+            node: NodeId(0),
+            zone: ZoneId(0),
+            ordinal: 0,
+        }]),
+    };
+    let plan = FaultPlan {
+        effects: vec![down],
+    };
+    let config = RunConfig {
+        record_requests: true,
+        ..config(3)
+    };
+    let whole = Simulation::new(&topo, &config, &plan).run();
+    let failed = whole.workloads[0].outcomes.failed();
+    // The requests of [1 s, 2 s): the one at 1 s included, the one at 2 s not.
+    assert_eq!(failed, 1000, "{:?}", whole.workloads[0].outcomes);
+    let whole = format!("{whole:?}");
+    let no_faults = FaultPlan::default();
+    for fork_at in [None, Some(999_999_999)] {
+        let mut control = Simulation::new(&topo, &config, &no_faults);
+        if let Some(at) = fork_at {
+            control.advance_to(SimTime(at), &mut trace::NoTrace);
+        }
+        let forked = control.fork(&plan).run();
+        assert!(format!("{forked:?}") == whole, "forked at {fork_at:?}");
+    }
 }
