@@ -635,6 +635,40 @@ fn client_call(workload: &Workload) -> Call {
 mod tests {
     use super::*;
 
+    /// ARCHITECTURE.md lists the closed `Event` enum once, in the enum's order: the list a
+    /// reader trusts is the code's.
+    #[test]
+    fn architecture_lists_every_event() {
+        let source = include_str!("engine.rs");
+        let body = source
+            .split("pub(super) enum Event {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .expect("the Event enum");
+        let variants: Vec<&str> = body
+            .lines()
+            .filter(|line| line.starts_with("    ") && !line.starts_with("     "))
+            .map(str::trim)
+            .filter(|line| !line.starts_with("//") && !line.starts_with('}'))
+            .map(|line| {
+                line.split(|c: char| !c.is_alphanumeric())
+                    .next()
+                    .unwrap_or("")
+            })
+            .collect();
+        assert!(variants.len() >= 16, "{variants:?}");
+        let listed = variants
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let architecture = include_str!("../../ARCHITECTURE.md").replace('\n', " ");
+        assert!(
+            architecture.contains(&format!("one closed `enum Event` ({listed})")),
+            "ARCHITECTURE.md should list the events as ({listed})"
+        );
+    }
+
     #[test]
     fn events_stay_small() {
         // The event queue moves whole events on every push and pop: a variant that grows past
