@@ -174,6 +174,27 @@ pub struct Study {
     pub analysis: Analysis,
 }
 
+impl Study {
+    /// The study of two finished runs of `scenario`, their requests paired by `pairing`.
+    fn of(
+        scenario: &Scenario,
+        plan: FaultPlan,
+        windows: Option<Windows>,
+        control: RunResult,
+        experiment: RunResult,
+        pairing: &Pairing,
+    ) -> Study {
+        let analysis = analyse(scenario, &plan, &control, &experiment, pairing);
+        Study {
+            plan,
+            windows,
+            control,
+            experiment,
+            analysis,
+        }
+    }
+}
+
 /// Runs a scenario's control and experiment — the same seed, without and with the faults —
 /// side by side in lockstep, pairing their requests as they end (`lockstep.rs`), and analyses
 /// them. Without faults the two runs would be identical, so the system is simulated once.
@@ -188,8 +209,9 @@ pub fn study_recorded(scenario: &Scenario) -> Study {
     study_with(scenario, true)
 }
 
-/// A scenario's fault plan, windows and run configuration, as its study runs them.
-fn prepare(scenario: &Scenario) -> (FaultPlan, Option<Windows>, crate::sim::RunConfig) {
+/// A scenario's fault plan, windows and run configuration, as its study runs them: the one
+/// place that sets up an experiment (`run --check-determinism` and `--trace` run it too).
+pub fn prepare(scenario: &Scenario) -> (FaultPlan, Option<Windows>, crate::sim::RunConfig) {
     let plan = crate::faults::plan(
         &scenario.topology,
         &scenario.faults,
@@ -221,14 +243,7 @@ fn study_with(scenario: &Scenario, keep_records: bool) -> Study {
     } else {
         lockstep::run_paired(scenario, &plan, &config)
     };
-    let analysis = analyse(scenario, &plan, &control, &experiment, &pairing);
-    Study {
-        plan,
-        windows,
-        control,
-        experiment,
-        analysis,
-    }
+    Study::of(scenario, plan, windows, control, experiment, &pairing)
 }
 
 /// The studies of many scenarios, in input order, with one control per system: scenarios of
@@ -272,18 +287,10 @@ pub fn study_against(scenarios: &[Scenario]) -> Vec<Study> {
                     .zip(runs)
                     .map(|(&i, (control, experiment, pairing))| {
                         let (plan, windows, _) = prepare(&scenarios[i]);
-                        let analysis =
-                            analyse(&scenarios[i], &plan, &control, &experiment, &pairing);
-                        (
-                            i,
-                            Study {
-                                plan,
-                                windows,
-                                control,
-                                experiment,
-                                analysis,
-                            },
-                        )
+                        let scenario = &scenarios[i];
+                        let study =
+                            Study::of(scenario, plan, windows, control, experiment, &pairing);
+                        (i, study)
                     })
                     .collect()
             }

@@ -234,7 +234,16 @@ impl Pairing {
         let mut ci = 0;
         for w in 0..self.waiting.len() {
             let c_end = ci + control[ci..].partition_point(|r| r.workload as usize == w);
-            self.join(w, &control[ci..c_end], &control[ci..c_end]);
+            let ended = &control[ci..c_end];
+            let waiting = &self.waiting[w];
+            if waiting.control.is_empty() && waiting.experiment.is_empty() {
+                // Nothing waits for a partner (so nothing would be merged): each is its own.
+                for r in ended {
+                    self.tallies[w].fold(&r.record, &r.record);
+                }
+            } else {
+                self.join(w, ended, ended);
+            }
             ci = c_end;
         }
     }

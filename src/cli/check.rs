@@ -373,16 +373,7 @@ fn load_all(files: &[PathBuf], format: CheckFormat) -> Result<Vec<Scenario>, Exi
                 if let Some(diagnostics) = error.diagnostics() {
                     annotations.push_str(&diagnostic_annotations(diagnostics));
                 }
-                let this = if error.is_invalid_input() {
-                    Exit::InvalidInput
-                } else {
-                    Exit::Internal
-                };
-                // An I/O error outranks invalid input: it is not the user's file that is wrong.
-                exit = Some(match exit {
-                    Some(Exit::Internal) => Exit::Internal,
-                    _ => this,
-                });
+                exit = Some(Exit::with_load(exit, Exit::of_load(&error)));
             }
         }
     }

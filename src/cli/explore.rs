@@ -103,11 +103,11 @@ enum Bound {
 pub fn explore(args: &ExploreArgs) -> Exit {
     let topology = match load_model(&args.model) {
         Ok(topology) => topology,
-        Err(error) => return load_error(&error),
+        Err(error) => return super::load_failed(&error),
     };
     let scenario = match args.hypothesis.as_deref().map(load_scenario).transpose() {
         Ok(scenario) => scenario,
-        Err(error) => return load_error(&error),
+        Err(error) => return super::load_failed(&error),
     };
     let (options, bound, judge) = match settings(args, &topology, scenario.as_ref()) {
         Ok(parsed) => parsed,
@@ -152,15 +152,6 @@ pub fn explore(args: &ExploreArgs) -> Exit {
         Exit::Success
     } else {
         Exit::HypothesisFailed
-    }
-}
-
-fn load_error(error: &crate::model::LoadError) -> Exit {
-    eprintln!("{}", error.to_string().trim_end());
-    if error.is_invalid_input() {
-        Exit::InvalidInput
-    } else {
-        Exit::Internal
     }
 }
 
@@ -355,15 +346,14 @@ fn settings(
         }
     };
     let (min_faults, max_faults) = fault_counts(&args.faults)?;
-    let all = args.families.is_empty();
-    let has = |family| all || args.families.contains(&family);
+    let [zones, nodes, edges, externals, caches, load] = super::fma::families(&args.families);
     let fma = FmaOptions {
-        zones: has(Family::Zone),
-        nodes: has(Family::Node),
-        edges: has(Family::Edge),
-        externals: has(Family::External),
-        caches: has(Family::Cache),
-        load: has(Family::Load),
+        zones,
+        nodes,
+        edges,
+        externals,
+        caches,
+        load,
         duration_ns: run_length(
             "duration",
             &args.duration,

@@ -107,19 +107,32 @@ pub fn fma(args: &FmaArgs) -> Exit {
     finish(lines, shard, args.out.as_deref(), args.format)
 }
 
+/// `FmaOptions`' family switches, in its field order (zones, nodes, edges, externals, caches,
+/// load), from `--families`: none given means all.
+pub(super) fn families(chosen: &[Family]) -> [bool; 6] {
+    let has = |family| chosen.is_empty() || chosen.contains(&family);
+    [
+        has(Family::Zone),
+        has(Family::Node),
+        has(Family::Edge),
+        has(Family::External),
+        has(Family::Cache),
+        has(Family::Load),
+    ]
+}
+
 fn options(args: &FmaArgs) -> Result<(FmaOptions, Option<Shard>), String> {
     let duration = |flag: &str, text: &str| {
         parse_duration(text).map_err(|e| format!("--{flag} `{text}`: {e}"))
     };
-    let all = args.families.is_empty();
-    let has = |family| all || args.families.contains(&family);
+    let [zones, nodes, edges, externals, caches, load] = families(&args.families);
     let options = FmaOptions {
-        zones: has(Family::Zone),
-        nodes: has(Family::Node),
-        edges: has(Family::Edge),
-        externals: has(Family::External),
-        caches: has(Family::Cache),
-        load: has(Family::Load),
+        zones,
+        nodes,
+        edges,
+        externals,
+        caches,
+        load,
         duration_ns: duration("duration", &args.duration)?,
         warmup_ns: duration("warmup", &args.warmup)?,
         fault_start_ns: duration("fault-start", &args.fault_start)?,

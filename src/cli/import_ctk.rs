@@ -47,14 +47,7 @@ fn import(args: &Args) -> Result<Exit, Exit> {
     })?;
     let experiment = ctk::parse(&text, Syntax::of_path(&args.experiment.to_string_lossy()))
         .map_err(|error| report(&args.experiment, &text, &error))?;
-    let topology = load_model(&args.model).map_err(|error| {
-        eprintln!("{}", error.to_string().trim_end());
-        if error.is_invalid_input() {
-            Exit::InvalidInput
-        } else {
-            Exit::Internal
-        }
-    })?;
+    let topology = load_model(&args.model).map_err(|error| super::load_failed(&error))?;
     let model = model_reference(&args.model, args.output.as_deref());
     let options = ImportOptions {
         source: file_name(&args.experiment),

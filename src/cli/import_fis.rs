@@ -77,14 +77,7 @@ fn read(path: &Path, what: &str) -> Result<String, Failure> {
 
 fn import_file(args: &Args) -> Result<Exit, Failure> {
     let text = read(&args.template, "template")?;
-    let topology = load_model(&args.model).map_err(|e| {
-        let exit = if e.is_invalid_input() {
-            Exit::InvalidInput
-        } else {
-            Exit::Internal
-        };
-        (exit, e.to_string())
-    })?;
+    let topology = load_model(&args.model).map_err(|e| (Exit::of_load(&e), e.to_string()))?;
     let alarms = match &args.alarms {
         Some(path) => Some(serde_json::from_str(&read(path, "alarms")?).map_err(|e| {
             (

@@ -45,6 +45,27 @@ pub enum Exit {
     Internal = 4,
 }
 
+impl Exit {
+    /// The exit of a model or scenario that does not load: 3 for invalid input, 4 for a file
+    /// that cannot be read.
+    fn of_load(error: &crate::model::LoadError) -> Exit {
+        if error.is_invalid_input() {
+            Exit::InvalidInput
+        } else {
+            Exit::Internal
+        }
+    }
+
+    /// The exit of several files that did not load, `so_far` and then `this`: an I/O error
+    /// outranks invalid input (it is not the user's file that is wrong).
+    fn with_load(so_far: Option<Exit>, this: Exit) -> Exit {
+        match so_far {
+            Some(Exit::Internal) => Exit::Internal,
+            _ => this,
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> ExitCode {
         ExitCode::from(exit as u8)
@@ -154,11 +175,7 @@ pub fn main() -> ExitCode {
 /// invalid input, 4 for a file that cannot be read.
 fn load_failed(error: &crate::model::LoadError) -> Exit {
     eprintln!("{}", error.to_string().trim_end());
-    if error.is_invalid_input() {
-        Exit::InvalidInput
-    } else {
-        Exit::Internal
-    }
+    Exit::of_load(error)
 }
 
 /// Writes a command's output to `path`, or to stdout without one; a failure is reported on

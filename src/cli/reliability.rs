@@ -38,18 +38,7 @@ pub(super) fn before_reports(args: &RunArgs, scenarios: &[Scenario]) -> Result<(
 
 /// The experiment's fault plan and configuration, as `analysis::study` makes them.
 fn experiment(scenario: &Scenario) -> (FaultPlan, RunConfig) {
-    let plan = crate::faults::plan(
-        &scenario.topology,
-        &scenario.faults,
-        scenario.seed,
-        scenario.duration_ns,
-    );
-    let windows = crate::analysis::windows_for(scenario, &plan);
-    let config = RunConfig {
-        windows,
-        record_requests: windows.is_some(),
-        ..RunConfig::of(scenario)
-    };
+    let (plan, _, config) = crate::analysis::prepare(scenario);
     (plan, config)
 }
 

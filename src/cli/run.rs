@@ -58,18 +58,7 @@ fn load_all(args: &RunArgs) -> Result<Vec<Scenario>, Exit> {
                 scenarios.push(scenario);
             }
             Err(error) => {
-                let text = error.to_string();
-                eprintln!("{}", text.trim_end());
-                let this = if error.is_invalid_input() {
-                    Exit::InvalidInput
-                } else {
-                    Exit::Internal
-                };
-                // An I/O error outranks invalid input: it is not the user's file that is wrong.
-                exit = Some(match exit {
-                    Some(Exit::Internal) => Exit::Internal,
-                    _ => this,
-                });
+                exit = Some(Exit::with_load(exit, super::load_failed(&error)));
             }
         }
     }

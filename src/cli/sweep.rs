@@ -102,12 +102,8 @@ type Prepared = Result<(Inputs, Vec<Unit>, Option<Shard>), (Exit, String)>;
 fn prepare(args: &SweepArgs) -> Prepared {
     let usage = |message: String| (Exit::Usage, format!("error: {message}"));
     let base = load_scenario(&args.scenario).map_err(|error| {
-        let exit = if error.is_invalid_input() {
-            Exit::InvalidInput
-        } else {
-            Exit::Internal
-        };
-        (exit, error.to_string().trim_end().to_string())
+        let message = error.to_string().trim_end().to_string();
+        (Exit::of_load(&error), message)
     })?;
     let inputs =
         Inputs::read(&args.scenario, &base).map_err(|m| (Exit::Internal, format!("error: {m}")))?;
