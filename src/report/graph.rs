@@ -15,9 +15,26 @@ use petgraph::visit::EdgeRef;
 use crate::kernel::time::format_duration_ns;
 use crate::model::{Call, EdgeKind, Node, NodeId, NodeKind, OnUnavailable, Role, Topology, ZoneId};
 
-/// Mermaid classes by node name: `"errors"`, `"slower"`, `"degraded"`, `"fault"` and `"ok"`
-/// have styles; other names are emitted as classes for a page's own CSS.
-pub type Highlights = BTreeMap<String, String>;
+/// What a report marks on the graph, by node name.
+pub type Highlights = BTreeMap<String, Highlight>;
+
+/// A node's mark: its Mermaid class — `"errors"`, `"slower"`, `"degraded"`, `"fault"` and
+/// `"ok"` have styles; other names are emitted as classes for a page's own CSS — and a line
+/// added under its label (what changed, say).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Highlight {
+    pub class: String,
+    pub note: Option<String>,
+}
+
+impl Highlight {
+    pub fn class(class: &str) -> Highlight {
+        Highlight {
+            class: class.to_string(),
+            note: None,
+        }
+    }
+}
 
 /// The styles of the highlight classes that `to_mermaid` knows.
 const HIGHLIGHT_STYLES: [(&str, &str); 5] = [
@@ -141,14 +158,14 @@ pub fn to_mermaid(topology: &Topology, highlights: Option<&Highlights>) -> Strin
             mermaid_text(&group.label(topology))
         ));
         for &id in &group.nodes {
-            out.push_str(&format!("    {}\n", mermaid_node(topology, id)));
+            out.push_str(&format!("    {}\n", mermaid_node(topology, id, highlights)));
         }
         out.push_str("  end\n");
     }
     for (index, node) in topology.nodes.iter().enumerate() {
         if node.zones.is_empty() {
             let id = NodeId(index as u32);
-            out.push_str(&format!("  {}\n", mermaid_node(topology, id)));
+            out.push_str(&format!("  {}\n", mermaid_node(topology, id, highlights)));
         }
     }
     for (index, workload) in topology.workloads.iter().enumerate() {
@@ -202,7 +219,7 @@ fn mermaid_classes(topology: &Topology, highlights: Option<&Highlights>) -> Stri
     out.push_str("  classDef workload fill:#ffffff,stroke:#334155,color:#0f172a\n");
     if let Some(highlights) = highlights {
         for (name, style) in HIGHLIGHT_STYLES {
-            if highlights.values().any(|class| class == name) {
+            if highlights.values().any(|h| h.class == name) {
                 out.push_str(&format!("  classDef {name} {style}\n"));
             }
         }
@@ -210,7 +227,7 @@ fn mermaid_classes(topology: &Topology, highlights: Option<&Highlights>) -> Stri
     for (index, node) in topology.nodes.iter().enumerate() {
         let class = highlights
             .and_then(|h| h.get(&node.name))
-            .map_or(node.kind.as_str(), String::as_str);
+            .map_or(node.kind.as_str(), |h| h.class.as_str());
         out.push_str(&format!("  class n{index} {}\n", mermaid_class(class)));
     }
     for index in 0..topology.workloads.len() {
@@ -313,7 +330,7 @@ fn dot_node(topology: &Topology, id: NodeId) -> String {
     )
 }
 
-fn mermaid_node(topology: &Topology, id: NodeId) -> String {
+fn mermaid_node(topology: &Topology, id: NodeId, highlights: Option<&Highlights>) -> String {
     let node = topology.node(id);
     let mut label = format!(
         "{}<br/>{}",
@@ -323,6 +340,11 @@ fn mermaid_node(topology: &Topology, id: NodeId) -> String {
     if !node.labels.is_empty() {
         label.push_str("<br/>");
         label.push_str(&mermaid_text(&labels_line(node)));
+    }
+    let note = highlights.and_then(|h| h.get(&node.name)?.note.as_deref());
+    if let Some(note) = note {
+        label.push_str("<br/>");
+        label.push_str(&mermaid_text(note));
     }
     let index = id.index();
     match node.kind {
@@ -541,8 +563,14 @@ latency = { dist = "constant", value = "1ms" }
     fn mermaid_escapes_labels_and_applies_highlights() {
         let topology = model();
         let mut highlights = Highlights::new();
-        highlights.insert("db".to_string(), "errors".to_string());
-        highlights.insert("c".to_string(), "my class".to_string());
+        highlights.insert(
+            "db".to_string(),
+            Highlight {
+                class: "errors".to_string(),
+                note: Some("errors 0% → 5%".to_string()),
+            },
+        );
+        highlights.insert("c".to_string(), Highlight::class("my class"));
         let text = to_mermaid(&topology, Some(&highlights));
         assert!(
             text.contains("n3{{\"x#35;#lt;y#gt;<br/>external\"}}"),
@@ -553,6 +581,7 @@ latency = { dist = "constant", value = "1ms" }
         assert!(text.contains("  classDef errors fill:#fecaca"), "{text}");
         assert!(!text.contains("classDef slower"), "{text}");
         assert!(text.contains("  class n2 errors\n"), "{text}");
+        assert!(text.contains("<br/>errors 0% → 5%\")]"), "{text}");
         assert!(text.contains("  class n1 my_class\n"), "{text}");
         assert!(text.contains("  class n0 service\n"), "{text}");
         assert_eq!(text, to_mermaid(&topology, Some(&highlights)));

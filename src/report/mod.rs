@@ -28,7 +28,8 @@ pub use check::{
     summary_markdown,
 };
 pub use github::{
-    annotations, diagnostic_annotations, escape_data, escape_property, mermaid, step_summary,
+    annotations, blast_highlights, diagnostic_annotations, escape_data, escape_property,
+    step_summary,
 };
 pub use junit::{JunitTiming, to_junit};
 pub use markdown::{replay_command, to_markdown};
@@ -36,7 +37,7 @@ pub use resilience::EdgeReport;
 
 pub use cache::{CacheReport, CacheRunReport, CacheSeriesReport, CacheWindowReport};
 pub use document::{BalancerReport, EndpointReport, NodeReport, RunDocument, WorkloadReport};
-pub use graph::{Highlights, to_dot, to_mermaid};
+pub use graph::{Highlight, Highlights, to_dot, to_mermaid};
 pub use html::to_html;
 pub use journal::Journal;
 pub use json::to_json;

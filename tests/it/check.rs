@@ -334,15 +334,20 @@ fn the_step_summary_is_appended_with_a_coloured_mermaid_graph() {
         "{text}"
     );
     assert!(text.contains("### Failed hypotheses"), "{text}");
-    assert!(text.contains("```mermaid\ngraph LR\n"), "{text}");
-    assert!(text.contains("subgraph z0[\"az-a · az-b\"]"), "{text}");
-    assert!(text.contains("w0([\"web\"]) --> n0"), "{text}");
-    assert!(text.contains("n0 --> n1"), "{text}");
-    // The database's errors rose: it is coloured red.
+    // The graph is `blastradius graph`'s (one Mermaid renderer), marked by the blast radius.
+    assert!(text.contains("```mermaid\nflowchart LR\n"), "{text}");
+    assert!(text.contains("subgraph z0[\"zones az-a, az-b\"]"), "{text}");
     assert!(
-        text.contains("class n1 errors") || text.contains("class n0,n1 errors"),
+        text.contains("  w0 --> n0\n") || text.contains("  w0 -->|"),
         "{text}"
     );
+    assert!(
+        text.contains("  n0 --> n1\n") || text.contains("  n0 -->|"),
+        "{text}"
+    );
+    // The database's errors rose: it is coloured red, the change under its name.
+    assert!(text.contains("  class n1 errors\n"), "{text}");
+    assert!(text.contains("<br/>errors "), "{text}");
 
     // Without the variable, nothing is written anywhere.
     let output = blastradius(

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use blastradius::model::schema::{model_schema, scenario_schema};
 use blastradius::model::{Code, ExampleKind, FileKind, load_model, validate_file, validate_text};
-use blastradius::report::{Highlights, to_dot, to_mermaid};
+use blastradius::report::{Highlight, Highlights, to_dot, to_mermaid};
 use serde_json::Value;
 
 fn blastradius(args: &[&str]) -> Output {
@@ -337,8 +337,8 @@ fn shop_graph_as_mermaid() {
 #[test]
 fn mermaid_highlights_colour_nodes() {
     let mut highlights = Highlights::new();
-    highlights.insert("orders-db".to_string(), "errors".to_string());
-    highlights.insert("api".to_string(), "slower".to_string());
+    highlights.insert("orders-db".to_string(), Highlight::class("errors"));
+    highlights.insert("api".to_string(), Highlight::class("slower"));
     let text = to_mermaid(&shop(), Some(&highlights));
     assert!(text.contains("  class n0 slower\n"), "{text}");
     assert!(text.contains("  class n2 errors\n"), "{text}");
