@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::{RecoveryStatus, Study};
+use super::{NoBoundary, RecoveryStatus, Study};
 use crate::metrics::Latency;
 use crate::model::{Scenario, Window};
 
@@ -51,8 +51,12 @@ pub struct BlastSummary {
     pub helped: u64,
     pub net_share: f64,
     pub significant: bool,
-    /// `null` when no fault is zonal; else whether every zonal fault's harm stayed inside.
+    /// `null` when no fault has an isolation boundary; else whether every such fault's harm
+    /// stayed inside it.
     pub contained: Option<bool>,
+    /// When `contained` is `null`: why the first fault has no boundary (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_boundary: Option<NoBoundary>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -159,6 +163,11 @@ pub fn record(
             significant: b.significant,
             contained: (!b.containment.is_empty())
                 .then(|| b.containment.iter().all(|c| c.contained)),
+            no_boundary: b
+                .containment
+                .is_empty()
+                .then(|| super::boundary(scenario, &study.plan, 0).err())
+                .flatten(),
         }),
         attempts_per_request_after: analysis
             .amplification
@@ -263,8 +272,12 @@ pub struct PointSummary {
     pub blast_net_share: Option<Estimate>,
     /// The distribution of that share over the runs: min, median, p90, max.
     pub blast_distribution: Option<[f64; 4]>,
-    /// Share of runs with every zonal fault contained (`null` if none is zonal).
+    /// Share of runs with every fault that has an isolation boundary contained (`null` if no
+    /// run had one).
     pub contained_rate: Option<f64>,
+    /// Without a `contained_rate`: why the first run's first fault has no boundary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_boundary: Option<NoBoundary>,
     /// The experiment's attempts per user request after the faults.
     pub attempts_per_request_after: Option<Estimate>,
     pub workloads: IndexMap<String, WorkloadSummary>,
@@ -445,6 +458,10 @@ fn summarise_point(runs: &[UnitRecord]) -> Result<PointSummary, MergeError> {
         blast_distribution: distribution(&net),
         contained_rate: (!contained.is_empty())
             .then(|| contained.iter().filter(|&&c| c).count() as f64 / contained.len() as f64),
+        no_boundary: contained
+            .is_empty()
+            .then(|| blasts.iter().find_map(|b| b.no_boundary))
+            .flatten(),
         attempts_per_request_after: Estimate::of(
             &runs
                 .iter()

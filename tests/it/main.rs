@@ -4,6 +4,7 @@ mod bounded;
 mod cache;
 mod check;
 mod cli;
+mod containment;
 mod ctk;
 mod diagnostics;
 mod escaping;

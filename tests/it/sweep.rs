@@ -241,6 +241,65 @@ fn fma_ranks_the_outage_of_the_primary_database_zone_above_the_others() {
     );
 }
 
+/// fma of the shop's zone and node faults, short runs: 20 s faults in 1 min.
+const FMA_ZONES_AND_NODES: &[&str] = &[
+    "fma",
+    "models/shop.toml",
+    "--families",
+    "zone,node",
+    "--duration",
+    "1m",
+    "--warmup",
+    "10s",
+    "--fault-start",
+    "20s",
+    "--fault-duration",
+    "20s",
+];
+
+#[test]
+fn fma_judges_zonal_shifts_and_single_replica_crashes_and_says_why_others_have_none() {
+    let text = blastradius(FMA_ZONES_AND_NODES, "2");
+    assert_eq!(text.status.code(), Some(0));
+    let text = String::from_utf8(text.stdout).unwrap();
+    let row = |label: &str| -> &str {
+        text.lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("{label} not in\n{text}"))
+    };
+    // A zonal shift's boundary is the zone it empties; a crash of one replica, its zone.
+    for label in [
+        "zonal-shift az-a",
+        "zonal-shift az-c",
+        "crash api (1 of 6 replicas)",
+    ] {
+        let row = row(label);
+        assert!(row.contains("contained") || row.contains("LEAKED"), "{row}");
+        assert!(!row.contains("n/a"), "{row}");
+    }
+    // Every replica of api: the node fails as a whole, not a zone.
+    assert!(row("crash api (all replicas)").contains("n/a: it acts on every replica of the node"));
+    assert!(!text.contains("not zonal"), "{text}");
+
+    let json = blastradius(&[FMA_ZONES_AND_NODES, &["--format", "json"]].concat(), "2");
+    let summary: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let point = |label: &str| {
+        summary["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["point"][0][1] == label)
+            .unwrap_or_else(|| panic!("{label} not enumerated"))
+            .clone()
+    };
+    let all = point("crash api (all replicas)");
+    assert_eq!(all["contained_rate"], serde_json::Value::Null);
+    assert_eq!(all["no_boundary"], "whole_node");
+    let shift = point("zonal-shift az-b");
+    assert!(shift["contained_rate"].is_f64(), "{shift}");
+    assert!(shift.get("no_boundary").is_none(), "{shift}");
+}
+
 #[test]
 fn sweep_reports_bad_parameters_clearly() {
     let dir = tempfile::tempdir().unwrap();
