@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod containment;
 mod ctk;
+mod deadlines;
 mod diagnostics;
 mod escaping;
 mod examples_load;
