@@ -11,6 +11,7 @@ pub mod explore;
 pub mod fma;
 mod hypothesis;
 mod lockstep;
+mod merge;
 mod pairing;
 pub mod queue;
 mod recovery;
