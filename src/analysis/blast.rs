@@ -9,11 +9,12 @@
 //! pairs the faults *helped* and judges a leak by the net harm.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::pairing::{Pairing, Tally, WHYS, why_name};
+use crate::faults::FaultPlan;
 use crate::metrics::{Cause, Latency, Outcomes};
-use crate::model::{FaultKind, FaultTarget, Scenario, ZoneId};
+use crate::model::{FaultKind, FaultTarget, NodeId, Role, Scenario, Selection, ZoneId};
 use crate::sim::RunResult;
 
 #[derive(Clone, Debug, Serialize)]
@@ -72,7 +73,8 @@ pub struct NodeHarm {
     pub failed_by_cause: IndexMap<&'static str, u64>,
 }
 
-/// Whether the harm stayed inside one fault's isolation boundary (zonal faults only).
+/// Whether the harm stayed inside one fault's isolation boundary (faults with one only: see
+/// `boundary`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Containment {
     /// Index of the fault in the scenario, and its kind and line.
@@ -92,6 +94,7 @@ pub struct Containment {
 
 pub fn measure(
     scenario: &Scenario,
+    plan: &FaultPlan,
     control: &RunResult,
     experiment: &RunResult,
     pairing: &Pairing,
@@ -133,7 +136,7 @@ pub fn measure(
         workloads,
         nodes: node_harm(scenario, control, experiment),
         zones: hurt_zones(scenario, &totals),
-        containment: containment(scenario, &totals),
+        containment: containment(scenario, plan, &totals),
     }
 }
 
@@ -263,24 +266,86 @@ fn failure_rate(outcomes: &Outcomes) -> f64 {
     ratio(outcomes.failed(), outcomes.ended())
 }
 
-/// The zones inside a fault's isolation boundary; `None` for faults that are not zonal.
-fn boundary(target: &FaultTarget, kind: &FaultKind) -> Option<Vec<ZoneId>> {
-    match (kind, target) {
-        // Moving traffic is not a failure boundary: the other zones are meant to take it.
-        (FaultKind::TrafficSpike { .. } | FaultKind::ZonalShift { .. }, _) => None,
-        (_, FaultTarget::Zone(zone)) | (_, FaultTarget::NodeInZone(_, zone)) => Some(vec![*zone]),
-        (_, FaultTarget::ZoneCut(zones)) => Some(zones.clone()),
-        _ => None,
+/// Why a fault has no isolation boundary to judge its containment against, in words a
+/// reader of the report understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoBoundary {
+    /// A traffic spike: the added requests enter every zone the workload enters.
+    Load,
+    /// A fault on an external dependency, which runs in no zone.
+    External,
+    /// A fault on calls (an edge, or every call to a node): it acts wherever they are made.
+    Calls,
+    /// A fault on every replica of a node: the node fails as a whole, wherever it is called
+    /// from — a dependency's failure, not a zone's.
+    WholeNode,
+    /// The replicas the fault picked lie in every zone of the model: nothing is outside.
+    EveryZone,
+    /// The fault struck no replica (a chaos monkey whose first crash came after the end).
+    NoReplica,
+}
+
+impl NoBoundary {
+    /// Why containment does not apply, as the reports say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NoBoundary::Load => "a traffic spike loads every zone",
+            NoBoundary::External => "an external dependency is in no zone",
+            NoBoundary::Calls => "it acts on calls from every zone",
+            NoBoundary::WholeNode => "it acts on every replica of the node",
+            NoBoundary::EveryZone => "the replicas it struck span every zone",
+            NoBoundary::NoReplica => "it struck no replica",
+        }
     }
 }
 
-fn containment(scenario: &Scenario, totals: &[ZoneTotals]) -> Vec<Containment> {
+/// The zones inside a fault's isolation boundary, or why it has none. A fault on a zone has
+/// that zone; a fault on some of a node's replicas has the zones of the replicas the plan
+/// picked (a `count` or `percent` selection, a chaos monkey's victims): an instance fails in
+/// its zone; a zonal shift has the zone it empties, so harm outside means the zones that took
+/// its traffic were hurt.
+pub fn boundary(
+    scenario: &Scenario,
+    plan: &FaultPlan,
+    index: usize,
+) -> Result<Vec<ZoneId>, NoBoundary> {
+    let fault = &scenario.faults[index];
+    match (&fault.kind, &fault.target) {
+        (FaultKind::TrafficSpike { .. }, _) => Err(NoBoundary::Load),
+        (_, FaultTarget::Zone(zone)) | (_, FaultTarget::NodeInZone(_, zone)) => Ok(vec![*zone]),
+        (_, FaultTarget::ZoneCut(zones)) => Ok(zones.clone()),
+        (_, FaultTarget::Node(node)) if is_external(scenario, *node) => Err(NoBoundary::External),
+        (FaultKind::Latency { .. } | FaultKind::Errors { .. } | FaultKind::Blackhole { .. }, _)
+        | (_, FaultTarget::Edge { .. }) => Err(NoBoundary::Calls),
+        (FaultKind::ChaosMonkey { .. }, _) => replica_boundary(scenario, plan.zones_struck(index)),
+        _ if fault.selection == Selection::All => Err(NoBoundary::WholeNode),
+        _ => replica_boundary(scenario, plan.zones_struck(index)),
+    }
+}
+
+fn is_external(scenario: &Scenario, node: NodeId) -> bool {
+    matches!(scenario.topology.node(node).role, Role::External { .. })
+}
+
+/// The zones of the replicas a fault picked, unless they are none or every zone.
+fn replica_boundary(scenario: &Scenario, zones: Vec<ZoneId>) -> Result<Vec<ZoneId>, NoBoundary> {
+    if zones.is_empty() {
+        Err(NoBoundary::NoReplica)
+    } else if zones.len() >= scenario.topology.zones.len() {
+        Err(NoBoundary::EveryZone)
+    } else {
+        Ok(zones)
+    }
+}
+
+fn containment(scenario: &Scenario, plan: &FaultPlan, totals: &[ZoneTotals]) -> Vec<Containment> {
     scenario
         .faults
         .iter()
         .enumerate()
         .filter_map(|(index, fault)| {
-            let inside = boundary(&fault.target, &fault.kind)?;
+            let inside = boundary(scenario, plan, index).ok()?;
             let (mut hurt_inside, mut outside) = (0, ZoneTotals::default());
             for (slot, zone) in totals.iter().enumerate() {
                 if inside.iter().any(|z| z.index() == slot) {

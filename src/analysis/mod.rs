@@ -11,6 +11,7 @@ pub mod explore;
 pub mod fma;
 mod hypothesis;
 mod lockstep;
+mod merge;
 mod pairing;
 pub mod queue;
 mod recovery;
@@ -29,7 +30,7 @@ pub use baseline::{
     BASELINE_FORMAT, Baseline, Comparison, Headline, MetricChange, Quantity, RecoveryHeadline,
     Tolerance, WorkloadHeadline, compare, hypothesis_keys,
 };
-pub use blast::{BlastRadius, Containment, NodeHarm, WorkloadHarm};
+pub use blast::{BlastRadius, Containment, NoBoundary, NodeHarm, WorkloadHarm, boundary};
 pub use hypothesis::{HypothesisResult, WindowCheck};
 pub use pairing::Pairing;
 pub use recovery::{Recovery, RecoveryClass, RecoveryStatus};
@@ -146,7 +147,8 @@ pub fn analyse(
         experiment,
         &recovery,
     );
-    let blast_radius = windows.map(|_| blast::measure(scenario, control, experiment, pairing));
+    let blast_radius =
+        windows.map(|_| blast::measure(scenario, plan, control, experiment, pairing));
     let verdict = if hypotheses.iter().all(|h| h.pass) {
         Verdict::Passed
     } else {

@@ -12,7 +12,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::{RecoveryStatus, Study};
+pub use super::merge::{MergeError, Merger, summarise};
+use super::{NoBoundary, RecoveryStatus, Study};
 use crate::metrics::Latency;
 use crate::model::{Scenario, Window};
 
@@ -51,8 +52,12 @@ pub struct BlastSummary {
     pub helped: u64,
     pub net_share: f64,
     pub significant: bool,
-    /// `null` when no fault is zonal; else whether every zonal fault's harm stayed inside.
+    /// `null` when no fault has an isolation boundary; else whether every such fault's harm
+    /// stayed inside it.
     pub contained: Option<bool>,
+    /// When `contained` is `null`: why the first fault has no boundary (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_boundary: Option<NoBoundary>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -159,6 +164,11 @@ pub fn record(
             significant: b.significant,
             contained: (!b.containment.is_empty())
                 .then(|| b.containment.iter().all(|c| c.contained)),
+            no_boundary: b
+                .containment
+                .is_empty()
+                .then(|| super::boundary(scenario, &study.plan, 0).err())
+                .flatten(),
         }),
         attempts_per_request_after: analysis
             .amplification
@@ -181,7 +191,7 @@ fn disturbed_latency(metrics: &crate::metrics::EndpointMetrics) -> Latency {
     latency
 }
 
-fn encode(latency: &Latency) -> String {
+pub(super) fn encode(latency: &Latency) -> String {
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
         .serialize(&*latency.histogram(), &mut bytes)
@@ -189,13 +199,23 @@ fn encode(latency: &Latency) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn decode(text: &str) -> Result<Histogram<u64>, String> {
-    let bytes = base64::engine::general_purpose::STANDARD
+/// The deflated V2 bytes of a record's histogram, from its base64.
+pub(super) fn unpack(text: &str) -> Result<Vec<u8>, String> {
+    base64::engine::general_purpose::STANDARD
         .decode(text)
-        .map_err(|e| format!("latency histogram is not base64: {e}"))?;
+        .map_err(|e| format!("latency histogram is not base64: {e}"))
+}
+
+/// A histogram from its deflated V2 bytes.
+pub(super) fn decode_bytes(bytes: &[u8]) -> Result<Histogram<u64>, String> {
     Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
+        .deserialize(&mut &bytes[..])
         .map_err(|e| format!("latency histogram does not decode: {e:?}"))
+}
+
+#[cfg(test)]
+fn decode(text: &str) -> Result<Histogram<u64>, String> {
+    decode_bytes(&unpack(text)?)
 }
 
 /// A mean with its 95% confidence interval (Student's t over the runs).
@@ -263,8 +283,12 @@ pub struct PointSummary {
     pub blast_net_share: Option<Estimate>,
     /// The distribution of that share over the runs: min, median, p90, max.
     pub blast_distribution: Option<[f64; 4]>,
-    /// Share of runs with every zonal fault contained (`null` if none is zonal).
+    /// Share of runs with every fault that has an isolation boundary contained (`null` if no
+    /// run had one).
     pub contained_rate: Option<f64>,
+    /// Without a `contained_rate`: why the first run's first fault has no boundary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_boundary: Option<NoBoundary>,
     /// The experiment's attempts per user request after the faults.
     pub attempts_per_request_after: Option<Estimate>,
     pub workloads: IndexMap<String, WorkloadSummary>,
@@ -287,232 +311,6 @@ pub struct WorkloadSummary {
     pub latency_p99_ns: u64,
 }
 
-/// Why records cannot be merged.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum MergeError {
-    #[error("no records to merge")]
-    Empty,
-    #[error("records disagree on {what}: `{first}` and `{other}` (unit {unit})")]
-    Mismatch {
-        what: &'static str,
-        first: String,
-        other: String,
-        unit: u64,
-    },
-    #[error("unit {0} appears more than once")]
-    Duplicate(u64),
-    #[error("{count} of {total} units are missing: {list}")]
-    Missing {
-        count: u64,
-        total: u64,
-        list: String,
-    },
-    #[error("unit {unit}: {message}")]
-    Corrupt { unit: u64, message: String },
-}
-
-/// Merges records (any order, from any number of shards) into the summary.
-pub fn summarise(mut records: Vec<UnitRecord>) -> Result<SweepSummary, MergeError> {
-    let first = records.first().ok_or(MergeError::Empty)?.clone();
-    for r in &records {
-        let fields = [
-            ("tool version", &first.version, &r.version),
-            ("study", &first.study, &r.study),
-            ("model hash", &first.model_hash, &r.model_hash),
-            ("scenario hash", &first.scenario_hash, &r.scenario_hash),
-        ];
-        for (what, a, b) in fields {
-            if a != b {
-                return Err(MergeError::Mismatch {
-                    what,
-                    first: a.clone(),
-                    other: b.clone(),
-                    unit: r.unit,
-                });
-            }
-        }
-        if r.units_total != first.units_total {
-            let (first, other) = (first.units_total.to_string(), r.units_total.to_string());
-            return Err(MergeError::Mismatch {
-                what: "unit count",
-                first,
-                other,
-                unit: r.unit,
-            });
-        }
-    }
-    records.sort_by_key(|r| r.unit);
-    if let Some(pair) = records.windows(2).find(|w| w[0].unit == w[1].unit) {
-        return Err(MergeError::Duplicate(pair[0].unit));
-    }
-    check_complete(&records, first.units_total)?;
-    let parameters = first.point.iter().map(|(k, _)| k.clone()).collect();
-    let mut points: Vec<PointSummary> = Vec::new();
-    let mut start = 0;
-    while start < records.len() {
-        let end = start
-            + records[start..]
-                .iter()
-                .take_while(|r| r.point == records[start].point)
-                .count();
-        points.push(summarise_point(&records[start..end])?);
-        start = end;
-    }
-    Ok(SweepSummary {
-        tool: "blastradius",
-        version: first.version,
-        study: first.study,
-        scenario: first.scenario,
-        model_hash: first.model_hash,
-        scenario_hash: first.scenario_hash,
-        units: first.units_total,
-        parameters,
-        points,
-    })
-}
-
-fn check_complete(records: &[UnitRecord], total: u64) -> Result<(), MergeError> {
-    let mut present = vec![false; total as usize];
-    for r in records {
-        match present.get_mut(r.unit as usize) {
-            Some(slot) => *slot = true,
-            None => {
-                let message = format!("unit index beyond the {total} units");
-                return Err(MergeError::Corrupt {
-                    unit: r.unit,
-                    message,
-                });
-            }
-        }
-    }
-    let missing: Vec<u64> = (0..total).filter(|&u| !present[u as usize]).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(MergeError::Missing {
-        count: missing.len() as u64,
-        total,
-        list: ranges(&missing),
-    })
-}
-
-/// `[1, 2, 3, 7]` -> `"1-3, 7"`.
-fn ranges(units: &[u64]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < units.len() {
-        let mut j = i;
-        while j + 1 < units.len() && units[j + 1] == units[j] + 1 {
-            j += 1;
-        }
-        parts.push(if i == j {
-            units[i].to_string()
-        } else {
-            format!("{}-{}", units[i], units[j])
-        });
-        i = j + 1;
-    }
-    parts.join(", ")
-}
-
-fn summarise_point(runs: &[UnitRecord]) -> Result<PointSummary, MergeError> {
-    let n = runs.len() as f64;
-    let rate = |count: usize| count as f64 / n;
-    let hypothesis_count = runs[0].hypotheses.len();
-    let blasts: Vec<&BlastSummary> = runs.iter().filter_map(|r| r.blast.as_ref()).collect();
-    let net: Vec<f64> = blasts.iter().map(|b| b.net_share).collect();
-    let contained: Vec<bool> = blasts.iter().filter_map(|b| b.contained).collect();
-    let mut workloads = IndexMap::new();
-    for (w, workload) in runs[0].workloads.iter().enumerate() {
-        let units: Vec<&WorkloadUnit> = runs.iter().filter_map(|r| r.workloads.get(w)).collect();
-        workloads.insert(workload.name.clone(), summarise_workload(runs, &units)?);
-    }
-    Ok(PointSummary {
-        point: runs[0].point.clone(),
-        runs: runs.len() as u64,
-        stopped_early: runs.iter().filter(|r| r.stopped_at_bound.is_some()).count() as u64,
-        pass_rate: rate(runs.iter().filter(|r| r.passed).count()),
-        hypothesis_pass_rates: (0..hypothesis_count)
-            .map(|h| {
-                rate(
-                    runs.iter()
-                        .filter(|r| r.hypotheses.get(h) == Some(&true))
-                        .count(),
-                )
-            })
-            .collect(),
-        blast_net_share: Estimate::of(&net),
-        blast_distribution: distribution(&net),
-        contained_rate: (!contained.is_empty())
-            .then(|| contained.iter().filter(|&&c| c).count() as f64 / contained.len() as f64),
-        attempts_per_request_after: Estimate::of(
-            &runs
-                .iter()
-                .filter_map(|r| r.attempts_per_request_after)
-                .collect::<Vec<_>>(),
-        ),
-        workloads,
-    })
-}
-
-fn summarise_workload(
-    runs: &[UnitRecord],
-    units: &[&WorkloadUnit],
-) -> Result<WorkloadSummary, MergeError> {
-    let collect = |f: &dyn Fn(&WorkloadUnit) -> Option<f64>| -> Vec<f64> {
-        units.iter().filter_map(|u| f(u)).collect()
-    };
-    let change = |e: Option<f64>, c: Option<f64>| e.zip(c).map(|(e, c)| e - c);
-    let mut merged = Latency::new().histogram().into_owned();
-    for (unit, run) in units.iter().zip(runs) {
-        let histogram = decode(&unit.latency).map_err(|message| MergeError::Corrupt {
-            unit: run.unit,
-            message,
-        })?;
-        merged.add(&histogram).map_err(|e| MergeError::Corrupt {
-            unit: run.unit,
-            message: format!("{e:?}"),
-        })?;
-    }
-    let recovered: Vec<bool> = units.iter().filter_map(|u| u.recovered).collect();
-    let slow: Vec<bool> = units.iter().filter_map(|u| u.slow).collect();
-    let quantile = |q| {
-        if merged.is_empty() {
-            0
-        } else {
-            merged.value_at_quantile(q)
-        }
-    };
-    Ok(WorkloadSummary {
-        availability: Estimate::of(&collect(&|u| u.availability)),
-        availability_change: Estimate::of(&collect(&|u| {
-            change(u.availability, u.control_availability)
-        })),
-        p99_ns: Estimate::of(&collect(&|u| u.p99_ns)),
-        p99_change_ns: Estimate::of(&collect(&|u| change(u.p99_ns, u.control_p99_ns))),
-        hurt_net_share: Estimate::of(&collect(&|u| u.hurt_net_share)),
-        recovered_rate: (!recovered.is_empty())
-            .then(|| recovered.iter().filter(|&&r| r).count() as f64 / recovered.len() as f64),
-        slow_rate: (!slow.is_empty())
-            .then(|| slow.iter().filter(|&&s| s).count() as f64 / slow.len() as f64),
-        recovery_ns: Estimate::of(&collect(&|u| u.recovery_ns.map(|ns| ns as f64))),
-        latency_p50_ns: quantile(0.5),
-        latency_p99_ns: quantile(0.99),
-    })
-}
-
-/// Min, median, p90 and max by nearest rank; `None` without values.
-fn distribution(values: &[f64]) -> Option<[f64; 4]> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let at =
-        |q: f64| sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
-    Some([sorted[0], at(0.5), at(0.9), sorted[sorted.len() - 1]])
-}
-
 /// FNV-1a over text, as 16 hex digits: an identity for inputs, not a security measure.
 pub fn text_hash(text: &str) -> String {
     format!("{:016x}", crate::kernel::stable_id("text", text))
@@ -530,11 +328,6 @@ mod tests {
         assert!((e.ci95_high - 3.0 - 1.9632).abs() < 1e-3, "{e:?}");
         assert!(Estimate::of(&[]).is_none());
         assert_eq!(Estimate::of(&[2.0]).unwrap().ci95_low, 2.0);
-    }
-
-    #[test]
-    fn ranges_compress_runs() {
-        assert_eq!(ranges(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9-10");
     }
 
     #[test]

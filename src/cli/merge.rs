@@ -1,11 +1,15 @@
 //! `blastradius merge FILES...`: combines shard outputs (JSONL unit records) exactly into the
 //! report the unsharded sweep or fma would have printed — refusing mismatched tool versions,
-//! models or scenarios, and naming missing or duplicate units.
+//! models or scenarios, and naming missing or duplicate units. Shards are streamed, a line at
+//! a time, into `analysis::sweep::Merger`: memory grows with the units' numbers, not the
+//! files' size.
 
+use std::io::BufReader;
 use std::path::PathBuf;
 
 use super::Exit;
-use super::units::{SummaryFormat, parse_records, report};
+use super::units::{ReadError, SummaryFormat, read_records, report};
+use crate::analysis::sweep::Merger;
 
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
@@ -17,22 +21,27 @@ pub struct MergeArgs {
 }
 
 pub fn merge(args: &MergeArgs) -> Exit {
-    let mut records = Vec::new();
+    let mut merger = Merger::default();
     for path in &args.files {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
             Err(error) => {
                 eprintln!("error: reading {}: {error}", path.display());
                 return Exit::Internal;
             }
         };
-        match parse_records(&path.display().to_string(), &text) {
-            Ok(mut more) => records.append(&mut more),
-            Err(error) => {
-                eprintln!("error: {error}");
+        let source = path.display().to_string();
+        match read_records(&source, BufReader::new(file), &mut merger) {
+            Ok(()) => {}
+            Err(ReadError::Invalid(message)) => {
+                eprintln!("error: {message}");
                 return Exit::InvalidInput;
+            }
+            Err(ReadError::Io(message)) => {
+                eprintln!("error: {message}");
+                return Exit::Internal;
             }
         }
     }
-    report(records, args.format)
+    report(merger.finish(), args.format)
 }

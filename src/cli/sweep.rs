@@ -142,6 +142,15 @@ fn parse_set(text: &str) -> Result<Parameter, String> {
     if path.trim().is_empty() || values.iter().any(String::is_empty) {
         return Err(format!("--set `{text}`: empty path or value"));
     }
+    // A repeated value would run its grid points twice with the same seeds, and the summary
+    // of a point is one row.
+    let repeated = (1..values.len()).find(|&i| values[..i].contains(&values[i]));
+    if let Some(i) = repeated {
+        let value = &values[i];
+        return Err(format!(
+            "--set `{text}`: the value `{value}` is given twice"
+        ));
+    }
     Ok(Parameter {
         path: path.trim().to_string(),
         values,
@@ -321,6 +330,13 @@ fn typed(value: &str) -> toml::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_given_twice_is_refused() {
+        assert!(parse_set("a=1,2").is_ok());
+        let twice = parse_set("a=1,2,1").unwrap_err();
+        assert_eq!(twice, "--set `a=1,2,1`: the value `1` is given twice");
+    }
 
     #[test]
     fn grid_is_the_product_first_slowest() {

@@ -2,14 +2,14 @@
 //! scheduler's environment), parallel execution with a progress bar on a terminal, JSONL
 //! records, and the rendering of a summary.
 
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal, Read};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::{Exit, write_stdout};
-use crate::analysis::sweep::{SweepSummary, UnitRecord, summarise};
+use crate::analysis::sweep::{MergeError, Merger, SweepSummary, UnitRecord};
 use crate::report::sweep::{fma_to_text, sweep_to_csv, sweep_to_json, sweep_to_text};
 
 /// Which units this process runs. Invariant: `index < count`.
@@ -147,21 +147,70 @@ pub enum SummaryFormat {
     Csv,
 }
 
-/// Parses JSON lines back into records, naming the source and line of a bad one.
-pub fn parse_records(source: &str, text: &str) -> Result<Vec<UnitRecord>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| format!("{source}:{}: not a blastradius unit record: {e}", i + 1))
-        })
-        .collect()
+/// A record is a few kilobytes; a longer line is not one, and is not read whole.
+const MAX_RECORD_BYTES: u64 = 16 << 20;
+
+/// Why reading records stopped: a line that is not a record or does not merge (invalid
+/// input), or the reader failing (an I/O error).
+#[derive(Debug)]
+pub enum ReadError {
+    Invalid(String),
+    Io(String),
 }
 
-/// Summarises records and prints the report; the one path shared by unsharded runs and merge.
-pub fn report(records: Vec<UnitRecord>, format: SummaryFormat) -> Exit {
-    let summary = match summarise(records) {
+/// Reads JSONL unit records from `reader` into `merger`, line by line, keeping no text: a line
+/// that is not a record is named `source:line:column`, a record that does not merge with the
+/// others `source:line`. Blank lines are skipped.
+pub fn read_records(
+    source: &str,
+    mut reader: impl BufRead,
+    merger: &mut Merger,
+) -> Result<(), ReadError> {
+    let mut line = Vec::new();
+    for number in 1u64.. {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_RECORD_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| ReadError::Io(format!("reading {source}: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        if line.len() as u64 > MAX_RECORD_BYTES {
+            let message = format!(
+                "{source}:{number}: a line of more than {} MiB is not a blastradius unit record",
+                MAX_RECORD_BYTES >> 20
+            );
+            return Err(ReadError::Invalid(message));
+        }
+        let text = line.trim_ascii_end();
+        if text.trim_ascii_start().is_empty() {
+            continue;
+        }
+        let record: UnitRecord = serde_json::from_slice(text)
+            .map_err(|e| ReadError::Invalid(not_a_record(source, number, &e)))?;
+        merger
+            .add(record)
+            .map_err(|e| ReadError::Invalid(format!("{source}:{number}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// `source:line:column: not a blastradius unit record: <what serde_json found>`.
+fn not_a_record(source: &str, number: u64, error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    // serde_json ends its message with the position, given here in front instead.
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let message = message.strip_suffix(&position).unwrap_or(&message);
+    format!(
+        "{source}:{number}:{}: not a blastradius unit record: {message}",
+        error.column()
+    )
+}
+
+/// Prints the report of a merge's summary; the one path shared by unsharded runs and merge.
+pub fn report(summary: Result<SweepSummary, MergeError>, format: SummaryFormat) -> Exit {
+    let summary = match summary {
         Ok(summary) => summary,
         Err(error) => {
             eprintln!("error: {error}");
@@ -225,13 +274,21 @@ pub fn finish(
     if shard.is_some() {
         return write_records(&lines, out);
     }
-    match parse_records("memory", &lines.join("\n")) {
-        Ok(records) => report(records, format),
-        Err(error) => {
-            eprintln!("error: {error}");
-            Exit::Internal
+    // Parsed back from the lines a shard would write, so merge gives the same bytes.
+    let mut merger = Merger::default();
+    for (i, line) in lines.iter().enumerate() {
+        let record: UnitRecord = match serde_json::from_str(line) {
+            Ok(record) => record,
+            Err(error) => {
+                eprintln!("error: {}", not_a_record("memory", i as u64 + 1, &error));
+                return Exit::Internal;
+            }
+        };
+        if let Err(error) = merger.add(record) {
+            return report(Err(error), format);
         }
     }
+    report(merger.finish(), format)
 }
 
 #[cfg(test)]

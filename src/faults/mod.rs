@@ -385,7 +385,41 @@ fn shuffle<T>(items: &mut [T], stream: &mut Stream) {
     }
 }
 
+impl Action {
+    /// The replicas an action on replica state names (none for actions on calls, zones and
+    /// traffic).
+    pub fn replicas(&self) -> &[ReplicaRef] {
+        match self {
+            Action::Down(replicas)
+            | Action::Slowdown { replicas, .. }
+            | Action::Capacity { replicas, .. }
+            | Action::HitRatio { replicas, .. }
+            | Action::Flush { replicas, .. } => replicas,
+            Action::Latency { .. }
+            | Action::Errors { .. }
+            | Action::Blackhole { .. }
+            | Action::ZoneCut(_)
+            | Action::Spike { .. }
+            | Action::Shift { .. } => &[],
+        }
+    }
+}
+
 impl FaultPlan {
+    /// The zones of the replicas one fault's effects act on, sorted, each once: where a
+    /// `count`/`percent` selection or a chaos monkey struck, as the plan drew it.
+    pub fn zones_struck(&self, fault: usize) -> Vec<ZoneId> {
+        let mut zones: Vec<ZoneId> = self
+            .effects
+            .iter()
+            .filter(|e| e.fault == fault)
+            .flat_map(|e| e.action.replicas().iter().map(|r| r.zone))
+            .collect();
+        zones.sort();
+        zones.dedup();
+        zones
+    }
+
     /// When the last fault stops acting: the latest effect end, a cache flush counting at its
     /// instant (its refill is the system recovering, which is what recovery measures).
     pub fn faults_end(&self) -> Option<u64> {

@@ -38,10 +38,13 @@ pub enum Cause {
     /// The callee dropped the work unserved: it waited in the queue past `queue_timeout`, or
     /// an adaptive queue policy shed it.
     Shed,
+    /// The work's propagated deadline had passed when it would have started, or made its
+    /// next call: abandoned (`deadline = "propagate"`).
+    DeadlineExceeded,
 }
 
 impl Cause {
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     pub const ALL: [Cause; Cause::COUNT] = [
         Cause::ClientTimeout,
         Cause::Timeout,
@@ -53,7 +56,18 @@ impl Cause {
         Cause::CircuitOpen,
         Cause::BulkheadFull,
         Cause::Shed,
+        Cause::DeadlineExceeded,
     ];
+
+    /// The causes a report lists for a model: `deadline_exceeded` only when it propagates
+    /// deadlines, so the reports of other models keep their shape.
+    pub fn listed(deadlines: bool) -> &'static [Cause] {
+        if deadlines {
+            &Cause::ALL
+        } else {
+            &Cause::ALL[..Cause::COUNT - 1]
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -67,6 +81,7 @@ impl Cause {
             Cause::CircuitOpen => "circuit_open",
             Cause::BulkheadFull => "bulkhead_full",
             Cause::Shed => "shed",
+            Cause::DeadlineExceeded => "deadline_exceeded",
         }
     }
 }

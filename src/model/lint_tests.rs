@@ -88,6 +88,7 @@ fn worst_cases_add_attempts_and_capped_backoffs() {
         probability: 1.0,
         optional: false,
         resilience: Default::default(),
+        deadline: Default::default(),
     };
     assert_eq!(worst_case_ns(&call(0, 10, u64::MAX)), Some(100));
     // 3 attempts, backoffs 10 + 20.

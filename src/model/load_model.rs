@@ -226,6 +226,7 @@ const WORKLOAD_KEYS: &[&str] = &[
     "timeout",
     "users",
     "think_time",
+    "deadline",
 ];
 
 const ARRIVAL: [(&str, Arrival); 2] = [
@@ -275,6 +276,7 @@ fn read_workload(
     let timeout = or_default(fields.get("timeout"), None, |v| {
         sink.positive_duration("timeout", v).map(Some)
     });
+    let deadline = super::nodes::read_deadline(sink, &fields);
     fields.finish(sink);
     Some(Workload {
         name: name.to_string(),
@@ -282,6 +284,7 @@ fn read_workload(
         target: NodeId(u32::try_from(target?).ok()?),
         arrival: arrival?,
         timeout_ns: timeout?,
+        deadline: deadline?,
         rate_per_s: traffic.as_ref()?.peak_per_s(),
         traffic: traffic?,
     })

@@ -13,7 +13,8 @@ use super::dist::read_dist;
 use super::labels::Labels;
 use super::reader::{Fields, Sink, Value, help_for_name};
 use super::topology::{
-    Call, Concurrency, EdgeKind, Jitter, Node, NodeId, NodeKind, OnUnavailable, Role, ZoneId,
+    Call, Concurrency, Deadline, EdgeKind, Jitter, Node, NodeId, NodeKind, OnUnavailable, Role,
+    ZoneId,
 };
 
 /// The names a node may refer to.
@@ -348,6 +349,7 @@ const CALL_KEYS: &[&str] = &[
     RESILIENCE_KEYS[1],
     RESILIENCE_KEYS[2],
     RESILIENCE_KEYS[3],
+    "deadline",
 ];
 
 const JITTER: [(&str, Jitter); 3] = [
@@ -391,6 +393,7 @@ fn read_call(
         sink.boolean("optional", v)
     });
     let resilience = read_call_resilience(sink, &fields, optional);
+    let deadline = read_deadline(sink, &fields);
     fields.finish(sink);
     Some(Call {
         to: NodeId(u32::try_from(to?).ok()?),
@@ -402,6 +405,19 @@ fn read_call(
         probability: probability?,
         optional: optional?,
         resilience: resilience?,
+        deadline: deadline?,
+    })
+}
+
+const DEADLINE: [(&str, Deadline); 2] = [
+    ("ignore", Deadline::Ignore),
+    ("propagate", Deadline::Propagate),
+];
+
+/// A call's or a workload's `deadline`: `ignore` (the default) or `propagate`.
+pub(crate) fn read_deadline(sink: &mut Sink<'_>, fields: &Fields<'_, '_>) -> Option<Deadline> {
+    or_default(fields.get("deadline"), Deadline::Ignore, |v| {
+        sink.choice("deadline", v, &DEADLINE)
     })
 }
 

@@ -208,6 +208,9 @@ pub struct Workload {
     pub arrival: Option<Arrival>,
     /// The client gives up after this; default: never.
     pub timeout: Option<Duration>,
+    /// `propagate`: the client sends its `timeout` to the target as a deadline, which the
+    /// target and the calls that propagate it honour; default `ignore`.
+    pub deadline: Option<Deadline>,
     /// Closed loop: this many users, each sending its next request a `think_time` after its
     /// last one ended.
     #[schemars(range(min = 1))]
@@ -291,6 +294,16 @@ pub enum Jitter {
     Full,
     /// Sleep backoff/2 plus a uniform amount in [0, backoff/2].
     Equal,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Deadline {
+    /// The callee never learns when the caller gives up and finishes its work regardless.
+    Ignore,
+    /// The callee gets the earlier of the caller's deadline and now + `timeout`, and
+    /// abandons work past it (gRPC deadline propagation).
+    Propagate,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
@@ -555,6 +568,9 @@ pub struct Call {
     /// Latency of the default answer served when an optional call has failed (needs
     /// `optional = true`); the request counts as degraded.
     pub fallback: Option<Duration>,
+    /// `propagate`: the callee gets a deadline — the earlier of this node's own and now +
+    /// `timeout` — and abandons the work once it has passed; default `ignore`.
+    pub deadline: Option<Deadline>,
 }
 
 /// A circuit breaker: opens when the failed share of a rolling window's attempts reaches

@@ -50,6 +50,19 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// Whether any workload or call propagates its deadline: the simulator keeps deadlines,
+    /// and reports list `deadline_exceeded`, only then.
+    pub fn propagates_deadlines(&self) -> bool {
+        self.workloads
+            .iter()
+            .any(|w| w.deadline == Deadline::Propagate)
+            || self
+                .nodes
+                .iter()
+                .flat_map(|n| &n.calls)
+                .any(|c| c.deadline == Deadline::Propagate)
+    }
+
     /// The nodes whose labels the selector matches, in id order.
     pub fn nodes_matching(&self, selector: &super::labels::Selector) -> Vec<NodeId> {
         (0..self.nodes.len() as u32)
@@ -109,6 +122,8 @@ pub struct Workload {
     pub arrival: Arrival,
     /// The client gives up after this; `None` waits forever.
     pub timeout_ns: Option<u64>,
+    /// Whether the client sends its timeout to the target as a deadline.
+    pub deadline: Deadline,
     /// How the requests are generated: an open-loop rate (constant or varying) or users.
     pub traffic: super::rate::Traffic,
 }
@@ -244,6 +259,19 @@ pub enum Jitter {
     Equal,
 }
 
+/// Whether a caller hands its deadline to the callee (gRPC-style deadline propagation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Deadline {
+    /// The callee never learns when its caller gives up, and finishes work nobody waits for
+    /// any more (most HTTP servers).
+    #[default]
+    Ignore,
+    /// The callee gets an absolute deadline — the earlier of the caller's own and now plus the
+    /// call's timeout — and abandons the work once it has passed (gRPC); the caller stops
+    /// waiting at that deadline too.
+    Propagate,
+}
+
 /// An edge of the dependency graph with its policy.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Call {
@@ -262,4 +290,6 @@ pub struct Call {
     pub optional: bool,
     /// Circuit breaker, retry budget, bulkhead, fallback (see `call_policy.rs`).
     pub resilience: super::call_policy::CallResilience,
+    /// Whether the callee learns this call's deadline.
+    pub deadline: Deadline,
 }

@@ -91,6 +91,7 @@ fn defaults_fill_what_is_left_out() {
         probability: 1.0,
         optional: false,
         resilience: Default::default(),
+        deadline: Default::default(),
     };
     assert_eq!(call, &expected);
     let w = &model.workloads[0];
@@ -392,6 +393,7 @@ fn call_rules() {
         probability: 0.5,
         optional: true,
         resilience: Default::default(),
+        deadline: Default::default(),
     };
     assert_eq!(model.nodes[0].calls[0], expected);
 }

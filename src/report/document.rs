@@ -130,7 +130,8 @@ pub struct EndpointReport {
     pub in_flight: u64,
     /// (ok + degraded) / ended requests.
     pub availability: f64,
-    /// Every cause, zeros included, so the shape never changes.
+    /// Every cause the model can give, zeros included, so the shape never changes
+    /// (`deadline_exceeded` only for a model that propagates deadlines).
     pub failed_by_cause: IndexMap<&'static str, u64>,
     /// Ended requests per second of measured time (after the warm-up).
     pub throughput_per_s: f64,
@@ -153,10 +154,11 @@ impl RunDocument {
         let (control, experiment) = (&study.control, &study.experiment);
         let measured_ns = experiment.end_ns.saturating_sub(scenario.warmup_ns);
         let spans = &study.analysis.windows;
+        let causes = Cause::listed(topology.propagates_deadlines());
         let report = |c: &EndpointMetrics, e: &EndpointMetrics| {
             (
-                EndpointReport::new(c, measured_ns),
-                EndpointReport::new(e, measured_ns),
+                EndpointReport::new(c, measured_ns, causes),
+                EndpointReport::new(e, measured_ns, causes),
                 deviation_by_window(spans, c, e),
             )
         };
@@ -301,9 +303,10 @@ fn deviation_by_window(
 }
 
 impl EndpointReport {
-    pub fn new(metrics: &EndpointMetrics, measured_ns: u64) -> EndpointReport {
+    /// `causes`: the causes the model can give (`Cause::listed`), zeros included.
+    pub fn new(metrics: &EndpointMetrics, measured_ns: u64, causes: &[Cause]) -> EndpointReport {
         let outcomes = &metrics.outcomes;
-        let failed_by_cause = Cause::ALL
+        let failed_by_cause = causes
             .iter()
             .map(|&cause| (cause.as_str(), outcomes.failed_by_cause[cause as usize]))
             .collect();

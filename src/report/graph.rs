@@ -415,7 +415,8 @@ fn consume_label(role: &Role) -> String {
     }
 }
 
-/// `timeout 300ms, 2 retries, 30%, optional`.
+/// `timeout 300ms, 2 retries, 30%, optional` (and `deadline propagated` for a call that
+/// hands its deadline on).
 fn call_label(call: &Call) -> String {
     let mut parts = Vec::new();
     if let Some(timeout) = call.timeout_ns {
@@ -431,6 +432,9 @@ fn call_label(call: &Call) -> String {
     }
     if call.optional {
         parts.push("optional".to_string());
+    }
+    if call.deadline == crate::model::Deadline::Propagate {
+        parts.push("deadline propagated".to_string());
     }
     parts.join(", ")
 }

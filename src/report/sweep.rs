@@ -218,21 +218,26 @@ pub fn fma_to_text(summary: &SweepSummary) -> String {
             estimate(&point.blast_net_share, percent),
             workloads_hit(point),
             worst_metric(point),
-            point.contained_rate.map_or("n/a (not zonal)".into(), |r| {
-                if r >= 1.0 {
-                    "contained".into()
-                } else if r <= 0.0 {
-                    "LEAKED".into()
-                } else {
-                    format!("leaked in {}", percent(1.0 - r))
-                }
-            }),
+            containment(point),
             recovery(point),
         ]);
     }
     push(&mut out, table, 2);
     write_stopped(&mut out, &summary.points);
     out
+}
+
+/// Whether the harm stayed inside the fault's isolation boundary, or why it has none.
+fn containment(point: &PointSummary) -> String {
+    match point.contained_rate {
+        Some(r) if r >= 1.0 => "contained".into(),
+        Some(r) if r <= 0.0 => "LEAKED".into(),
+        Some(r) => format!("leaked in {}", percent(1.0 - r)),
+        None => match point.no_boundary {
+            Some(why) => format!("n/a: {}", why.describe()),
+            None => "n/a".into(),
+        },
+    }
 }
 
 /// Workloads whose net share hurt is above 0.1%.

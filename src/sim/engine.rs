@@ -188,6 +188,8 @@ pub struct Simulation<'t> {
     pub(super) resilience: Resilience,
     /// The content caches (empty without them).
     pub(super) caches: Caches,
+    /// The frames' propagated deadlines (`deadline.rs`; unused without the key).
+    pub(super) deadlines: super::deadline::Deadlines,
     /// The queues' brokers (empty for a model without queues).
     pub(super) brokers: super::queue::Brokers,
     events: u64,
@@ -298,6 +300,7 @@ impl<'t> Simulation<'t> {
                 config.limits.max_memory_mb.saturating_mul(1 << 20),
             ),
             brokers: super::queue::Brokers::new(topology, step_ns, windows),
+            deadlines: super::deadline::Deadlines::new(topology),
             events: 0,
             stopped: None,
             held_event: None,
@@ -628,6 +631,7 @@ fn client_call(workload: &Workload) -> Call {
         probability: 1.0,
         optional: false,
         resilience: Default::default(),
+        deadline: workload.deadline,
     }
 }
 

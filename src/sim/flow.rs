@@ -11,7 +11,7 @@ use super::effects::AtDispatch;
 use super::engine::{Answer, Event, HeldAnswer, Simulation};
 use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
 use super::policy::backoff_ns;
-use crate::kernel::round_ns;
+use crate::kernel::{SimTime, round_ns};
 use crate::metrics::{Cause, Outcome};
 use crate::model::{Concurrency, NodeId, OnUnavailable, Role, Topology, ZoneId};
 
@@ -45,8 +45,12 @@ impl Simulation<'_> {
         }
     }
 
-    /// Sends one attempt of the current call to its current target.
+    /// Sends one attempt of the current call to its current target — unless the frame's
+    /// propagated deadline has passed, which abandons it.
     fn attempt(&mut self, at: FrameRef) {
+        if self.past_deadline(at) {
+            return self.abandon(at);
+        }
         let frame = self
             .frames
             .get_mut(at)
@@ -60,8 +64,11 @@ impl Simulation<'_> {
             self.frames.get_mut(at).expect("live").waiting = false;
             return self.on_call_failed(at, Answer::failed(cause, Some(target)));
         }
-        if let Some(lane) = timeout {
-            let event = Event::CallTimeout { frame: at, token };
+        let event = Event::CallTimeout { frame: at, token };
+        if let Some(due) = self.deadline_timer(at) {
+            // The deadline it hands on comes first: a timer of its own, off the lane.
+            self.queue.schedule(SimTime(due), event);
+        } else if let Some(lane) = timeout {
             self.queue.schedule_in_lane(lane, self.now, event);
         }
         if self.join_flight(at, token) {
@@ -158,7 +165,7 @@ impl Simulation<'_> {
         let counted = self.counted();
         self.node_metrics[node.index()].record_arrival(counted);
         let now = self.now;
-        self.frames.insert_with(|| Frame {
+        let frame = self.frames.insert_with(|| Frame {
             caller: node.0,
             replica,
             zone,
@@ -168,7 +175,9 @@ impl Simulation<'_> {
             stage,
             holds_worker: stage == Stage::Serving && replica != FRAME_NONE_REPLICA,
             ..Frame::NEW
-        })
+        });
+        self.set_deadline(frame, parent);
+        frame
     }
 
     /// Draws the node's own work for a frame already `Serving` on `replica` (slowed by a
@@ -262,7 +271,10 @@ impl Simulation<'_> {
                 return;
             }
             let (next, shed) = self.take_waiting(replica);
-            if let Some(next) = next {
+            if let Some(next) = next.filter(|&next| self.past_deadline(next)) {
+                // Nobody waits for it any more: no worker is spent on it.
+                self.abandon(next);
+            } else if let Some(next) = next {
                 self.replicas.get_mut(replica).add_busy(now);
                 let frame = self.frames.get_mut(next).expect("queued frames are live");
                 frame.holds_worker = true;
@@ -336,8 +348,12 @@ impl Simulation<'_> {
         }
     }
 
-    /// After a failed attempt: fall through past a cache, retry, skip an optional call, or fail.
+    /// After a failed attempt: fall through past a cache, retry, skip an optional call, or fail
+    /// — or, past the frame's propagated deadline, give up.
     fn on_call_failed(&mut self, at: FrameRef, answer: Answer) {
+        if self.past_deadline(at) {
+            return self.abandon(at);
+        }
         let frame = self.frames.get_mut(at).expect("live");
         let caller = &mut self.callers[frame.caller as usize];
         let call = caller.calls[frame.call as usize];

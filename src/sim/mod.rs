@@ -9,6 +9,7 @@ mod arrivals;
 mod autoscale;
 mod bounds;
 mod cache;
+mod deadline;
 mod effects;
 mod engine;
 mod flow;

@@ -40,6 +40,7 @@ mod tests {
             probability: 1.0,
             optional: false,
             resilience: Default::default(),
+            deadline: Default::default(),
         }
     }
 

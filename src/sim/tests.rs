@@ -42,6 +42,7 @@ fn topology(nodes: Vec<Node>, rate_per_s: f64, timeout_ns: Option<u64>) -> Topol
             rate_per_s,
             arrival: Arrival::Poisson,
             timeout_ns,
+            deadline: Default::default(),
             traffic: crate::model::Traffic::Open(crate::model::Rate::Constant {
                 per_s: rate_per_s,
             }),

@@ -148,8 +148,85 @@ fn merge_refuses_mismatches_and_names_missing_and_duplicate_units() {
     let bad = merge(&[&garbage]);
     assert!(
         String::from_utf8_lossy(&bad.stderr)
-            .contains("garbage.jsonl:1: not a blastradius unit record")
+            .contains("garbage.jsonl:1:2: not a blastradius unit record: key must be a string")
     );
+}
+
+#[test]
+fn merge_streams_a_large_shard_and_names_a_malformed_line_deep_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.jsonl");
+    let zones = [
+        FMA_ZONES,
+        &["--shard", "1/1", "--out", small.to_str().unwrap()],
+    ]
+    .concat();
+    assert_eq!(blastradius(&zones, "2").status.code(), Some(0));
+    // 6 candidates, 1 seed: copied as if each had been run with 2,000 seeds, 12,000 records.
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&small)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seeds = 2_000u64;
+    let total = records.len() as u64 * seeds;
+    let mut lines = Vec::new();
+    for (p, record) in records.iter().enumerate() {
+        for s in 0..seeds {
+            let mut copy = record.clone();
+            copy["unit"] = (p as u64 * seeds + s).into();
+            copy["units_total"] = total.into();
+            lines.push(serde_json::to_string(&copy).unwrap());
+        }
+    }
+    let big = dir.path().join("big.jsonl");
+    std::fs::write(&big, lines.join("\n") + "\n").unwrap();
+    let merged = blastradius(&["merge", "--format", "json", big.to_str().unwrap()], "1");
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(summary["units"], total);
+    assert_eq!(summary["points"][0]["runs"], seeds);
+
+    // Line 9,871 (1-based) broken at its `passed` value: reported by line and column.
+    let broken = 9_870;
+    let at = lines[broken].find("\"passed\":").unwrap() + "\"passed\":".len();
+    lines[broken].replace_range(at..at + 1, "?");
+    std::fs::write(&big, lines.join("\n") + "\n").unwrap();
+    let bad = blastradius(&["merge", big.to_str().unwrap()], "1");
+    assert_eq!(bad.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    let expected = format!("big.jsonl:9871:{}: not a blastradius unit record", at + 1);
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn merged_fma_shards_equal_the_unsharded_fma_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = ["--seeds", "2"];
+    for format in ["text", "json"] {
+        let whole = blastradius(&[FMA_ZONES, &seeds, &["--format", format]].concat(), "2");
+        assert_eq!(whole.status.code(), Some(0));
+        let mut args = vec!["merge", "--format", format];
+        let files: Vec<String> = (1..=3)
+            .map(|k| {
+                let out = dir.path().join(format!("{format}-{k}.jsonl"));
+                let out = out.to_str().unwrap().to_string();
+                let shard = format!("{k}/3");
+                let run = [FMA_ZONES, &seeds, &["--shard", &shard, "--out", &out]].concat();
+                assert_eq!(blastradius(&run, "1").status.code(), Some(0));
+                out
+            })
+            .collect();
+        args.extend(files.iter().rev().map(String::as_str));
+        let merged = blastradius(&args, "2");
+        assert_eq!(merged.status.code(), Some(0));
+        assert_eq!(merged.stdout, whole.stdout, "{format}");
+    }
 }
 
 #[test]
@@ -239,6 +316,65 @@ fn fma_ranks_the_outage_of_the_primary_database_zone_above_the_others() {
         first_row.contains("zone-outage az-a") && first_row.contains("LEAKED"),
         "{text}"
     );
+}
+
+/// fma of the shop's zone and node faults, short runs: 20 s faults in 1 min.
+const FMA_ZONES_AND_NODES: &[&str] = &[
+    "fma",
+    "models/shop.toml",
+    "--families",
+    "zone,node",
+    "--duration",
+    "1m",
+    "--warmup",
+    "10s",
+    "--fault-start",
+    "20s",
+    "--fault-duration",
+    "20s",
+];
+
+#[test]
+fn fma_judges_zonal_shifts_and_single_replica_crashes_and_says_why_others_have_none() {
+    let text = blastradius(FMA_ZONES_AND_NODES, "2");
+    assert_eq!(text.status.code(), Some(0));
+    let text = String::from_utf8(text.stdout).unwrap();
+    let row = |label: &str| -> &str {
+        text.lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("{label} not in\n{text}"))
+    };
+    // A zonal shift's boundary is the zone it empties; a crash of one replica, its zone.
+    for label in [
+        "zonal-shift az-a",
+        "zonal-shift az-c",
+        "crash api (1 of 6 replicas)",
+    ] {
+        let row = row(label);
+        assert!(row.contains("contained") || row.contains("LEAKED"), "{row}");
+        assert!(!row.contains("n/a"), "{row}");
+    }
+    // Every replica of api: the node fails as a whole, not a zone.
+    assert!(row("crash api (all replicas)").contains("n/a: it acts on every replica of the node"));
+    assert!(!text.contains("not zonal"), "{text}");
+
+    let json = blastradius(&[FMA_ZONES_AND_NODES, &["--format", "json"]].concat(), "2");
+    let summary: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let point = |label: &str| {
+        summary["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["point"][0][1] == label)
+            .unwrap_or_else(|| panic!("{label} not enumerated"))
+            .clone()
+    };
+    let all = point("crash api (all replicas)");
+    assert_eq!(all["contained_rate"], serde_json::Value::Null);
+    assert_eq!(all["no_boundary"], "whole_node");
+    let shift = point("zonal-shift az-b");
+    assert!(shift["contained_rate"].is_f64(), "{shift}");
+    assert!(shift.get("no_boundary").is_none(), "{shift}");
 }
 
 #[test]
