@@ -198,12 +198,11 @@ impl Merger {
             runs[digest.point].push(digest);
         }
         // Points in the order of their first unit, as the enumeration made them.
-        let mut points: Vec<(usize, (Vec<(String, String)>, PointFold))> =
-            self.points.into_iter().enumerate().collect();
-        points.sort_by_key(|(_, (_, fold))| fold.first_unit);
+        let mut points: Vec<_> = self.points.into_iter().zip(runs).collect();
+        points.sort_by_key(|((_, fold), _)| fold.first_unit);
         let points = points
             .into_iter()
-            .map(|(p, (point, fold))| summarise_point(point, &runs[p], fold))
+            .map(|((point, fold), runs)| summarise_point(point, &runs, fold))
             .collect::<Result<_, _>>()?;
         Ok(SweepSummary {
             tool: "blastradius",
