@@ -8,8 +8,9 @@
 #   validation/run.sh --smoke    CI's: one fault, one run, 3 seeds, 10 requests/s (~2 min);
 #                                exit 1 when a prediction misses twice its target
 #
-# Results: validation/results/{full,smoke}/ (comparison.md, comparison.json, the records,
-# the steady traces, the calibrated model, the simulator's reports).
+# Results: validation/results/{full,smoke}/ (comparison.md, comparison.json, runs.json with
+# every run's load averages, the records, the traces, the calibrated models — once at the
+# start and per fault run from its own before window — and the simulator's reports).
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=full

@@ -1,4 +1,4 @@
-"""Measures the reference system's service times from the steady run's traces and writes the
+"""Measures the reference system's service times from fault-free traces and writes the
 model the simulation runs: validation/model.toml with each `# measured: NAME` line's
 distribution replaced by the measured percentiles (min, p50, p90, p99) of NAME.
 
@@ -11,8 +11,13 @@ records (each request's latency and the span id it sent as its traceparent):
 - redis, catalog-db, pricing: the callers' CLIENT spans to them (round trip, as the model's
   leaves answer after their service time or latency).
 
-Only answered attempts count (status not ERROR). Only the steady run is measured; nothing here
-looks at a fault's results.
+Only answered attempts count (status not ERROR). Only fault-free load is measured: the steady
+run at the start of the study, or (study.py's per-run calibration) the `before` window of one
+fault run, selected by trace id (the load generator sends its span id as the trace id) —
+nothing here looks at a fault's results.
+
+`overshoot` is the other measurement here, of the fault runs' traces and only reported (the
+model has no way to express it): how late a timed-out attempt ends after its timeout.
 
 Usage: calibrate.py TRACES LOAD MODEL_IN MODEL_OUT SUMMARY_JSON [--rate R]
 """
@@ -22,25 +27,45 @@ import re
 import sys
 from collections import defaultdict
 
+import config
 
-def read_spans(path):
+
+def trace_id_of(record):
+    """The trace id of a load-generator record: its span id, sent as the trace id too."""
+    return record["span"].rjust(32, "0")
+
+
+def read_spans(path, trace_ids=None, errors_only=False):
+    """The spans of TRACES by span id, only those of `trace_ids` when given, only the failed
+    ones with `errors_only`. A line cut short
+    (the file is shared by the services' exporters, a killed one may leave half a line) is
+    skipped."""
     spans = {}
     with open(path) as f:
         for line in f:
-            request = json.loads(line)
+            try:
+                request = json.loads(line)
+            except json.JSONDecodeError:
+                continue
             for rs in request["resourceSpans"]:
                 attrs = {a["key"]: next(iter(a["value"].values()))
                          for a in rs["resource"]["attributes"]}
                 for ss in rs["scopeSpans"]:
                     for s in ss["spans"]:
+                        if trace_ids is not None and s["traceId"] not in trace_ids:
+                            continue
+                        if errors_only and s.get("status", {}).get("code") != 2:
+                            continue
                         span_attrs = {a["key"]: next(iter(a["value"].values()))
                                       for a in s.get("attributes", [])}
                         spans[s["spanId"]] = {
+                            "trace": s["traceId"],
                             "service": attrs["service.name"], "kind": s["kind"],
                             "parent": s.get("parentSpanId"),
                             "ns": int(s["endTimeUnixNano"]) - int(s["startTimeUnixNano"]),
                             "peer": span_attrs.get("peer.service"),
                             "error": s.get("status", {}).get("code") == 2,
+                            "message": s.get("status", {}).get("message", ""),
                         }
     return spans
 
@@ -108,6 +133,52 @@ def rewrite(model_in, model_out, measured, rate):
         f.writelines(lines)
 
 
+def calibrate(spans, records, model_in, model_out, summary, rate=None):
+    """Rewrites MODEL_IN's measured lines into MODEL_OUT from `spans` and the load `records`
+    of the same requests; writes the per-node summary (samples, min, p50, p90, p99 in ms)."""
+    measured = samples(spans, records)
+    rewrite(model_in, model_out, measured, rate)
+    out = {name: {"samples": len(v), **{k: p / 1e6 for k, p in dist_text(v)[1].items()}}
+           for name, v in sorted(measured.items())}
+    with open(summary, "w") as f:
+        json.dump(out, f, indent=1)
+    return out
+
+
+def timed_out(span, timeout_ns):
+    """An attempt that ended by its timeout: the status message says so (the services write
+    `timeout`, redis-py's error is `TimeoutError`); traces without messages: an error that
+    lasted at least the timeout."""
+    if not span["error"]:
+        return False
+    if span["message"]:
+        return "timeout" in span["message"].lower()
+    return span["ns"] >= timeout_ns
+
+
+def overshoot(spans, model):
+    """Per call edge "caller->callee" with a timeout: the timed-out attempts' durations minus
+    the timeout, in ms (sorted). The model's timeouts fire on the nanosecond; real ones fire
+    when a thread is scheduled to notice the deadline, raise, close the socket and end the
+    span."""
+    timeouts = {}
+    for role in ("service", "database", "external"):
+        for name, node in model.get(role, {}).items():
+            for call in node.get("calls", []):
+                if "timeout" in call:
+                    timeouts[(name, call["to"])] = seconds_ns(call["timeout"])
+    out = defaultdict(list)
+    for s in spans.values():
+        key = (s["service"], s["peer"])
+        if s["kind"] == 3 and key in timeouts and timed_out(s, timeouts[key]):
+            out[f"{key[0]}->{key[1]}"].append((s["ns"] - timeouts[key]) / 1e6)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def seconds_ns(text):
+    return int(round(config.seconds(text) * 1e9))
+
+
 def main():
     argv = sys.argv[1:]
     rate = None
@@ -118,11 +189,7 @@ def main():
     traces, load, model_in, model_out, summary = argv
     with open(load) as f:
         records = [json.loads(line) for line in f]
-    measured = samples(read_spans(traces), records)
-    rewrite(model_in, model_out, measured, rate)
-    with open(summary, "w") as f:
-        json.dump({name: {"samples": len(v), **{k: p / 1e6 for k, p in dist_text(v)[1].items()}}
-                   for name, v in sorted(measured.items())}, f, indent=1)
+    calibrate(read_spans(traces), records, model_in, model_out, summary, rate)
 
 
 if __name__ == "__main__":

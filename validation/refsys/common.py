@@ -60,6 +60,10 @@ def _span_json(span):
         "attributes": _attributes(span.attributes),
         "status": {"code": _STATUS[span.status.status_code]},
     }
+    if span.status.description:
+        # Why an attempt failed (`timeout`, `refused`, `TimeoutError`, ...): the study tells
+        # timed-out attempts from the others by it (calibrate.overshoot).
+        out["status"]["message"] = span.status.description
     if span.parent is not None:
         out["parentSpanId"] = format(span.parent.span_id, "016x")
     return out
