@@ -20,6 +20,11 @@ pub struct HypothesisResult {
     pub bounds: String,
     pub checks: Vec<WindowCheck>,
     pub pass: bool,
+    /// The windows the hypothesis did not ask for, judged by the same bounds (they do not
+    /// count towards `pass`): the journal's steady states probe every window, as Chaos
+    /// Toolkit does. Not in the JSON's `hypotheses`, which lists what was asked.
+    #[serde(skip)]
+    pub unasked: Vec<WindowCheck>,
 }
 
 /// The hypothesis in one window (or `run` without faults, `recovery` for recovery time).
@@ -45,43 +50,15 @@ pub fn evaluate(
         .hypotheses
         .iter()
         .map(|hypothesis| {
-            let spans: Vec<&WindowSpan> = spans
+            let (asked, unasked): (Vec<&WindowSpan>, Vec<&WindowSpan>) = spans
                 .iter()
-                .filter(|s| !has_faults || hypothesis.windows.contains(&s.window))
-                .collect();
-            let checks = if hypothesis.queue.is_some() {
-                let value = |run: &RunResult, span: &WindowSpan| {
-                    super::queue::hypothesis_value(hypothesis, run, span)
-                };
-                let note = "not measurable: no message was acknowledged";
-                check_windows(
-                    hypothesis,
-                    &spans,
-                    has_faults,
-                    (control, experiment),
-                    value,
-                    note,
-                )
-            } else if hypothesis.metric == Metric::RecoveryTime {
-                vec![check_recovery(
-                    hypothesis,
-                    has_faults,
-                    &recovery[hypothesis.workload.index()],
-                )]
-            } else {
-                let w = hypothesis.workload.index();
-                let value = |run: &RunResult, span: &WindowSpan| {
-                    values_in(&run.workloads[w], span).get(hypothesis.metric)
-                };
-                let note = "not measurable: no request ended or none was answered";
-                check_windows(
-                    hypothesis,
-                    &spans,
-                    has_faults,
-                    (control, experiment),
-                    value,
-                    note,
-                )
+                .partition(|s| !has_faults || hypothesis.windows.contains(&s.window));
+            let runs = (control, experiment);
+            let checks = check_spans(hypothesis, &asked, has_faults, runs, recovery);
+            let unasked = match hypothesis.metric {
+                // One number per run, measured after the faults: no other window has one.
+                Metric::RecoveryTime => Vec::new(),
+                _ => check_spans(hypothesis, &unasked, has_faults, runs, recovery),
             };
             let subject = match hypothesis.queue {
                 Some(queue) => &scenario.topology.node(queue).name,
@@ -94,9 +71,55 @@ pub fn evaluate(
                 bounds: describe_bounds(hypothesis),
                 pass: checks.iter().all(|c| c.pass),
                 checks,
+                unasked,
             }
         })
         .collect()
+}
+
+/// A hypothesis checked in `spans`, by its kind: a queue's metric, recovery time, or a
+/// workload's metric.
+fn check_spans(
+    hypothesis: &Hypothesis,
+    spans: &[&WindowSpan],
+    has_faults: bool,
+    (control, experiment): (&RunResult, &RunResult),
+    recovery: &[Recovery],
+) -> Vec<WindowCheck> {
+    if hypothesis.queue.is_some() {
+        let value = |run: &RunResult, span: &WindowSpan| {
+            super::queue::hypothesis_value(hypothesis, run, span)
+        };
+        let note = "not measurable: no message was acknowledged";
+        check_windows(
+            hypothesis,
+            spans,
+            has_faults,
+            (control, experiment),
+            value,
+            note,
+        )
+    } else if hypothesis.metric == Metric::RecoveryTime {
+        vec![check_recovery(
+            hypothesis,
+            has_faults,
+            &recovery[hypothesis.workload.index()],
+        )]
+    } else {
+        let w = hypothesis.workload.index();
+        let value = |run: &RunResult, span: &WindowSpan| {
+            values_in(&run.workloads[w], span).get(hypothesis.metric)
+        };
+        let note = "not measurable: no request ended or none was answered";
+        check_windows(
+            hypothesis,
+            spans,
+            has_faults,
+            (control, experiment),
+            value,
+            note,
+        )
+    }
 }
 
 /// A hypothesis checked in each of its windows, `value` giving its metric in one run and
@@ -275,4 +298,43 @@ pub fn show(metric: Metric, value: f64) -> String {
 fn trim(value: f64) -> String {
     let text = format!("{value:.6}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+    use crate::model::Window;
+
+    fn hypothesis(min: Option<f64>, max: Option<f64>, inc: Option<Change>) -> Hypothesis {
+        Hypothesis {
+            queue: None,
+            workload: crate::model::WorkloadId(0),
+            metric: Metric::P99,
+            min,
+            max,
+            max_increase: inc,
+            max_decrease: None,
+            windows: vec![Window::During],
+            line: 1,
+        }
+    }
+
+    fn within(h: &Hypothesis, control: f64, experiment: f64) -> bool {
+        check_value(h, "during", control, experiment).pass
+    }
+
+    /// Every bound is inclusive; the journal's probes of unasked windows use these checks too.
+    #[test]
+    fn bounds_are_inclusive() {
+        assert!(within(&hypothesis(Some(1.0), None, None), 0.0, 1.0));
+        assert!(!within(&hypothesis(Some(1.0), None, None), 0.0, 0.5));
+        assert!(within(&hypothesis(None, Some(2.0), None), 0.0, 2.0));
+        assert!(!within(&hypothesis(None, Some(2.0), None), 0.0, 2.5));
+        let relative = hypothesis(None, None, Some(Change::Relative(0.2)));
+        assert!(within(&relative, 10.0, 12.0));
+        assert!(!within(&relative, 10.0, 12.5));
+        let absolute = hypothesis(None, None, Some(Change::Absolute(5.0)));
+        assert!(within(&absolute, 10.0, 15.0));
+        assert!(!within(&absolute, 10.0, 15.5));
+    }
 }

@@ -398,6 +398,7 @@ mod tests {
                 },
             ],
             pass: false,
+            unasked: Vec::new(),
         };
         assert_eq!(
             hypothesis_failure(&h),

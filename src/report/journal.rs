@@ -2,13 +2,13 @@
 //! the steady-state hypothesis probed `before`, `during` and `after` the faults, so people who
 //! know that tool find the shape they expect in the JSON.
 //!
-//! It restates the analysis and judges nothing new, with one exception: Chaos Toolkit checks
-//! every probe before the method runs, so a hypothesis not asked for in the `before` window is
-//! checked there too, against the same bounds.
+//! It restates the analysis and judges nothing: Chaos Toolkit checks every probe before the
+//! method runs, so a hypothesis not asked for in the `before` window is probed there too —
+//! with the analysis's check of that window (`HypothesisResult::unasked`).
 
 use serde::Serialize;
 
-use crate::analysis::{HypothesisResult, Study, WindowCheck, WindowSpan, values_in};
+use crate::analysis::{HypothesisResult, Study, WindowCheck, WindowSpan};
 use crate::model::{Change, Hypothesis, Metric, Scenario, Window};
 use crate::sim::RunOutcome;
 
@@ -99,7 +99,7 @@ pub fn build(scenario: &Scenario, study: &Study) -> Journal {
             .hypotheses
             .iter()
             .zip(results)
-            .filter_map(|(h, r)| probe(study, h, r, span, has_faults))
+            .filter_map(|(h, r)| probe(h, r, span, has_faults))
             .collect();
         Some(SteadyState {
             steady_state_met: probes.iter().all(|p| p.tolerance_met),
@@ -127,10 +127,9 @@ pub fn build(scenario: &Scenario, study: &Study) -> Journal {
     }
 }
 
-/// The probe of one hypothesis in one window: the analysis's check where it made one, else
-/// (only `before`, or any window of a hypothesis restricted to others) the same bounds here.
+/// The probe of one hypothesis in one window: the analysis's check of a window it asked for,
+/// or of one it did not (`HypothesisResult::unasked`, judged by the same bounds).
 fn probe(
-    study: &Study,
     h: &Hypothesis,
     result: &HypothesisResult,
     span: &WindowSpan,
@@ -155,40 +154,24 @@ fn probe(
     if let Some(check) = result.checks.iter().find(|c| c.window == name) {
         return Some(from_check(activity, check));
     }
-    if span.length_ns() == 0 {
-        return Some(Probe {
+    let check = result.unasked.iter().find(|c| c.window == name)?;
+    Some(unasked_probe(activity, check, &result.bounds))
+}
+
+/// A window the hypothesis did not ask for, as the analysis judged it, in the journal's words.
+fn unasked_probe(activity: Activity, check: &WindowCheck, bounds: &str) -> Probe {
+    match (check.control, check.experiment) {
+        (Some(c), Some(e)) => Probe {
             activity,
-            status: "skipped",
-            output: None,
-            control: None,
-            tolerance_met: true,
-            note: Some("the window is empty".to_string()),
-        });
-    }
-    let (c, e) = if h.queue.is_some() {
-        let value = |run| crate::analysis::queue::hypothesis_value(h, run, span);
-        (value(&study.control), value(&study.experiment))
-    } else {
-        let w = h.workload.index();
-        let c = values_in(&study.control.workloads[w], span).get(h.metric);
-        (
-            c,
-            values_in(&study.experiment.workloads[w], span).get(h.metric),
-        )
-    };
-    Some(match (c, e) {
-        (Some(c), Some(e)) => {
-            let met = within(h, c, e);
-            Probe {
-                activity,
-                status: "succeeded",
-                output: Some(e),
-                control: Some(c),
-                tolerance_met: met,
-                note: (!met).then(|| format!("outside {}", result.bounds)),
-            }
-        }
-        _ => Probe {
+            status: "succeeded",
+            output: Some(e),
+            control: Some(c),
+            tolerance_met: check.pass,
+            note: (!check.pass).then(|| format!("outside {bounds}")),
+        },
+        // An empty window, skipped.
+        _ if check.pass => from_check(activity, check),
+        (c, e) => Probe {
             activity,
             status: "failed",
             output: e,
@@ -196,7 +179,7 @@ fn probe(
             tolerance_met: false,
             note: Some("not measurable: no request ended or none was answered".to_string()),
         },
-    })
+    }
 }
 
 fn from_check(activity: Activity, check: &WindowCheck) -> Probe {
@@ -213,18 +196,6 @@ fn from_check(activity: Activity, check: &WindowCheck) -> Probe {
         tolerance_met: check.pass,
         note: check.note.clone(),
     }
-}
-
-/// The hypothesis's bounds, as `analysis::hypothesis` applies them.
-fn within(h: &Hypothesis, control: f64, experiment: f64) -> bool {
-    let limit = |change: Change, sign: f64| match change {
-        Change::Relative(r) => control * (1.0 + sign * r),
-        Change::Absolute(a) => control + sign * a,
-    };
-    h.min.is_none_or(|min| experiment >= min)
-        && h.max.is_none_or(|max| experiment <= max)
-        && h.max_increase.is_none_or(|c| experiment <= limit(c, 1.0))
-        && h.max_decrease.is_none_or(|c| experiment >= limit(c, -1.0))
 }
 
 fn tolerance(h: &Hypothesis, result: &HypothesisResult) -> Tolerance {
@@ -246,38 +217,5 @@ fn tolerance(h: &Hypothesis, result: &HypothesisResult) -> Tolerance {
         max: h.max,
         max_increase: h.max_increase.map(change),
         max_decrease: h.max_decrease.map(change),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hypothesis(min: Option<f64>, max: Option<f64>, inc: Option<Change>) -> Hypothesis {
-        Hypothesis {
-            queue: None,
-            workload: crate::model::WorkloadId(0),
-            metric: Metric::P99,
-            min,
-            max,
-            max_increase: inc,
-            max_decrease: None,
-            windows: vec![Window::During],
-            line: 1,
-        }
-    }
-
-    #[test]
-    fn bounds_are_inclusive_as_in_the_analysis() {
-        assert!(within(&hypothesis(Some(1.0), None, None), 0.0, 1.0));
-        assert!(!within(&hypothesis(Some(1.0), None, None), 0.0, 0.5));
-        assert!(within(&hypothesis(None, Some(2.0), None), 0.0, 2.0));
-        assert!(!within(&hypothesis(None, Some(2.0), None), 0.0, 2.5));
-        let relative = hypothesis(None, None, Some(Change::Relative(0.2)));
-        assert!(within(&relative, 10.0, 12.0));
-        assert!(!within(&relative, 10.0, 12.5));
-        let absolute = hypothesis(None, None, Some(Change::Absolute(5.0)));
-        assert!(within(&absolute, 10.0, 15.0));
-        assert!(!within(&absolute, 10.0, 15.5));
     }
 }

@@ -265,7 +265,12 @@ fn hurt_card(blast: &BlastRadius) -> (&'static str, String, String, String) {
 fn containment_card(blast: &BlastRadius) -> (&'static str, String, String, String) {
     let label = "Containment in the fault's zones".to_string();
     if blast.containment.is_empty() {
-        return ("", label, "n/a".to_string(), "no fault here has a zone boundary".to_string());
+        return (
+            "",
+            label,
+            "n/a".to_string(),
+            "no fault here has a zone boundary".to_string(),
+        );
     }
     match blast.containment.iter().find(|c| !c.contained) {
         Some(c) => (
