@@ -86,40 +86,27 @@ fn check_spans(
     (control, experiment): (&RunResult, &RunResult),
     recovery: &[Recovery],
 ) -> Vec<WindowCheck> {
-    if hypothesis.queue.is_some() {
-        let value = |run: &RunResult, span: &WindowSpan| {
-            super::queue::hypothesis_value(hypothesis, run, span)
-        };
-        let note = "not measurable: no message was acknowledged";
-        check_windows(
-            hypothesis,
-            spans,
-            has_faults,
-            (control, experiment),
-            value,
-            note,
-        )
-    } else if hypothesis.metric == Metric::RecoveryTime {
-        vec![check_recovery(
-            hypothesis,
-            has_faults,
-            &recovery[hypothesis.workload.index()],
-        )]
-    } else {
-        let w = hypothesis.workload.index();
-        let value = |run: &RunResult, span: &WindowSpan| {
-            values_in(&run.workloads[w], span).get(hypothesis.metric)
-        };
-        let note = "not measurable: no request ended or none was answered";
-        check_windows(
-            hypothesis,
-            spans,
-            has_faults,
-            (control, experiment),
-            value,
-            note,
-        )
+    if hypothesis.queue.is_none() && hypothesis.metric == Metric::RecoveryTime {
+        let recovery = &recovery[hypothesis.workload.index()];
+        return vec![check_recovery(hypothesis, has_faults, recovery)];
     }
+    let w = hypothesis.workload.index();
+    let value = |run: &RunResult, span: &WindowSpan| match hypothesis.queue {
+        Some(_) => super::queue::hypothesis_value(hypothesis, run, span),
+        None => values_in(&run.workloads[w], span).get(hypothesis.metric),
+    };
+    let note = match hypothesis.queue {
+        Some(_) => "not measurable: no message was acknowledged",
+        None => "not measurable: no request ended or none was answered",
+    };
+    check_windows(
+        hypothesis,
+        spans,
+        has_faults,
+        (control, experiment),
+        value,
+        note,
+    )
 }
 
 /// A hypothesis checked in each of its windows, `value` giving its metric in one run and
