@@ -346,14 +346,7 @@ fn settings(
         }
     };
     let (min_faults, max_faults) = fault_counts(&args.faults)?;
-    let [zones, nodes, edges, externals, caches, load] = super::fma::families(&args.families);
     let fma = FmaOptions {
-        zones,
-        nodes,
-        edges,
-        externals,
-        caches,
-        load,
         duration_ns: run_length(
             "duration",
             &args.duration,
@@ -361,10 +354,10 @@ fn settings(
             "5m",
         )?,
         warmup_ns: run_length("warmup", &args.warmup, scenario.map(|s| s.warmup_ns), "1m")?,
-        fault_start_ns: 0,
-        fault_duration_ns: 0,
         added_latency_ns: duration("latency", &args.latency)?,
         spike_factor: args.spike,
+        // Explore times its faults itself: the catalogue's start and duration stay zero.
+        ..super::fma::with_families(&args.families)
     };
     let options = ExploreOptions {
         min_fault_ns: duration("min-fault", &args.min_fault)?,

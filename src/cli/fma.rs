@@ -107,38 +107,38 @@ pub fn fma(args: &FmaArgs) -> Exit {
     finish(lines, shard, args.out.as_deref(), args.format)
 }
 
-/// `FmaOptions`' family switches, in its field order (zones, nodes, edges, externals, caches,
-/// load), from `--families`: none given means all.
-pub(super) fn families(chosen: &[Family]) -> [bool; 6] {
+/// `FmaOptions` with the family switches of `--families` (none given means all) and every
+/// other field zero, for the caller to fill in with struct update syntax.
+pub(super) fn with_families(chosen: &[Family]) -> FmaOptions {
     let has = |family| chosen.is_empty() || chosen.contains(&family);
-    [
-        has(Family::Zone),
-        has(Family::Node),
-        has(Family::Edge),
-        has(Family::External),
-        has(Family::Cache),
-        has(Family::Load),
-    ]
+    FmaOptions {
+        zones: has(Family::Zone),
+        nodes: has(Family::Node),
+        edges: has(Family::Edge),
+        externals: has(Family::External),
+        caches: has(Family::Cache),
+        load: has(Family::Load),
+        duration_ns: 0,
+        warmup_ns: 0,
+        fault_start_ns: 0,
+        fault_duration_ns: 0,
+        added_latency_ns: 0,
+        spike_factor: 0.0,
+    }
 }
 
 fn options(args: &FmaArgs) -> Result<(FmaOptions, Option<Shard>), String> {
     let duration = |flag: &str, text: &str| {
         parse_duration(text).map_err(|e| format!("--{flag} `{text}`: {e}"))
     };
-    let [zones, nodes, edges, externals, caches, load] = families(&args.families);
     let options = FmaOptions {
-        zones,
-        nodes,
-        edges,
-        externals,
-        caches,
-        load,
         duration_ns: duration("duration", &args.duration)?,
         warmup_ns: duration("warmup", &args.warmup)?,
         fault_start_ns: duration("fault-start", &args.fault_start)?,
         fault_duration_ns: duration("fault-duration", &args.fault_duration)?,
         added_latency_ns: duration("latency", &args.latency)?,
         spike_factor: args.spike,
+        ..with_families(&args.families)
     };
     if options.warmup_ns >= options.duration_ns || options.fault_start_ns >= options.duration_ns {
         return Err("the warm-up and the fault start must fall within --duration".into());
