@@ -4,11 +4,10 @@
 //! drop and the refill are visible). Absent for models without content caches, so their
 //! reports keep their bytes.
 
-use std::fmt::Write;
-
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use super::outline::Section;
 use crate::analysis::WindowSpan;
 use crate::model::{Role, Topology, Window};
 use crate::sim::{CacheCounts, CacheStats, RunResult};
@@ -132,30 +131,11 @@ impl CacheRunReport {
     }
 }
 
-/// The `caches` section of the text report; nothing without content caches.
-pub fn write_caches(out: &mut String, caches: &IndexMap<String, CacheReport>, with_faults: bool) {
-    if caches.is_empty() {
-        return;
-    }
-    out.push_str("\ncaches (content: LRU over Zipf keys)\n");
+/// The `caches` section; `None` without content caches.
+pub fn section(caches: &IndexMap<String, CacheReport>, with_faults: bool) -> Option<Section> {
+    let mut section = Section::new("caches (content: LRU over Zipf keys)");
     for (name, cache) in caches {
-        let ttl = cache.ttl_ns.map_or(String::new(), |t| {
-            format!(", ttl {}", crate::kernel::time::format_duration_ns(t))
-        });
-        let _ = writeln!(
-            out,
-            "  {name}: {} keys, zipf {}, capacity {}{ttl}, content per {}{}; expected hit ratio {}",
-            cache.keys,
-            cache.zipf,
-            cache.capacity,
-            cache.content,
-            if cache.single_flight {
-                ", single-flight"
-            } else {
-                ""
-            },
-            ratio(Some(cache.expected_hit_ratio)),
-        );
+        section.line(1, format!("{name}: {}", describe(cache)));
         let runs: &[(&str, &CacheRunReport)] = if with_faults {
             &[
                 ("control", &cache.control),
@@ -165,35 +145,62 @@ pub fn write_caches(out: &mut String, caches: &IndexMap<String, CacheReport>, wi
             &[("run", &cache.control)]
         };
         for (label, run) in runs {
-            let c = run.counts;
-            let windows: Vec<String> = run
-                .windows
-                .iter()
-                .map(|(w, r)| format!("{w} {}", ratio(r.hit_ratio)))
-                .collect();
-            let _ = writeln!(
-                out,
-                "    {label:<10} hits {} misses {} fills {} coalesced {} · hit ratio {} ({})",
-                c.hits,
-                c.misses,
-                c.fills,
-                c.coalesced,
-                ratio(run.hit_ratio),
-                windows.join(", "),
-            );
+            section.line(2, format!("{label:<10} {}", run_counts(run)));
         }
         let shown = if with_faults {
             &cache.experiment
         } else {
             &cache.control
         };
-        let _ = writeln!(
-            out,
-            "    hit ratio per step ({}s each, from 0): {}",
-            shown.series.step_ns / 1_000_000_000,
-            strip(&shown.series.hit_ratio)
+        section.line(
+            2,
+            format!(
+                "hit ratio per step ({}s each, from 0): {}",
+                shown.series.step_ns / 1_000_000_000,
+                strip(&shown.series.hit_ratio)
+            ),
         );
     }
+    section.unless_empty()
+}
+
+/// The cache's configuration and its expected hit ratio.
+fn describe(cache: &CacheReport) -> String {
+    let ttl = cache.ttl_ns.map_or(String::new(), |t| {
+        format!(", ttl {}", crate::kernel::time::format_duration_ns(t))
+    });
+    let single_flight = if cache.single_flight {
+        ", single-flight"
+    } else {
+        ""
+    };
+    format!(
+        "{} keys, zipf {}, capacity {}{ttl}, content per {}{single_flight}; expected hit ratio {}",
+        cache.keys,
+        cache.zipf,
+        cache.capacity,
+        cache.content,
+        ratio(Some(cache.expected_hit_ratio)),
+    )
+}
+
+/// A run's counts and hit ratio, overall and per window.
+fn run_counts(run: &CacheRunReport) -> String {
+    let c = run.counts;
+    let windows: Vec<String> = run
+        .windows
+        .iter()
+        .map(|(w, r)| format!("{w} {}", ratio(r.hit_ratio)))
+        .collect();
+    format!(
+        "hits {} misses {} fills {} coalesced {} · hit ratio {} ({})",
+        c.hits,
+        c.misses,
+        c.fills,
+        c.coalesced,
+        ratio(run.hit_ratio),
+        windows.join(", "),
+    )
 }
 
 fn ratio(value: Option<f64>) -> String {

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::document::RunDocument;
+use super::outline::{Item, Section, Table};
 use crate::analysis::{BlastRadius, Deviation, HypothesisResult, Verdict};
 use crate::kernel::time::format_duration_ns;
 use crate::sim::RunOutcome;
@@ -26,15 +27,55 @@ pub fn to_markdown(doc: &RunDocument) -> String {
         write_recovery(&mut out, doc);
         write_deviations(&mut out, doc);
     }
-    let mechanisms = super::text::mechanisms_text(doc);
-    if !mechanisms.trim().is_empty() {
-        let _ = writeln!(
-            out,
-            "### Mechanisms\n\n```text\n{}\n```\n",
-            mechanisms.trim_matches('\n')
-        );
+    let mechanisms = super::outline::mechanisms(doc);
+    if !mechanisms.is_empty() {
+        out.push_str("### Mechanisms\n\n");
+        for section in &mechanisms {
+            write_section(&mut out, section);
+        }
     }
     out
+}
+
+/// A mechanism's section: its title in bold, its lines as a nested list, its tables as
+/// tables; a blank line after each block.
+fn write_section(out: &mut String, section: &Section) {
+    let _ = writeln!(out, "**{}**\n", escape(&section.title));
+    let mut in_list = false;
+    for item in &section.items {
+        match item {
+            Item::Line { depth, text } => {
+                let indent = "  ".repeat(depth.saturating_sub(1));
+                // The text report's alignment padding would start a code block here.
+                let _ = writeln!(out, "{indent}- {}", escape(text.trim_start()));
+                in_list = true;
+            }
+            Item::Table(table) => {
+                if in_list {
+                    out.push('\n');
+                    in_list = false;
+                }
+                write_table(out, table);
+                out.push('\n');
+            }
+        }
+    }
+    if in_list {
+        out.push('\n');
+    }
+}
+
+fn write_table(out: &mut String, table: &Table) {
+    let header: Vec<String> = table.header.iter().map(|h| escape(h)).collect();
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let rule: Vec<&str> = (table.numeric.iter())
+        .map(|&numeric| if numeric { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(out, "|{}|", rule.join("|"));
+    for row in &table.rows {
+        let cells: Vec<String> = row.iter().map(|cell| escape(cell)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
 }
 
 /// ✅ or ❌.

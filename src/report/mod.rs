@@ -16,6 +16,7 @@ mod journal;
 mod json;
 mod junit;
 mod markdown;
+pub mod outline;
 mod queue;
 mod resilience;
 mod scaling;

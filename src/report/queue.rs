@@ -3,8 +3,6 @@
 //! age series; and their text table. A model without queues has no `queues` section at all,
 //! so its reports keep their bytes.
 
-use std::fmt::Write;
-
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -15,6 +13,7 @@ use crate::metrics::queue::QueueMetrics;
 use crate::model::{NodeKind, Role, Scenario};
 
 use super::document::RunDocument;
+use super::outline::{Item, Section, Table};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct QueueReport {
@@ -91,27 +90,31 @@ impl QueueRunReport {
     }
 }
 
-/// The queues table: a row per queue, window and run. Nothing when the model has no queue.
-pub(super) fn write_queues(out: &mut String, doc: &RunDocument) {
+/// The queues table, a row per queue, window and run, and a line per queue; `None` when the
+/// model has no queue.
+pub(super) fn section(doc: &RunDocument) -> Option<Section> {
     if doc.queues.is_empty() {
-        return;
+        return None;
     }
     let with_faults = doc.blast_radius.is_some();
-    out.push_str("\nqueues\n");
-    let mut table = super::text::new_table(&[
-        "queue",
-        "window",
-        "run",
-        "published",
-        "delivered",
-        "acked",
-        "redelivered",
-        "dead-lettered",
-        "max lag",
-        "max age",
-        "delay p50",
-        "delay p99",
-    ]);
+    let mut table = Table {
+        header: vec![
+            "queue",
+            "window",
+            "run",
+            "published",
+            "delivered",
+            "acked",
+            "redelivered",
+            "dead-lettered",
+            "max lag",
+            "max age",
+            "delay p50",
+            "delay p99",
+        ],
+        numeric: [vec![false; 3], vec![true; 9]].concat(),
+        rows: Vec::new(),
+    };
     for (name, queue) in &doc.queues {
         let runs: &[(&str, &QueueRunReport)] = if with_faults {
             &[
@@ -129,27 +132,31 @@ pub(super) fn write_queues(out: &mut String, doc: &RunDocument) {
         for window in windows {
             for &(run, report) in runs {
                 let values = report.windows.get(window).unwrap_or(&report.run);
-                table.add_row(row(name, window, run, values));
+                table.rows.push(row(name, window, run, values));
             }
         }
     }
-    super::text::push_table(out, table);
+    let mut section = Section::new("queues");
+    section.items.push(Item::Table(table));
+    let of_the_experiment = if with_faults {
+        " of the experiment"
+    } else {
+        ""
+    };
     for (name, queue) in &doc.queues {
-        let _ = writeln!(
-            out,
-            "  {name}: consumed by {} ({} partitions, dead-lettered after {} failed deliveries); \
-             {} messages left in the queue at the end{}",
-            queue.consumer,
-            queue.partitions,
-            queue.max_deliveries,
-            queue.experiment.stored_at_end,
-            if with_faults {
-                " of the experiment"
-            } else {
-                ""
-            }
+        section.line(
+            1,
+            format!(
+                "{name}: consumed by {} ({} partitions, dead-lettered after {} failed \
+                 deliveries); {} messages left in the queue at the end{of_the_experiment}",
+                queue.consumer,
+                queue.partitions,
+                queue.max_deliveries,
+                queue.experiment.stored_at_end,
+            ),
         );
     }
+    Some(section)
 }
 
 fn row(name: &str, window: &str, run: &str, v: &QueueValues) -> Vec<String> {

@@ -2,10 +2,9 @@
 //! retry budget, a bulkhead or a fallback, what each did in the control and the experiment.
 //! A model without those keys has no section, so its reports are unchanged.
 
-use std::fmt::Write;
-
 use serde::Serialize;
 
+use super::outline::Section;
 use crate::kernel::time::format_duration_ns;
 use crate::model::Topology;
 use crate::sim::{EdgeCounts, EdgeResilience};
@@ -48,25 +47,23 @@ pub fn edge_reports(
         .collect()
 }
 
-/// One line per edge: the experiment's count with the control's in brackets.
-pub(super) fn write_text(out: &mut String, edges: &[EdgeReport]) {
-    if edges.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "\nRESILIENCE per edge (experiment [control], after warm-up)"
-    );
+/// One line per edge: the experiment's count with the control's in brackets; `None` without
+/// edges.
+pub(super) fn section(edges: &[EdgeReport]) -> Option<Section> {
+    let mut section = Section::new("RESILIENCE per edge (experiment [control], after warm-up)");
     for edge in edges {
-        let _ = writeln!(
-            out,
-            "  {} -> {} ({}): {}",
-            edge.caller,
-            edge.callee,
-            edge.mechanisms.join(", "),
-            edge_counts(edge).join(", ")
+        section.line(
+            1,
+            format!(
+                "{} -> {} ({}): {}",
+                edge.caller,
+                edge.callee,
+                edge.mechanisms.join(", "),
+                edge_counts(edge).join(", ")
+            ),
         );
     }
+    section.unless_empty()
 }
 
 fn edge_counts(edge: &EdgeReport) -> Vec<String> {

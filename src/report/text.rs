@@ -6,6 +6,7 @@ use std::fmt::Write;
 use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 
 use super::document::{EndpointReport, RunDocument};
+use super::outline::{Item, Section};
 use crate::analysis::{
     Amplification, BlastRadius, Deviation, Recovery, RecoveryClass, RecoveryStatus, Verdict,
 };
@@ -15,18 +16,19 @@ use crate::sim::RunOutcome;
 pub fn to_text(document: &RunDocument) -> String {
     let mut out = String::new();
     write_headline(&mut out, document);
-    super::traffic::write_traffic(&mut out, document);
+    write_section(&mut out, super::traffic::section(document));
     write_hypotheses(&mut out, document);
     if let Some(blast) = &document.blast_radius {
         write_blast_radius(&mut out, blast);
         write_recovery(&mut out, document);
         write_deviations(&mut out, document);
     }
-    super::scaling::write_autoscaling(&mut out, &document.autoscaling);
-    super::resilience::write_text(&mut out, &document.resilience);
-    super::cache::write_caches(&mut out, &document.caches, document.blast_radius.is_some());
+    write_section(&mut out, super::scaling::section(&document.autoscaling));
+    write_section(&mut out, super::resilience::section(&document.resilience));
+    let with_faults = document.blast_radius.is_some();
+    write_section(&mut out, super::cache::section(&document.caches, with_faults));
     write_tables(&mut out, document);
-    super::queue::write_queues(&mut out, document);
+    write_section(&mut out, super::queue::section(document));
     out
 }
 
@@ -402,30 +404,44 @@ fn write_tables(out: &mut String, doc: &RunDocument) {
             .collect();
         out.push_str(&endpoint_table("node", "kind", &rows));
         write_causes(out, &rows);
-        write_balancers(out, doc, experiment);
+        if let Some(section) = balancers(doc, experiment) {
+            write_lines(out, &section);
+        }
     }
 }
 
-/// The sections of the resilience mechanisms and workload shapes a model uses — traffic,
-/// autoscaling, circuit breakers and budgets per edge, balancers, content caches, queues — as
-/// in the text report; empty for a model that uses none. The Markdown report quotes it.
-pub(crate) fn mechanisms_text(doc: &RunDocument) -> String {
-    let mut out = String::new();
-    super::traffic::write_traffic(&mut out, doc);
-    super::scaling::write_autoscaling(&mut out, &doc.autoscaling);
-    super::resilience::write_text(&mut out, &doc.resilience);
-    if doc.blast_radius.is_some() {
-        write_balancers(&mut out, doc, true);
+/// A mechanism's section as the text report words it: a blank line, its title, then its
+/// lines indented two spaces per depth and its tables; nothing for `None`.
+fn write_section(out: &mut String, section: Option<Section>) {
+    if let Some(section) = section {
+        out.push('\n');
+        write_lines(out, &section);
     }
-    write_balancers(&mut out, doc, false);
-    super::cache::write_caches(&mut out, &doc.caches, doc.blast_radius.is_some());
-    super::queue::write_queues(&mut out, doc);
-    out
 }
 
-/// Health checks and outlier ejection, for the nodes that have them (none: no lines).
-fn write_balancers(out: &mut String, doc: &RunDocument, experiment: bool) {
-    let mut lines = Vec::new();
+/// A section's title and items, with no blank line before it.
+fn write_lines(out: &mut String, section: &Section) {
+    let _ = writeln!(out, "{}", section.title);
+    for item in &section.items {
+        match item {
+            Item::Line { depth, text } => {
+                let _ = writeln!(out, "{:indent$}{text}", "", indent = 2 * depth);
+            }
+            Item::Table(table) => {
+                let mut shown = new_table(&table.header);
+                for row in &table.rows {
+                    shown.add_row(row.clone());
+                }
+                push_table(out, shown);
+            }
+        }
+    }
+}
+
+/// Health checks and outlier ejection in one run, for the nodes that have them; `None` when
+/// no node watches its replicas.
+pub(super) fn balancers(doc: &RunDocument, experiment: bool) -> Option<Section> {
+    let mut section = Section::new("balancer (health checks, outlier ejection)");
     for (name, node) in &doc.nodes {
         let Some(balancer) = &node.balancer else {
             continue;
@@ -435,21 +451,19 @@ fn write_balancers(out: &mut String, doc: &RunDocument, experiment: bool) {
         } else {
             &balancer.control
         };
-        lines.push(format!(
-            "  {name}: {} taken out by health checks, {} put back, {} outlier ejections, {} out of the balancer, {} calls swallowed",
-            s.health_check_ejections,
-            s.health_check_returns,
-            s.outlier_ejections,
-            format_duration_ns(s.out_of_balancer_ns),
-            s.swallowed_calls,
-        ));
+        section.line(
+            1,
+            format!(
+                "{name}: {} taken out by health checks, {} put back, {} outlier ejections, {} out of the balancer, {} calls swallowed",
+                s.health_check_ejections,
+                s.health_check_returns,
+                s.outlier_ejections,
+                format_duration_ns(s.out_of_balancer_ns),
+                s.swallowed_calls,
+            ),
+        );
     }
-    if !lines.is_empty() {
-        out.push_str("balancer (health checks, outlier ejection)\n");
-        for line in lines {
-            let _ = writeln!(out, "{line}");
-        }
-    }
+    section.unless_empty()
 }
 
 pub(super) fn new_table(header: &[&str]) -> Table {

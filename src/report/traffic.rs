@@ -6,14 +6,13 @@
 //! rates keep their bytes. Must not: compute anything the runs did not measure, beyond the
 //! rate's own integral.
 
-use std::fmt::Write;
-
 use serde::Serialize;
 
 use crate::model::{Topology, Traffic};
 use crate::sim::{RunResult, UserStats};
 
 use super::document::RunDocument;
+use super::outline::Section;
 
 /// A workload's traffic in the JSON report (`.workloads.NAME.traffic`).
 #[derive(Clone, Debug, Serialize)]
@@ -83,45 +82,38 @@ impl TrafficReport {
     }
 }
 
-/// The text report's `traffic` lines, after the headline; nothing when every rate is constant.
-pub fn write_traffic(out: &mut String, doc: &RunDocument) {
-    let shown: Vec<_> = doc
-        .workloads
-        .iter()
-        .filter_map(|(name, w)| Some((name, w.traffic.as_ref()?)))
-        .collect();
-    if shown.is_empty() {
-        return;
-    }
-    out.push_str("\ntraffic\n");
-    for (name, traffic) in shown {
-        let _ = write!(out, "  {name}: {}", traffic.description);
-        match &traffic.users {
-            None => {
-                let _ = writeln!(out, " (peak {:.0}/s)", traffic.peak_per_s);
-            }
-            Some(users) => {
-                let _ = writeln!(out, " (at most {:.0}/s)", traffic.peak_per_s);
-                let waiting = |s: &UserStats| format!("{:.1}", s.mean_waiting);
-                let _ = writeln!(
-                    out,
-                    "    users waiting on an answer (mean, the rest thinking): {} of {}{}",
-                    waiting(&users.control),
-                    users.users,
-                    if doc.blast_radius.is_some() {
-                        format!(" -> {} with faults", waiting(&users.experiment))
-                    } else {
-                        String::new()
-                    }
-                );
-                if users.experiment.extra_users > 0 {
-                    let _ = writeln!(
-                        out,
-                        "    plus {} extra users during the traffic spike",
-                        users.experiment.extra_users
-                    );
-                }
-            }
+/// The `traffic` section: a line per workload with a varying rate or users; `None` when every
+/// rate is constant.
+pub fn section(doc: &RunDocument) -> Option<Section> {
+    let mut section = Section::new("traffic");
+    for (name, w) in &doc.workloads {
+        let Some(traffic) = &w.traffic else {
+            continue;
+        };
+        let Some(users) = &traffic.users else {
+            let peak = format!("(peak {:.0}/s)", traffic.peak_per_s);
+            section.line(1, format!("{name}: {} {peak}", traffic.description));
+            continue;
+        };
+        let peak = format!("(at most {:.0}/s)", traffic.peak_per_s);
+        section.line(1, format!("{name}: {} {peak}", traffic.description));
+        let waiting = |s: &UserStats| format!("{:.1}", s.mean_waiting);
+        let with_faults = match doc.blast_radius {
+            Some(_) => format!(" -> {} with faults", waiting(&users.experiment)),
+            None => String::new(),
+        };
+        section.line(
+            2,
+            format!(
+                "users waiting on an answer (mean, the rest thinking): {} of {}{with_faults}",
+                waiting(&users.control),
+                users.users,
+            ),
+        );
+        if users.experiment.extra_users > 0 {
+            let extra = users.experiment.extra_users;
+            section.line(2, format!("plus {extra} extra users during the traffic spike"));
         }
     }
+    section.unless_empty()
 }

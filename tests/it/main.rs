@@ -19,6 +19,7 @@ mod hardening;
 mod html;
 mod labels;
 mod model_errors;
+mod outline;
 mod props;
 mod pyenv;
 mod queue;

@@ -359,7 +359,7 @@ fn a_retry_budget_or_a_breaker_ends_the_storm() {
 }
 
 #[test]
-fn the_markdown_report_quotes_the_mechanisms_only_when_a_model_has_them() {
+fn the_markdown_report_shows_the_mechanisms_only_when_a_model_has_them() {
     use blastradius::report::to_markdown;
     let markdown = |file: &str| {
         let scenario = load_scenario(Path::new(file)).expect("bundled");
@@ -371,7 +371,8 @@ fn the_markdown_report_quotes_the_mechanisms_only_when_a_model_has_them() {
         .nth(1)
         .expect("a Mechanisms section");
     assert!(
-        section.contains("api -> backend (circuit_breaker)") && section.contains("breaker opened"),
+        section.contains("- api -\\> backend (circuit\\_breaker)")
+            && section.contains("breaker opened"),
         "{section}"
     );
     assert!(!markdown("scenarios/shop-steady-state.toml").contains("### Mechanisms"));

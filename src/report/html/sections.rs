@@ -12,6 +12,7 @@ use crate::analysis::{
 use crate::kernel::time::format_duration_ns;
 use crate::model::Scenario;
 use crate::report::document::{EndpointReport, RunDocument, WorkloadReport};
+use crate::report::outline::{Item, Section, Table};
 use crate::sim::RunOutcome;
 
 pub fn scenario(out: &mut String, scenario: &Scenario, doc: &RunDocument, id: &str) {
@@ -44,12 +45,11 @@ pub fn scenario(out: &mut String, scenario: &Scenario, doc: &RunDocument, id: &s
 }
 
 /// What the model's mechanisms did — traffic shapes, autoscaling, breakers and budgets per
-/// edge, health checks and ejections, caches, queues — as the text report words it (the
-/// Markdown report quotes the same text): nothing when the model has none of them.
+/// edge, health checks and ejections, caches, queues — one card per section of the outline the
+/// text and Markdown reports render too: nothing when the model has none of them.
 fn mechanisms(out: &mut String, doc: &RunDocument) {
-    let text = crate::report::text::mechanisms_text(doc);
-    let text = text.trim_matches('\n');
-    if text.trim().is_empty() {
+    let sections = crate::report::outline::mechanisms(doc);
+    if sections.is_empty() {
         return;
     }
     out.push_str("<section class=\"block\">\n<h2>Mechanisms</h2>\n");
@@ -58,8 +58,76 @@ fn mechanisms(out: &mut String, doc: &RunDocument) {
          queueing mechanisms did in each run (experiment, then the control in brackets or \
          on its own line).</p>\n",
     );
-    let _ = writeln!(out, "<pre class=\"card mechanisms\">{}</pre>", escape(text));
+    for section in &sections {
+        mechanism(out, section);
+    }
     out.push_str("</section>\n");
+}
+
+/// One section as a card: its title, its lines as nested lists, its tables.
+fn mechanism(out: &mut String, section: &Section) {
+    let _ = writeln!(
+        out,
+        "<div class=\"card mechanism\">\n<h3>{}</h3>",
+        escape(&section.title)
+    );
+    let mut open = 0;
+    for item in &section.items {
+        match item {
+            Item::Line { depth, text } => {
+                // Open or close lists until this line's depth; a deeper line nests under the
+                // item before it, which stays open.
+                while open < *depth {
+                    out.push_str("<ul>");
+                    open += 1;
+                }
+                while open > *depth {
+                    out.push_str("</li></ul>");
+                    open -= 1;
+                }
+                let text = escape(text.trim_start());
+                if out.ends_with("<ul>") {
+                    let _ = write!(out, "<li>{text}");
+                } else {
+                    let _ = write!(out, "</li>\n<li>{text}");
+                }
+            }
+            Item::Table(table) => {
+                close_lists(out, &mut open);
+                mechanism_table(out, table);
+            }
+        }
+    }
+    close_lists(out, &mut open);
+    out.push_str("</div>\n");
+}
+
+fn close_lists(out: &mut String, open: &mut usize) {
+    if *open == 0 {
+        return;
+    }
+    for _ in 0..*open {
+        out.push_str("</li></ul>");
+    }
+    out.push('\n');
+    *open = 0;
+}
+
+fn mechanism_table(out: &mut String, table: &Table) {
+    let class = |numeric: bool| if numeric { " class=\"num\"" } else { "" };
+    out.push_str("<table class=\"data\">\n<thead><tr>");
+    for (header, &numeric) in table.header.iter().zip(&table.numeric) {
+        let _ = write!(out, "<th{}>{}</th>", class(numeric), escape(header));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for (cell, &numeric) in row.iter().zip(&table.numeric) {
+            let _ = write!(out, "<td{}>{}</td>", class(numeric), escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
 }
 
 fn header(out: &mut String, scenario: &Scenario, doc: &RunDocument) {
