@@ -8,6 +8,7 @@ mod amplification;
 mod baseline;
 mod blast;
 pub mod explore;
+pub mod findings;
 pub mod fma;
 mod hypothesis;
 mod lockstep;
@@ -31,6 +32,7 @@ pub use baseline::{
     Tolerance, WorkloadHeadline, compare, hypothesis_keys,
 };
 pub use blast::{BlastRadius, Containment, NoBoundary, NodeHarm, WorkloadHarm, boundary};
+pub use findings::Findings;
 pub use hypothesis::{HypothesisResult, WindowCheck};
 pub use pairing::Pairing;
 pub use recovery::{Recovery, RecoveryClass, RecoveryStatus};

@@ -14,10 +14,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::{Exit, write_stdout};
-use crate::analysis::{Baseline, Headline, Tolerance, compare, study};
+use crate::analysis::{Baseline, Findings, Headline, Tolerance, compare, study};
 use crate::model::{Scenario, load_scenario};
 use crate::report::{
-    BaselineStatus, CheckEntry, CheckReport, JunitTiming, RunDocument, annotations, check_markdown,
+    BaselineStatus, CheckEntry, CheckReport, JunitTiming, annotations, check_markdown,
     check_text, diagnostic_annotations, step_summary, to_junit,
 };
 
@@ -163,7 +163,7 @@ pub fn check(args: &CheckArgs) -> Exit {
 
 /// A scenario's simulated results.
 struct Checked {
-    document: RunDocument,
+    document: Findings,
     headline: Headline,
     elapsed: Duration,
 }
@@ -190,7 +190,7 @@ fn simulate(scenarios: &[Scenario]) -> Vec<Checked> {
             let clock = Instant::now();
             let study = study(scenario);
             let checked = Checked {
-                document: RunDocument::new(scenario, &study),
+                document: Findings::new(scenario, &study),
                 headline: Headline::of(scenario, &study),
                 elapsed: clock.elapsed(),
             };

@@ -6,7 +6,8 @@ use rayon::prelude::*;
 use super::{Exit, Format, RunArgs, write_stdout};
 use crate::analysis::{Verdict, study};
 use crate::model::{Scenario, load_scenario};
-use crate::report::{RunDocument, to_json, to_text};
+use crate::analysis::Findings;
+use crate::report::{to_json, to_text};
 
 pub fn run(args: &RunArgs) -> Exit {
     let scenarios = match load_all(args) {
@@ -18,9 +19,9 @@ pub fn run(args: &RunArgs) -> Exit {
         return exit;
     }
     // Collecting in input order keeps the output independent of the thread count.
-    let documents: Vec<RunDocument> = scenarios
+    let documents: Vec<Findings> = scenarios
         .par_iter()
-        .map(|scenario| RunDocument::new(scenario, &study(scenario)))
+        .map(|scenario| Findings::new(scenario, &study(scenario)))
         .collect();
     let reports: Vec<String> = if args.format == Format::Html {
         // One page for all the scenarios; it draws each model's graph, so it needs the scenario.
@@ -68,7 +69,7 @@ fn load_all(args: &RunArgs) -> Result<Vec<Scenario>, Exit> {
     }
 }
 
-fn render(document: &RunDocument, format: Format) -> String {
+fn render(document: &Findings, format: Format) -> String {
     match format {
         Format::Text => to_text(document),
         Format::Json => to_json(document),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::document::RunDocument;
+use crate::analysis::findings::Findings;
 use super::markdown::{blast_headline, code, escape, metric_value, replay_command, to_markdown};
 use crate::analysis::{Comparison, HypothesisResult, RecoveryStatus, Verdict};
 use crate::kernel::time::format_duration_ns;
@@ -23,7 +23,7 @@ pub struct CheckReport<'a> {
 /// One scenario's results.
 #[derive(Clone, Debug)]
 pub struct CheckEntry<'a> {
-    pub document: RunDocument,
+    pub document: Findings,
     pub topology: &'a Topology,
     pub baseline: BaselineStatus,
 }
@@ -165,7 +165,7 @@ pub fn hypothesis_failure(h: &HypothesisResult) -> String {
 }
 
 /// The blast radius and recovery in one line, without Markdown.
-pub fn headline(doc: &RunDocument) -> String {
+pub fn headline(doc: &Findings) -> String {
     let mut parts = blast_headline(doc);
     if parts.is_empty() {
         parts.push("no faults".to_string());

@@ -4,14 +4,14 @@
 
 use std::fmt::Write;
 
-use super::document::RunDocument;
+use crate::analysis::findings::Findings;
 use super::outline::{Item, Section, Table};
 use crate::analysis::{BlastRadius, Deviation, HypothesisResult, Verdict};
 use crate::kernel::time::format_duration_ns;
 use crate::sim::RunOutcome;
 
 /// The whole report of one scenario, starting with a level-2 heading.
-pub fn to_markdown(doc: &RunDocument) -> String {
+pub fn to_markdown(doc: &Findings) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -87,7 +87,7 @@ pub(crate) fn verdict_mark(verdict: Verdict) -> &'static str {
 }
 
 /// The verdict in one line: hypotheses, share hurt, leaks, an early stop.
-pub(crate) fn verdict_line(doc: &RunDocument) -> String {
+pub(crate) fn verdict_line(doc: &Findings) -> String {
     let failed = doc.hypotheses.iter().filter(|h| !h.pass).count();
     let total = doc.hypotheses.len();
     let mut parts = vec![match doc.verdict {
@@ -104,7 +104,7 @@ pub(crate) fn verdict_line(doc: &RunDocument) -> String {
 }
 
 /// The blast radius in a phrase or two (none without faults).
-pub(crate) fn blast_headline(doc: &RunDocument) -> Vec<String> {
+pub(crate) fn blast_headline(doc: &Findings) -> Vec<String> {
     let Some(blast) = &doc.blast_radius else {
         return Vec::new();
     };
@@ -127,7 +127,7 @@ pub(crate) fn blast_headline(doc: &RunDocument) -> Vec<String> {
 }
 
 /// The command that replays a scenario exactly: its file and its seed.
-pub fn replay_command(doc: &RunDocument) -> String {
+pub fn replay_command(doc: &Findings) -> String {
     format!(
         "blastradius run {} --seed {}",
         shell_quote(&super::escape::text(&doc.scenario_file)),
@@ -135,7 +135,7 @@ pub fn replay_command(doc: &RunDocument) -> String {
     )
 }
 
-fn write_context(out: &mut String, doc: &RunDocument) {
+fn write_context(out: &mut String, doc: &Findings) {
     let _ = writeln!(
         out,
         "Model `{}` (`{}`), scenario `{}`, seed {}; simulated {} (warm-up {} not counted).",
@@ -165,7 +165,7 @@ fn write_context(out: &mut String, doc: &RunDocument) {
     let _ = writeln!(out, "Replay: `{}`\n", code(&replay_command(doc)));
 }
 
-fn write_hypotheses(out: &mut String, doc: &RunDocument) {
+fn write_hypotheses(out: &mut String, doc: &Findings) {
     if doc.hypotheses.is_empty() {
         return;
     }
@@ -299,7 +299,7 @@ fn write_blast_radius(out: &mut String, blast: &BlastRadius) {
     out.push('\n');
 }
 
-fn write_recovery(out: &mut String, doc: &RunDocument) {
+fn write_recovery(out: &mut String, doc: &Findings) {
     out.push_str("### Recovery\n\n| workload | recovery |\n|---|---|\n");
     for r in &doc.recovery {
         let text = super::text::recovery_sentence(r);
@@ -312,7 +312,7 @@ fn write_recovery(out: &mut String, doc: &RunDocument) {
 }
 
 /// Control → experiment of the headline metrics, per workload and node and window.
-fn write_deviations(out: &mut String, doc: &RunDocument) {
+fn write_deviations(out: &mut String, doc: &Findings) {
     out.push_str("### Deviation (control → experiment)\n\n");
     out.push_str("| endpoint | window | requests/s | availability | p50 | p99 | mean |\n");
     out.push_str("|---|---|--:|--:|--:|--:|--:|\n");

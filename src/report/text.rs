@@ -5,34 +5,34 @@ use std::fmt::Write;
 
 use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 
-use super::document::{EndpointReport, RunDocument};
-use super::outline::{Item, Section};
+use crate::analysis::findings::{EndpointReport, Findings};
+use super::outline::{self, Item, Section};
 use crate::analysis::{
     Amplification, BlastRadius, Deviation, Recovery, RecoveryClass, RecoveryStatus, Verdict,
 };
 use crate::kernel::time::format_duration_ns;
 use crate::sim::RunOutcome;
 
-pub fn to_text(document: &RunDocument) -> String {
+pub fn to_text(document: &Findings) -> String {
     let mut out = String::new();
     write_headline(&mut out, document);
-    write_section(&mut out, super::traffic::section(document));
+    write_section(&mut out, outline::traffic(document));
     write_hypotheses(&mut out, document);
     if let Some(blast) = &document.blast_radius {
         write_blast_radius(&mut out, blast);
         write_recovery(&mut out, document);
         write_deviations(&mut out, document);
     }
-    write_section(&mut out, super::scaling::section(&document.autoscaling));
-    write_section(&mut out, super::resilience::section(&document.resilience));
+    write_section(&mut out, outline::scaling(&document.autoscaling));
+    write_section(&mut out, outline::resilience(&document.resilience));
     let with_faults = document.blast_radius.is_some();
-    write_section(&mut out, super::cache::section(&document.caches, with_faults));
+    write_section(&mut out, outline::cache(&document.caches, with_faults));
     write_tables(&mut out, document);
-    write_section(&mut out, super::queue::section(document));
+    write_section(&mut out, outline::queue(document));
     out
 }
 
-fn write_headline(out: &mut String, doc: &RunDocument) {
+fn write_headline(out: &mut String, doc: &Findings) {
     let _ = writeln!(
         out,
         "{} — model {} ({}), seed {}",
@@ -146,7 +146,7 @@ fn write_headline(out: &mut String, doc: &RunDocument) {
     let _ = writeln!(out, "{}", doc.static_stability.summary());
 }
 
-fn write_hypotheses(out: &mut String, doc: &RunDocument) {
+fn write_hypotheses(out: &mut String, doc: &Findings) {
     if doc.hypotheses.is_empty() {
         return;
     }
@@ -247,7 +247,7 @@ fn write_blast_radius(out: &mut String, blast: &BlastRadius) {
     }
 }
 
-fn write_recovery(out: &mut String, doc: &RunDocument) {
+fn write_recovery(out: &mut String, doc: &Findings) {
     out.push_str("\nrecovery\n");
     for r in &doc.recovery {
         let _ = writeln!(out, "  {}: {}", r.workload, recovery_sentence(r));
@@ -308,7 +308,7 @@ pub(crate) fn amplification_line(amplification: &[Amplification]) -> Option<Stri
 }
 
 /// Control -> experiment for the headline metrics, per endpoint and window.
-fn write_deviations(out: &mut String, doc: &RunDocument) {
+fn write_deviations(out: &mut String, doc: &Findings) {
     out.push_str("\ndeviation (control -> experiment, by window)\n");
     let mut table = new_table(&[
         "",
@@ -360,7 +360,7 @@ fn show_change(d: &Deviation) -> String {
     }
 }
 
-fn write_tables(out: &mut String, doc: &RunDocument) {
+fn write_tables(out: &mut String, doc: &Findings) {
     let with_faults = doc.blast_radius.is_some();
     let runs: &[(&str, bool)] = if with_faults {
         &[
@@ -404,7 +404,7 @@ fn write_tables(out: &mut String, doc: &RunDocument) {
             .collect();
         out.push_str(&endpoint_table("node", "kind", &rows));
         write_causes(out, &rows);
-        if let Some(section) = balancers(doc, experiment) {
+        if let Some(section) = outline::balancers(doc, experiment) {
             write_lines(out, &section);
         }
     }
@@ -436,34 +436,6 @@ fn write_lines(out: &mut String, section: &Section) {
             }
         }
     }
-}
-
-/// Health checks and outlier ejection in one run, for the nodes that have them; `None` when
-/// no node watches its replicas.
-pub(super) fn balancers(doc: &RunDocument, experiment: bool) -> Option<Section> {
-    let mut section = Section::new("balancer (health checks, outlier ejection)");
-    for (name, node) in &doc.nodes {
-        let Some(balancer) = &node.balancer else {
-            continue;
-        };
-        let s = if experiment {
-            &balancer.experiment
-        } else {
-            &balancer.control
-        };
-        section.line(
-            1,
-            format!(
-                "{name}: {} taken out by health checks, {} put back, {} outlier ejections, {} out of the balancer, {} calls swallowed",
-                s.health_check_ejections,
-                s.health_check_returns,
-                s.outlier_ejections,
-                format_duration_ns(s.out_of_balancer_ns),
-                s.swallowed_calls,
-            ),
-        );
-    }
-    section.unless_empty()
 }
 
 pub(super) fn new_table(header: &[&str]) -> Table {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use blastradius::analysis::{RecoveryStatus, Study, study};
 use blastradius::metrics::Cause;
 use blastradius::model::{Scenario, parse_model};
-use blastradius::report::{RunDocument, to_json};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json};
 use blastradius::sim::{RunConfig, RunOutcome};
 
 use crate::support::load;
@@ -72,7 +73,7 @@ fn studied(model: &str) -> (Scenario, Study) {
 }
 
 fn json(scenario: &Scenario, study: &Study) -> String {
-    to_json(&RunDocument::new(scenario, study))
+    to_json(&Findings::new(scenario, study))
 }
 
 fn backend(scenario: &Scenario) -> usize {

@@ -9,11 +9,11 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use blastradius::analysis::study;
+use blastradius::analysis::{Findings, study};
 use blastradius::model::parse_scenario;
 use blastradius::model::scenario::Scenario;
 use blastradius::report::{
-    BaselineStatus, CheckEntry, CheckReport, RunDocument, annotations, check_markdown, check_text,
+    BaselineStatus, CheckEntry, CheckReport, annotations, check_markdown, check_text,
     step_summary, to_dot, to_html, to_junit, to_markdown, to_mermaid, to_text,
 };
 use proptest::prelude::*;
@@ -60,19 +60,19 @@ min = 0.99999
 "#;
 
 /// The scenario and its document, studied once.
-fn studied() -> &'static (Scenario, RunDocument) {
-    static STUDIED: OnceLock<(Scenario, RunDocument)> = OnceLock::new();
+fn studied() -> &'static (Scenario, Findings) {
+    static STUDIED: OnceLock<(Scenario, Findings)> = OnceLock::new();
     STUDIED.get_or_init(|| {
         let read = |_: &Path| Ok(MODEL.to_string());
         let (scenario, _) =
             parse_scenario(Path::new("s.toml"), SCENARIO, read).expect("the scenario loads");
-        let document = RunDocument::new(&scenario, &study(&scenario));
+        let document = Findings::new(&scenario, &study(&scenario));
         (scenario, document)
     })
 }
 
 /// `name` + a suffix per thing, so names stay distinct.
-fn renamed(name: &str) -> (Scenario, RunDocument) {
+fn renamed(name: &str) -> (Scenario, Findings) {
     let (scenario, doc) = studied();
     let (mut scenario, mut doc) = (scenario.clone(), doc.clone());
     let map = |old: &str| format!("{name}{old}");

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use blastradius::analysis::{Verdict, study, study_recorded};
 use blastradius::model::load_scenario;
-use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json, to_text};
 use blastradius::sim::RunOutcome;
 
 #[test]
@@ -83,7 +84,7 @@ fn every_bundled_scenario_runs_and_reports() {
             !scenario.faults.is_empty(),
             "{name}"
         );
-        let document = RunDocument::new(&scenario, &study);
+        let document = Findings::new(&scenario, &study);
         // The golden reports, compared while the study is at hand (see golden.rs).
         crate::golden::assert_golden(path, &document);
         assert!(to_text(&document).contains(&scenario.name), "{name}");

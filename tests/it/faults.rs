@@ -11,7 +11,8 @@ use blastradius::analysis::{Study, study_recorded};
 use blastradius::faults::{self, Action, FaultPlan, ReplicaRef};
 use blastradius::metrics::{Cause, EndpointMetrics, Outcome, Outcomes, WindowStats};
 use blastradius::model::Scenario;
-use blastradius::report::{RunDocument, to_json};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json};
 use blastradius::sim::{RecordStatus, RequestRecord, RunOutcome, Windows};
 
 use crate::support::load;
@@ -1514,7 +1515,7 @@ start = "6s"
 duration = "5s"
 "#;
     let scenario = load(&model, &scenario_text("30s", faults));
-    let json = || to_json(&RunDocument::new(&scenario, &study_recorded(&scenario)));
+    let json = || to_json(&Findings::new(&scenario, &study_recorded(&scenario)));
     let first = json();
     assert_eq!(first, json());
     // Not vacuous: the report moves with the seed.
@@ -1522,6 +1523,6 @@ duration = "5s"
     reseeded.seed += 1;
     assert_ne!(
         first,
-        to_json(&RunDocument::new(&reseeded, &study_recorded(&reseeded)))
+        to_json(&Findings::new(&reseeded, &study_recorded(&reseeded)))
     );
 }

@@ -12,7 +12,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json, to_text};
 
 /// The root of the repository, as it appears in paths inside reports.
 fn root() -> String {
@@ -41,7 +42,7 @@ fn strip_series(value: &mut serde_json::Value) {
 }
 
 /// Compares a bundled scenario's reports with the committed snapshots.
-pub(crate) fn assert_golden(path: &Path, document: &RunDocument) {
+pub(crate) fn assert_golden(path: &Path, document: &Findings) {
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())

@@ -9,7 +9,8 @@ use blastradius::analysis::study;
 use blastradius::model::load_scenario;
 use blastradius::report::escape;
 use blastradius::report::outline::{Item, mechanisms};
-use blastradius::report::{RunDocument, to_html, to_markdown, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_html, to_markdown, to_text};
 
 /// Bundled scenarios that use at least one mechanism, one per kind of section.
 const WITH_MECHANISMS: [&str; 6] = [
@@ -26,7 +27,7 @@ fn every_mechanism_section_shows_in_every_format() {
     let mut titles = Vec::new();
     for file in WITH_MECHANISMS {
         let scenario = load_scenario(Path::new(file)).expect("bundled");
-        let doc = RunDocument::new(&scenario, &study(&scenario));
+        let doc = Findings::new(&scenario, &study(&scenario));
         let sections = mechanisms(&doc);
         assert!(!sections.is_empty(), "{file} uses a mechanism");
         let (text, markdown) = (to_text(&doc), to_markdown(&doc));
@@ -79,7 +80,7 @@ fn every_mechanism_section_shows_in_every_format() {
 #[test]
 fn a_model_without_mechanisms_has_no_section_in_any_format() {
     let scenario = load_scenario(Path::new("scenarios/shop-steady-state.toml")).expect("bundled");
-    let doc = RunDocument::new(&scenario, &study(&scenario));
+    let doc = Findings::new(&scenario, &study(&scenario));
     assert!(mechanisms(&doc).is_empty());
     assert!(!to_markdown(&doc).contains("### Mechanisms"));
     assert!(!to_html(&[(&scenario, &doc)]).contains("<h2>Mechanisms</h2>"));

@@ -24,7 +24,8 @@ use proptest::test_runner::RngSeed;
 use blastradius::analysis::study_recorded;
 use blastradius::metrics::{EndpointMetrics, Outcomes};
 use blastradius::model::{Diagnostics, parse_model, parse_scenario};
-use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json, to_text};
 use blastradius::sim::{RecordStatus, RunConfig, RunResult};
 
 // ---- (a) damaged and arbitrary text --------------------------------------------------------
@@ -810,7 +811,7 @@ proptest! {
         };
         same_run(&study.control, &blastradius::sim::run(&topology, &config))?;
         // And the reports render.
-        let document = RunDocument::new(&scenario, &study);
+        let document = Findings::new(&scenario, &study);
         prop_assert!(to_text(&document).contains("generated"));
         let json = to_json(&document);
         prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());

@@ -10,7 +10,8 @@ use blastradius::analysis::{Study, study};
 use blastradius::metrics::Cause;
 use blastradius::metrics::queue::QueueMetrics;
 use blastradius::model::{Code, Scenario, Topology, load_scenario, parse_model};
-use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json, to_text};
 use blastradius::sim::{self, RunConfig, RunOutcome, RunResult};
 
 const MS: f64 = 1e6;
@@ -364,7 +365,7 @@ window = "before"
     let age = results[0].checks[0].experiment.unwrap() / SECOND as f64;
     assert!((29.0..=31.0).contains(&age), "age {age}");
     // Shown: the JSON has the queue section and the hypotheses, the text the queue table.
-    let document = RunDocument::new(&scenario, &study);
+    let document = Findings::new(&scenario, &study);
     let json = to_json(&document);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     let during = &value["queues"]["events"]["experiment"]["windows"]["during"];
@@ -381,7 +382,7 @@ fn reports_without_queues_have_no_queue_section() {
     assert!(!text.contains("queue"));
     let scenario = load_scenario(Path::new("scenarios/shop-steady-state.toml")).unwrap();
     let study = study(&scenario);
-    let document = RunDocument::new(&scenario, &study);
+    let document = Findings::new(&scenario, &study);
     assert!(!to_json(&document).contains("\"queues\""));
     assert!(!to_text(&document).contains("\nqueues\n"));
 }

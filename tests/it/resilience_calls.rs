@@ -10,7 +10,8 @@ use std::path::Path;
 use blastradius::analysis::{RecoveryStatus, Study, study};
 use blastradius::metrics::Cause;
 use blastradius::model::{Scenario, Topology, load_scenario, parse_model};
-use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json, to_text};
 use blastradius::sim::trace::{EventKind, Subject, TraceRecord, Tracer};
 use blastradius::sim::{EdgeCounts, RunConfig, RunOutcome, run_traced};
 
@@ -268,7 +269,7 @@ fn reports_show_the_edges_only_when_the_model_has_mechanisms() {
         "20s",
         ERRORS_10S_TO_15S,
     );
-    let document = RunDocument::new(&scenario, &result);
+    let document = Findings::new(&scenario, &result);
     let json: serde_json::Value = serde_json::from_str(&to_json(&document)).expect("json");
     let edge = &json["resilience"][0];
     assert_eq!(edge["caller"], "api");
@@ -290,7 +291,7 @@ fn reports_show_the_edges_only_when_the_model_has_mechanisms() {
     // Without mechanisms: no section at all.
     let plain = "{ to = \"db\", timeout = \"100ms\" }";
     let (scenario, result) = run(&api_db(200, plain, "2ms", 100), "20s", ERRORS_10S_TO_15S);
-    let document = RunDocument::new(&scenario, &result);
+    let document = Findings::new(&scenario, &result);
     let json: serde_json::Value = serde_json::from_str(&to_json(&document)).expect("json");
     assert!(json.get("resilience").is_none());
     assert!(!to_text(&document).contains("RESILIENCE"));
@@ -363,7 +364,7 @@ fn the_markdown_report_shows_the_mechanisms_only_when_a_model_has_them() {
     use blastradius::report::to_markdown;
     let markdown = |file: &str| {
         let scenario = load_scenario(Path::new(file)).expect("bundled");
-        to_markdown(&RunDocument::new(&scenario, &study(&scenario)))
+        to_markdown(&Findings::new(&scenario, &study(&scenario)))
     };
     let breaker = markdown("scenarios/retry-storm-circuit-breaker.toml");
     let section = breaker

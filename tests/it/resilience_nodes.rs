@@ -8,7 +8,8 @@
 use blastradius::analysis::{Study, study_recorded};
 use blastradius::metrics::{Cause, EndpointMetrics, Outcome};
 use blastradius::model::{Scenario, load_scenario};
-use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json, to_text};
 use blastradius::sim::{RecordStatus, RunOutcome};
 
 const MS: u64 = 1_000_000;
@@ -324,7 +325,7 @@ fn outlier_ejection_takes_a_failing_replica_out_and_failures_drop() {
 #[test]
 fn reports_show_the_balancer_only_for_nodes_that_have_one() {
     let (s, study) = health_checked();
-    let document = RunDocument::new(&s, &study);
+    let document = Findings::new(&s, &study);
     let json = to_json(&document);
     assert!(json.contains("\"balancer\""));
     assert!(json.contains("\"health_check_ejections\": 1"));
@@ -332,7 +333,7 @@ fn reports_show_the_balancer_only_for_nodes_that_have_one() {
     assert!(text.contains("balancer (health checks, outlier ejection)"));
     assert!(text.contains("api: 1 taken out by health checks, 1 put back, 0 outlier ejections"));
     let (s, study) = overloaded(300, "queue_timeout = \"50ms\"");
-    let document = RunDocument::new(&s, &study);
+    let document = Findings::new(&s, &study);
     assert!(!to_json(&document).contains("\"balancer\""));
     let text = to_text(&document);
     assert!(!text.contains("balancer"));

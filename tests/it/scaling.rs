@@ -11,7 +11,8 @@
 use blastradius::analysis::{Study, study_recorded};
 use blastradius::metrics::{Bucket, Cause};
 use blastradius::model::Scenario;
-use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json, to_text};
 use blastradius::sim::{NodeScaling, RunOutcome};
 
 use crate::support::load;
@@ -202,7 +203,7 @@ fn a_zone_outage_stops_the_replicas_scaling_added_there() {
 #[test]
 fn autoscaling_is_shown_in_the_json_and_text_reports() {
     let (scenario, result) = run(&scaled_model(6), "160s", SPIKE);
-    let document = RunDocument::new(&scenario, &result);
+    let document = Findings::new(&scenario, &result);
     let json: serde_json::Value = serde_json::from_str(&to_json(&document)).expect("JSON");
     let api = &json["autoscaling"][0];
     assert_eq!(api["node"], "api");
@@ -295,7 +296,7 @@ fn static_stability_matches_the_hand_computation() {
 #[test]
 fn static_stability_is_in_every_json_and_text_report() {
     let (scenario, result) = run(&stability_model(1), "20s", "");
-    let document = RunDocument::new(&scenario, &result);
+    let document = Findings::new(&scenario, &result);
     let json: serde_json::Value = serde_json::from_str(&to_json(&document)).expect("JSON");
     let stability = &json["static_stability"];
     assert_eq!(stability["stable"], false);

@@ -9,7 +9,8 @@ use blastradius::analysis::{study, study_against, study_recorded, windows_for};
 use blastradius::faults::{FaultPlan, plan};
 use blastradius::kernel::SimTime;
 use blastradius::model::{Arrival, load_model, load_scenario};
-use blastradius::report::{RunDocument, to_json};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json};
 use blastradius::sim::trace::NoTrace;
 use blastradius::sim::{RunConfig, Simulation, run_with_faults};
 
@@ -48,8 +49,8 @@ fn one_shared_control_gives_every_candidate_its_own_study() {
     for (scenario, together) in scenarios.iter().zip(&shared) {
         let alone = study(scenario);
         assert_eq!(
-            to_json(&RunDocument::new(scenario, together)),
-            to_json(&RunDocument::new(scenario, &alone)),
+            to_json(&Findings::new(scenario, together)),
+            to_json(&Findings::new(scenario, &alone)),
             "{}",
             scenario.name
         );
@@ -57,8 +58,8 @@ fn one_shared_control_gives_every_candidate_its_own_study() {
         // whole, from the start, and pairs their kept records at the end.
         let whole = study_recorded(scenario);
         assert_eq!(
-            to_json(&RunDocument::new(scenario, together)),
-            to_json(&RunDocument::new(scenario, &whole)),
+            to_json(&Findings::new(scenario, together)),
+            to_json(&Findings::new(scenario, &whole)),
             "{}",
             scenario.name
         );

@@ -10,7 +10,8 @@ use std::path::Path;
 
 use blastradius::analysis::study_recorded;
 use blastradius::model::{Rate, Scenario, Topology, Traffic, load_scenario, parse_model};
-use blastradius::report::{RunDocument, to_json, to_text};
+use blastradius::analysis::Findings;
+use blastradius::report::{to_json, to_text};
 use blastradius::sim::{self, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
 
 const SECOND: u64 = 1_000_000_000;
@@ -378,7 +379,7 @@ duration = "10s"
     assert_eq!(harm.not_sent, Some(expected));
     assert!(expected > 2_000 && harm.hurt > 0);
     // And the reports show it.
-    let document = RunDocument::new(&scenario, &result);
+    let document = Findings::new(&scenario, &result);
     let text = to_text(&document);
     assert!(
         text.contains(&format!("not sent: {expected} requests")),
@@ -412,7 +413,7 @@ duration = "10s"
     assert_eq!(users.extra_users, 50);
     let extra = result.experiment.extra_requests[0];
     assert!((1_500..3_500).contains(&extra), "{extra} extra requests");
-    let text = to_text(&RunDocument::new(&scenario, &result));
+    let text = to_text(&Findings::new(&scenario, &result));
     assert!(text.contains("plus 50 extra users"), "{text}");
 }
 
@@ -433,7 +434,7 @@ service_time = { dist = "constant", value = "1ms" }
 "#;
     let scenario = load(model, "40s", "");
     let result = study_recorded(&scenario);
-    let document = RunDocument::new(&scenario, &result);
+    let document = Findings::new(&scenario, &result);
     let text = to_text(&document);
     assert!(
         text.contains("w: sine 200/s ± 100/s, period 20s (peak 300/s)"),

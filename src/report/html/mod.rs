@@ -16,7 +16,7 @@ mod topology;
 
 use std::fmt::Write;
 
-use super::document::RunDocument;
+use crate::analysis::findings::Findings;
 use crate::analysis::Verdict;
 use crate::kernel::time::format_duration_ns;
 use crate::model::{FaultTarget, Scenario};
@@ -24,7 +24,7 @@ use crate::model::{FaultTarget, Scenario};
 const STYLE: &str = include_str!("style.css");
 
 /// One page for the given runs, a section per scenario, in the order given.
-pub fn to_html(runs: &[(&Scenario, &RunDocument)]) -> String {
+pub fn to_html(runs: &[(&Scenario, &Findings)]) -> String {
     let title = match runs {
         [(_, doc)] => format!("{} — blastradius", doc.scenario),
         _ => format!("{} scenarios — blastradius", runs.len()),
@@ -55,7 +55,7 @@ pub fn to_html(runs: &[(&Scenario, &RunDocument)]) -> String {
 }
 
 /// The list of scenarios with their verdicts, linking to their sections.
-fn contents(out: &mut String, runs: &[(&Scenario, &RunDocument)]) {
+fn contents(out: &mut String, runs: &[(&Scenario, &Findings)]) {
     out.push_str("<nav class=\"contents\"><h1>Scenarios</h1><ol>\n");
     for (i, (_, doc)) in runs.iter().enumerate() {
         let (class, word) = verdict_word(doc.verdict);

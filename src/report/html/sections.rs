@@ -11,11 +11,11 @@ use crate::analysis::{
 };
 use crate::kernel::time::format_duration_ns;
 use crate::model::Scenario;
-use crate::report::document::{EndpointReport, RunDocument, WorkloadReport};
+use crate::analysis::findings::{EndpointReport, Findings, WorkloadReport};
 use crate::report::outline::{Item, Section, Table};
 use crate::sim::RunOutcome;
 
-pub fn scenario(out: &mut String, scenario: &Scenario, doc: &RunDocument, id: &str) {
+pub fn scenario(out: &mut String, scenario: &Scenario, doc: &Findings, id: &str) {
     let _ = writeln!(out, "<section class=\"scenario\" id=\"{id}\">");
     header(out, scenario, doc);
     hypotheses(out, doc);
@@ -47,7 +47,7 @@ pub fn scenario(out: &mut String, scenario: &Scenario, doc: &RunDocument, id: &s
 /// What the model's mechanisms did — traffic shapes, autoscaling, breakers and budgets per
 /// edge, health checks and ejections, caches, queues — one card per section of the outline the
 /// text and Markdown reports render too: nothing when the model has none of them.
-fn mechanisms(out: &mut String, doc: &RunDocument) {
+fn mechanisms(out: &mut String, doc: &Findings) {
     let sections = crate::report::outline::mechanisms(doc);
     if sections.is_empty() {
         return;
@@ -130,7 +130,7 @@ fn mechanism_table(out: &mut String, table: &Table) {
     out.push_str("</tbody>\n</table>\n");
 }
 
-fn header(out: &mut String, scenario: &Scenario, doc: &RunDocument) {
+fn header(out: &mut String, scenario: &Scenario, doc: &Findings) {
     let _ = writeln!(
         out,
         "<header class=\"head\">\n<p class=\"eyebrow\">blastradius report · model <b>{}</b> \
@@ -181,7 +181,7 @@ fn header(out: &mut String, scenario: &Scenario, doc: &RunDocument) {
     out.push_str("</header>\n");
 }
 
-fn verdict_summary(doc: &RunDocument) -> String {
+fn verdict_summary(doc: &Findings) -> String {
     let total = doc.hypotheses.len();
     let failed = doc.hypotheses.iter().filter(|h| !h.pass).count();
     let mut parts = vec![match (total, failed) {
@@ -203,7 +203,7 @@ fn verdict_summary(doc: &RunDocument) -> String {
 }
 
 /// (tone, label, value, note) for the cards under the verdict.
-fn key_figures(doc: &RunDocument) -> Vec<(&'static str, String, String, String)> {
+fn key_figures(doc: &Findings) -> Vec<(&'static str, String, String, String)> {
     let Some((name, first)) = doc.workloads.first() else {
         return Vec::new();
     };
@@ -360,7 +360,7 @@ fn containment_card(blast: &BlastRadius) -> (&'static str, String, String, Strin
     }
 }
 
-fn faults(out: &mut String, scenario: &Scenario, doc: &RunDocument) {
+fn faults(out: &mut String, scenario: &Scenario, doc: &Findings) {
     if doc.faults.is_empty() {
         out.push_str("<p class=\"faults\">No faults: the control run alone, as a baseline.</p>\n");
         return;
@@ -389,7 +389,7 @@ fn faults(out: &mut String, scenario: &Scenario, doc: &RunDocument) {
     out.push_str("</ul>\n");
 }
 
-fn hypotheses(out: &mut String, doc: &RunDocument) {
+fn hypotheses(out: &mut String, doc: &Findings) {
     out.push_str("<section class=\"block\">\n<h2>Steady-state hypotheses</h2>\n");
     if doc.hypotheses.is_empty() {
         out.push_str("<p class=\"lede\">The scenario states no hypotheses.</p>\n</section>\n");
@@ -445,7 +445,7 @@ fn hypotheses(out: &mut String, doc: &RunDocument) {
 }
 
 /// The faults' active spans, for the timelines.
-fn fault_bands(scenario: &Scenario, doc: &RunDocument) -> Vec<Band> {
+fn fault_bands(scenario: &Scenario, doc: &Findings) -> Vec<Band> {
     doc.faults
         .iter()
         .enumerate()
@@ -464,7 +464,7 @@ fn fault_bands(scenario: &Scenario, doc: &RunDocument) -> Vec<Band> {
 fn workload_section(
     out: &mut String,
     scenario: &Scenario,
-    doc: &RunDocument,
+    doc: &Findings,
     index: usize,
     name: &str,
     workload: &WorkloadReport,
@@ -652,7 +652,7 @@ fn graph_legend(out: &mut String) {
 }
 
 /// Control → experiment per endpoint and window, the worse changes marked.
-fn deviations(out: &mut String, doc: &RunDocument) {
+fn deviations(out: &mut String, doc: &Findings) {
     out.push_str(
         "<section class=\"block\">\n<h2>Deviation by window</h2>\n<p class=\"lede\">Control → \
          experiment, for the windows before, while and after the faults act (warm-up excluded). \
@@ -715,7 +715,7 @@ fn change_cell(d: &Deviation) -> String {
 }
 
 /// Failed requests by cause at every endpoint that had any, control → experiment.
-fn causes(out: &mut String, doc: &RunDocument) {
+fn causes(out: &mut String, doc: &Findings) {
     let endpoints: Vec<(String, &EndpointReport, &EndpointReport)> = doc
         .workloads
         .iter()

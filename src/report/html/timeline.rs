@@ -4,7 +4,7 @@
 
 use super::svg::{Linear, Path, Svg, nice_ticks};
 use crate::kernel::time::{NS_PER_MS, NS_PER_S, format_duration_ns};
-use crate::report::document::SeriesReport;
+use crate::analysis::findings::SeriesReport;
 
 /// A shaded span of the time axis.
 pub struct Band {

@@ -11,7 +11,7 @@ use super::routing::{Anchor, Metrics, Routing, route};
 use super::svg::{Path, Svg, num};
 use crate::analysis::BlastRadius;
 use crate::model::{FaultKind, FaultTarget, NodeKind, Role, Scenario, Topology};
-use crate::report::document::RunDocument;
+use crate::analysis::findings::Findings;
 
 const WIDTH: f64 = 1100.0;
 /// The row labels' area, left of the columns.
@@ -100,7 +100,7 @@ struct Pill {
 }
 
 /// The SVG; `id` makes the pattern ids unique on a page with several scenarios.
-pub fn graph(scenario: &Scenario, doc: &RunDocument, id: &str) -> String {
+pub fn graph(scenario: &Scenario, doc: &Findings, id: &str) -> String {
     let topology = &scenario.topology;
     let marks = marks(scenario, doc.blast_radius.as_ref());
     let rows = row_order(topology);
@@ -539,7 +539,7 @@ fn detail(node: &crate::model::Node, zone: Option<usize>) -> String {
     }
 }
 
-fn row_label(svg: &mut Svg, topology: &Topology, doc: &RunDocument, node: usize, top: f64) {
+fn row_label(svg: &mut Svg, topology: &Topology, doc: &Findings, node: usize, top: f64) {
     let node = &topology.nodes[node];
     svg.text(0.0, top + 18.0, "start", "row-name", &node.name);
     let harm = doc

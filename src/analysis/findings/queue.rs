@@ -8,12 +8,9 @@ use serde::Serialize;
 
 use crate::analysis::queue::{QueueValues, queue_metrics, queue_values_in};
 use crate::analysis::{Study, WindowSpan};
-use crate::kernel::time::format_duration_ns;
 use crate::metrics::queue::QueueMetrics;
 use crate::model::{NodeKind, Role, Scenario};
 
-use super::document::RunDocument;
-use super::outline::{Item, Section, Table};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct QueueReport {
@@ -88,92 +85,4 @@ impl QueueRunReport {
             },
         }
     }
-}
-
-/// The queues table, a row per queue, window and run, and a line per queue; `None` when the
-/// model has no queue.
-pub(super) fn section(doc: &RunDocument) -> Option<Section> {
-    if doc.queues.is_empty() {
-        return None;
-    }
-    let with_faults = doc.blast_radius.is_some();
-    let mut table = Table {
-        header: vec![
-            "queue",
-            "window",
-            "run",
-            "published",
-            "delivered",
-            "acked",
-            "redelivered",
-            "dead-lettered",
-            "max lag",
-            "max age",
-            "delay p50",
-            "delay p99",
-        ],
-        numeric: [vec![false; 3], vec![true; 9]].concat(),
-        rows: Vec::new(),
-    };
-    for (name, queue) in &doc.queues {
-        let runs: &[(&str, &QueueRunReport)] = if with_faults {
-            &[
-                ("control", &queue.control),
-                ("experiment", &queue.experiment),
-            ]
-        } else {
-            &[("", &queue.control)]
-        };
-        let windows: Vec<&str> = if with_faults {
-            queue.control.windows.keys().copied().collect()
-        } else {
-            vec!["run"]
-        };
-        for window in windows {
-            for &(run, report) in runs {
-                let values = report.windows.get(window).unwrap_or(&report.run);
-                table.rows.push(row(name, window, run, values));
-            }
-        }
-    }
-    let mut section = Section::new("queues");
-    section.items.push(Item::Table(table));
-    let of_the_experiment = if with_faults {
-        " of the experiment"
-    } else {
-        ""
-    };
-    for (name, queue) in &doc.queues {
-        section.line(
-            1,
-            format!(
-                "{name}: consumed by {} ({} partitions, dead-lettered after {} failed \
-                 deliveries); {} messages left in the queue at the end{of_the_experiment}",
-                queue.consumer,
-                queue.partitions,
-                queue.max_deliveries,
-                queue.experiment.stored_at_end,
-            ),
-        );
-    }
-    Some(section)
-}
-
-fn row(name: &str, window: &str, run: &str, v: &QueueValues) -> Vec<String> {
-    let delay = |ns: Option<u64>| ns.map_or("-".to_string(), format_duration_ns);
-    let c = &v.counts;
-    vec![
-        name.to_string(),
-        window.to_string(),
-        run.to_string(),
-        c.published.to_string(),
-        c.delivered.to_string(),
-        c.acknowledged.to_string(),
-        c.redelivered.to_string(),
-        c.dead_lettered.to_string(),
-        v.max_lag.to_string(),
-        format_duration_ns(v.max_age_ns),
-        delay(v.delivery_p50_ns),
-        delay(v.delivery_p99_ns),
-    ]
 }

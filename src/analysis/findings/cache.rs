@@ -7,7 +7,6 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::outline::Section;
 use crate::analysis::WindowSpan;
 use crate::model::{Role, Topology, Window};
 use crate::sim::{CacheCounts, CacheStats, RunResult};
@@ -128,114 +127,5 @@ impl CacheRunReport {
                 hit_ratio: stats.series.iter().map(CacheCounts::hit_ratio).collect(),
             },
         }
-    }
-}
-
-/// The `caches` section; `None` without content caches.
-pub fn section(caches: &IndexMap<String, CacheReport>, with_faults: bool) -> Option<Section> {
-    let mut section = Section::new("caches (content: LRU over Zipf keys)");
-    for (name, cache) in caches {
-        section.line(1, format!("{name}: {}", describe(cache)));
-        let runs: &[(&str, &CacheRunReport)] = if with_faults {
-            &[
-                ("control", &cache.control),
-                ("experiment", &cache.experiment),
-            ]
-        } else {
-            &[("run", &cache.control)]
-        };
-        for (label, run) in runs {
-            section.line(2, format!("{label:<10} {}", run_counts(run)));
-        }
-        let shown = if with_faults {
-            &cache.experiment
-        } else {
-            &cache.control
-        };
-        section.line(
-            2,
-            format!(
-                "hit ratio per step ({}s each, from 0): {}",
-                shown.series.step_ns / 1_000_000_000,
-                strip(&shown.series.hit_ratio)
-            ),
-        );
-    }
-    section.unless_empty()
-}
-
-/// The cache's configuration and its expected hit ratio.
-fn describe(cache: &CacheReport) -> String {
-    let ttl = cache.ttl_ns.map_or(String::new(), |t| {
-        format!(", ttl {}", crate::kernel::time::format_duration_ns(t))
-    });
-    let single_flight = if cache.single_flight {
-        ", single-flight"
-    } else {
-        ""
-    };
-    format!(
-        "{} keys, zipf {}, capacity {}{ttl}, content per {}{single_flight}; expected hit ratio {}",
-        cache.keys,
-        cache.zipf,
-        cache.capacity,
-        cache.content,
-        ratio(Some(cache.expected_hit_ratio)),
-    )
-}
-
-/// A run's counts and hit ratio, overall and per window.
-fn run_counts(run: &CacheRunReport) -> String {
-    let c = run.counts;
-    let windows: Vec<String> = run
-        .windows
-        .iter()
-        .map(|(w, r)| format!("{w} {}", ratio(r.hit_ratio)))
-        .collect();
-    format!(
-        "hits {} misses {} fills {} coalesced {} · hit ratio {} ({})",
-        c.hits,
-        c.misses,
-        c.fills,
-        c.coalesced,
-        ratio(run.hit_ratio),
-        windows.join(", "),
-    )
-}
-
-fn ratio(value: Option<f64>) -> String {
-    value.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0))
-}
-
-/// The hit ratio per step in at most 60 characters, each the mean of its steps, as a block from
-/// `▁` (0) to `█` (1); a space where no step had a lookup.
-fn strip(series: &[Option<f64>]) -> String {
-    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let per_char = series.len().div_ceil(60).max(1);
-    series
-        .chunks(per_char)
-        .map(|chunk| {
-            let values: Vec<f64> = chunk.iter().flatten().copied().collect();
-            if values.is_empty() {
-                return ' ';
-            }
-            let mean = values.iter().sum::<f64>() / values.len() as f64;
-            BLOCKS[((mean * 7.0).round() as usize).min(7)]
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strip_shows_a_drop_and_a_refill() {
-        let mut series = vec![Some(0.95); 20];
-        series.extend([Some(0.0), Some(0.1), None, Some(0.5), Some(0.9)]);
-        let line = strip(&series);
-        assert_eq!(line.chars().count(), 25);
-        assert!(line.ends_with("▁▂ ▅▇"), "{line}");
-        assert!(line.starts_with("███"), "{line}");
     }
 }

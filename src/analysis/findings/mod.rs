@@ -1,5 +1,25 @@
-//! The run document: what a report says about one scenario run, in the shape of the JSON
-//! interface. Text and other renderers format this same document.
+//! The findings of one scenario run: everything a report says, computed once, format-neutral
+//! — the two runs' numbers per endpoint, the deviation per window, the hypotheses judged in
+//! every window, the blast radius, recovery, amplification, static stability, and each
+//! mechanism's findings (traffic, autoscaling, resilience per edge, caches, queues, the
+//! journal). The JSON report is its serde (`FINDINGS_VERSION`); every other format renders it
+//! through `report` without reaching back to the scenario's runs.
+//!
+//! Must not: format anything for a reader (that is `report`), or run a simulation.
+
+mod cache;
+mod journal;
+mod queue;
+mod resilience;
+mod scaling;
+mod traffic;
+
+pub use cache::{CacheReport, CacheRunReport, CacheSeriesReport, CacheWindowReport};
+pub use journal::Journal;
+pub use queue::{QueueReport, QueueRunReport, QueueSeries};
+pub use resilience::EdgeReport;
+pub use scaling::{AutoscalingReport, ReplicaSeries, ScalingEventReport, ScalingRun};
+pub use traffic::{TrafficReport, UsersReport};
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -15,7 +35,7 @@ use crate::sim::{EjectionStats, RunOutcome};
 /// What a report says about one scenario: its two runs (control without faults, experiment
 /// with them), the deviation per window, the hypotheses, the blast radius and the recovery.
 #[derive(Clone, Debug, Serialize)]
-pub struct RunDocument {
+pub struct Findings {
     pub tool: &'static str,
     pub version: &'static str,
     pub scenario: String,
@@ -43,7 +63,7 @@ pub struct RunDocument {
     /// Per call with a circuit breaker, retry budget, bulkhead or fallback: what it did in
     /// each run. Left out when the model has none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub resilience: Vec<super::resilience::EdgeReport>,
+    pub resilience: Vec<EdgeReport>,
     pub hypotheses: Vec<HypothesisResult>,
     /// `null` without faults.
     pub blast_radius: Option<BlastRadius>,
@@ -54,15 +74,15 @@ pub struct RunDocument {
     pub static_stability: crate::analysis::StaticStability,
     /// Per autoscaled node, its resizes and replica counts; absent when none autoscales.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub autoscaling: Vec<super::scaling::AutoscalingReport>,
+    pub autoscaling: Vec<scaling::AutoscalingReport>,
     /// Content caches by node name, in model order; absent without them.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    pub caches: IndexMap<String, super::cache::CacheReport>,
+    pub caches: IndexMap<String, cache::CacheReport>,
     /// Queues in model order (absent from the JSON when the model has none).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    pub queues: IndexMap<String, super::queue::QueueReport>,
+    pub queues: IndexMap<String, queue::QueueReport>,
     /// The Chaos Toolkit–style journal: status, deviated, steady states before/during/after.
-    pub journal: super::journal::Journal,
+    pub journal: journal::Journal,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -94,7 +114,7 @@ pub struct WorkloadReport {
     pub deviation: IndexMap<&'static str, Vec<Deviation>>,
     /// A varying rate or closed-loop users (absent for a constant rate).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<super::traffic::TrafficReport>,
+    pub traffic: Option<traffic::TrafficReport>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -148,8 +168,8 @@ pub struct SeriesReport {
     pub p99_ns: Vec<u64>,
 }
 
-impl RunDocument {
-    pub fn new(scenario: &Scenario, study: &Study) -> RunDocument {
+impl Findings {
+    pub fn new(scenario: &Scenario, study: &Study) -> Findings {
         let topology = &scenario.topology;
         let (control, experiment) = (&study.control, &study.experiment);
         let measured_ns = experiment.end_ns.saturating_sub(scenario.warmup_ns);
@@ -175,7 +195,7 @@ impl RunDocument {
                     control,
                     experiment,
                     deviation,
-                    traffic: super::traffic::TrafficReport::new(
+                    traffic: traffic::TrafficReport::new(
                         topology,
                         w,
                         &study.control,
@@ -220,7 +240,7 @@ impl RunDocument {
             })
             .collect();
         let analysis = &study.analysis;
-        RunDocument {
+        Findings {
             tool: "blastradius",
             version: crate::VERSION,
             scenario: scenario.name.clone(),
@@ -250,7 +270,7 @@ impl RunDocument {
                 .collect(),
             workloads,
             nodes,
-            resilience: super::resilience::edge_reports(
+            resilience: resilience::edge_reports(
                 topology,
                 &control.edges,
                 &experiment.edges,
@@ -260,10 +280,10 @@ impl RunDocument {
             recovery: analysis.recovery.clone(),
             amplification: analysis.amplification.clone(),
             static_stability: crate::analysis::static_stability(topology),
-            autoscaling: super::scaling::autoscaling_reports(topology, control, experiment),
-            caches: super::cache::cache_reports(topology, spans, control, experiment),
-            queues: super::queue::queue_reports(scenario, study),
-            journal: super::journal::build(scenario, study),
+            autoscaling: scaling::autoscaling_reports(topology, control, experiment),
+            caches: cache::cache_reports(topology, spans, control, experiment),
+            queues: queue::queue_reports(scenario, study),
+            journal: journal::build(scenario, study),
         }
     }
 }

@@ -11,8 +11,6 @@ use serde::Serialize;
 use crate::model::{Topology, Traffic};
 use crate::sim::{RunResult, UserStats};
 
-use super::document::RunDocument;
-use super::outline::Section;
 
 /// A workload's traffic in the JSON report (`.workloads.NAME.traffic`).
 #[derive(Clone, Debug, Serialize)]
@@ -80,40 +78,4 @@ impl TrafficReport {
             users,
         })
     }
-}
-
-/// The `traffic` section: a line per workload with a varying rate or users; `None` when every
-/// rate is constant.
-pub fn section(doc: &RunDocument) -> Option<Section> {
-    let mut section = Section::new("traffic");
-    for (name, w) in &doc.workloads {
-        let Some(traffic) = &w.traffic else {
-            continue;
-        };
-        let Some(users) = &traffic.users else {
-            let peak = format!("(peak {:.0}/s)", traffic.peak_per_s);
-            section.line(1, format!("{name}: {} {peak}", traffic.description));
-            continue;
-        };
-        let peak = format!("(at most {:.0}/s)", traffic.peak_per_s);
-        section.line(1, format!("{name}: {} {peak}", traffic.description));
-        let waiting = |s: &UserStats| format!("{:.1}", s.mean_waiting);
-        let with_faults = match doc.blast_radius {
-            Some(_) => format!(" -> {} with faults", waiting(&users.experiment)),
-            None => String::new(),
-        };
-        section.line(
-            2,
-            format!(
-                "users waiting on an answer (mean, the rest thinking): {} of {}{with_faults}",
-                waiting(&users.control),
-                users.users,
-            ),
-        );
-        if users.experiment.extra_users > 0 {
-            let extra = users.experiment.extra_users;
-            section.line(2, format!("plus {extra} extra users during the traffic spike"));
-        }
-    }
-    section.unless_empty()
 }

@@ -4,8 +4,6 @@
 
 use serde::Serialize;
 
-use super::outline::Section;
-use crate::kernel::time::format_duration_ns;
 use crate::model::Topology;
 use crate::sim::{NodeScaling, RunResult};
 
@@ -101,53 +99,4 @@ impl ScalingRun {
             },
         }
     }
-}
-
-/// Resizes listed per run before "... and N more".
-const EVENTS_SHOWN: usize = 12;
-
-/// Per node and run, the counts and the resizes; `None` when no node autoscales.
-pub fn section(reports: &[AutoscalingReport]) -> Option<Section> {
-    let mut section = Section::new("autoscaling (replicas started, all zones)");
-    for report in reports {
-        section.line(
-            1,
-            format!(
-                "{} (per zone {} to {}, target {:.0}% utilisation)",
-                report.node,
-                report.min,
-                report.max,
-                report.target * 100.0
-            ),
-        );
-        for (name, run) in [
-            ("control", &report.control),
-            ("experiment", &report.experiment),
-        ] {
-            let (start, peak, end, resizes) = (run.start, run.peak, run.end, run.events.len());
-            section.line(
-                2,
-                format!("{name}: {start} at start, peak {peak}, {end} at end; {resizes} resizes"),
-            );
-            for event in run.events.iter().take(EVENTS_SHOWN) {
-                section.line(3, resize_line(event));
-            }
-            if run.events.len() > EVENTS_SHOWN {
-                let more = run.events.len() - EVENTS_SHOWN;
-                section.line(3, format!("... and {more} more"));
-            }
-        }
-    }
-    section.unless_empty()
-}
-
-fn resize_line(event: &ScalingEventReport) -> String {
-    format!(
-        "{:>8}  {}  {} -> {}  (utilisation {:.0}%)",
-        format_duration_ns(event.at_ns),
-        event.zone,
-        event.from,
-        event.to,
-        event.utilisation * 100.0
-    )
 }
