@@ -21,6 +21,10 @@ pub use resilience::EdgeReport;
 pub use scaling::{AutoscalingReport, ReplicaSeries, ScalingEventReport, ScalingRun};
 pub use traffic::{TrafficReport, UsersReport};
 
+/// The version of the JSON document's shape: raised when a field is removed, renamed or
+/// changes meaning; adding a field keeps it (readers ignore fields they do not know).
+pub const FINDINGS_VERSION: u32 = 1;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -29,7 +33,7 @@ use crate::analysis::{
     deviations, values_in,
 };
 use crate::metrics::{Bucket, Cause, EndpointMetrics, LatencySummary};
-use crate::model::Scenario;
+use crate::model::{FaultTarget, NodeId, Scenario, Topology, ZoneId};
 use crate::sim::{EjectionStats, RunOutcome};
 
 /// What a report says about one scenario: its two runs (control without faults, experiment
@@ -38,6 +42,8 @@ use crate::sim::{EjectionStats, RunOutcome};
 pub struct Findings {
     pub tool: &'static str,
     pub version: &'static str,
+    /// The shape of this document (`FINDINGS_VERSION`).
+    pub findings_version: u32,
     pub scenario: String,
     pub scenario_file: String,
     pub model: String,
@@ -88,6 +94,8 @@ pub struct Findings {
 #[derive(Clone, Debug, Serialize)]
 pub struct FaultReport {
     pub kind: &'static str,
+    /// What it strikes, in words: `api in az-a`, `api → db`, `az-a × az-b`, a zone, a workload.
+    pub target: String,
     pub line: usize,
     pub start_ns: u64,
     /// `null` when the fault lasts until the end of the run.
@@ -108,6 +116,8 @@ pub struct SpanReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct WorkloadReport {
     pub target: String,
+    /// The rate it offers (its peak for a varying rate; users / mean think time for users).
+    pub rate_per_s: f64,
     pub control: EndpointReport,
     pub experiment: EndpointReport,
     /// Per window, every metric in control and experiment with the change.
@@ -192,6 +202,7 @@ impl Findings {
                 let target = topology.node(workload.target).name.clone();
                 let report = WorkloadReport {
                     target,
+                    rate_per_s: workload.rate_per_s,
                     control,
                     experiment,
                     deviation,
@@ -243,6 +254,7 @@ impl Findings {
         Findings {
             tool: "blastradius",
             version: crate::VERSION,
+            findings_version: FINDINGS_VERSION,
             scenario: scenario.name.clone(),
             scenario_file: scenario.path.display().to_string(),
             model: topology.name.clone(),
@@ -297,6 +309,7 @@ fn fault_reports(scenario: &Scenario, plan: &crate::faults::FaultPlan) -> Vec<Fa
             let span = plan.span_of(index);
             FaultReport {
                 kind: fault.kind.as_str(),
+                target: target_in_words(&scenario.topology, &fault.target),
                 line: fault.line,
                 start_ns: fault.start_ns,
                 end_ns: fault.duration_ns.map(|_| fault.end_ns()),
@@ -306,6 +319,21 @@ fn fault_reports(scenario: &Scenario, plan: &crate::faults::FaultPlan) -> Vec<Fa
             }
         })
         .collect()
+}
+
+/// What a fault strikes, named as the model names it.
+fn target_in_words(topology: &Topology, target: &FaultTarget) -> String {
+    let node = |n: &NodeId| topology.node(*n).name.clone();
+    let zone = |z: &ZoneId| topology.zones[z.index()].clone();
+    match target {
+        FaultTarget::Node(n) => node(n),
+        FaultTarget::NodeInZone(n, z) => format!("{} in {}", node(n), zone(z)),
+        FaultTarget::Edge { from, to } => format!("{} → {}", node(from), node(to)),
+        FaultTarget::Zone(z) => zone(z),
+        FaultTarget::ZoneCut(zones) => zones.iter().map(zone).collect::<Vec<_>>().join(" × "),
+        FaultTarget::Nodes(nodes) => nodes.iter().map(node).collect::<Vec<_>>().join(", "),
+        FaultTarget::Workload(w) => topology.workloads[w.index()].name.clone(),
+    }
 }
 
 fn deviation_by_window(

@@ -19,7 +19,8 @@ use std::fmt::Write;
 use crate::analysis::findings::Findings;
 use crate::analysis::Verdict;
 use crate::kernel::time::format_duration_ns;
-use crate::model::{FaultTarget, Scenario};
+use crate::analysis::findings::FaultReport;
+use crate::model::Scenario;
 
 const STYLE: &str = include_str!("style.css");
 
@@ -119,21 +120,8 @@ fn show_metric(metric: &str, value: f64) -> String {
 }
 
 /// `zone-outage · az-a`: a fault's kind and what it targets.
-fn fault_label(scenario: &Scenario, index: usize) -> String {
-    let topology = &scenario.topology;
-    let fault = &scenario.faults[index];
-    let node = |n: &crate::model::NodeId| topology.node(*n).name.clone();
-    let zone = |z: &crate::model::ZoneId| topology.zones[z.index()].clone();
-    let target = match &fault.target {
-        FaultTarget::Node(n) => node(n),
-        FaultTarget::NodeInZone(n, z) => format!("{} in {}", node(n), zone(z)),
-        FaultTarget::Edge { from, to } => format!("{} → {}", node(from), node(to)),
-        FaultTarget::Zone(z) => zone(z),
-        FaultTarget::ZoneCut(zones) => zones.iter().map(zone).collect::<Vec<_>>().join(" × "),
-        FaultTarget::Nodes(nodes) => nodes.iter().map(node).collect::<Vec<_>>().join(", "),
-        FaultTarget::Workload(w) => topology.workloads[w.index()].name.clone(),
-    };
-    format!("{} · {target}", fault.kind.as_str())
+fn fault_label(fault: &FaultReport) -> String {
+    format!("{} · {}", fault.kind, fault.target)
 }
 
 #[cfg(test)]

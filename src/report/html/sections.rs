@@ -17,11 +17,11 @@ use crate::sim::RunOutcome;
 
 pub fn scenario(out: &mut String, scenario: &Scenario, doc: &Findings, id: &str) {
     let _ = writeln!(out, "<section class=\"scenario\" id=\"{id}\">");
-    header(out, scenario, doc);
+    header(out, doc);
     hypotheses(out, doc);
-    let bands = fault_bands(scenario, doc);
-    for (w, (name, workload)) in doc.workloads.iter().enumerate() {
-        workload_section(out, scenario, doc, w, name, workload, &bands);
+    let bands = fault_bands(doc);
+    for (name, workload) in &doc.workloads {
+        workload_section(out, doc, name, workload, &bands);
     }
     out.push_str("<section class=\"block\">\n<h2>Dependency graph and blast radius</h2>\n");
     out.push_str(
@@ -130,7 +130,7 @@ fn mechanism_table(out: &mut String, table: &Table) {
     out.push_str("</tbody>\n</table>\n");
 }
 
-fn header(out: &mut String, scenario: &Scenario, doc: &Findings) {
+fn header(out: &mut String, doc: &Findings) {
     let _ = writeln!(
         out,
         "<header class=\"head\">\n<p class=\"eyebrow\">blastradius report · model <b>{}</b> \
@@ -177,7 +177,7 @@ fn header(out: &mut String, scenario: &Scenario, doc: &Findings) {
         );
     }
     out.push_str("</div>\n");
-    faults(out, scenario, doc);
+    faults(out, doc);
     out.push_str("</header>\n");
 }
 
@@ -360,13 +360,13 @@ fn containment_card(blast: &BlastRadius) -> (&'static str, String, String, Strin
     }
 }
 
-fn faults(out: &mut String, scenario: &Scenario, doc: &Findings) {
+fn faults(out: &mut String, doc: &Findings) {
     if doc.faults.is_empty() {
         out.push_str("<p class=\"faults\">No faults: the control run alone, as a baseline.</p>\n");
         return;
     }
     out.push_str("<ul class=\"faults\">\n");
-    for (i, fault) in doc.faults.iter().enumerate() {
+    for fault in &doc.faults {
         let until = fault
             .end_ns
             .map_or("the end".to_string(), format_duration_ns);
@@ -382,7 +382,7 @@ fn faults(out: &mut String, scenario: &Scenario, doc: &Findings) {
         let _ = writeln!(
             out,
             "<li><span class=\"tag\">fault</span> {} <span class=\"muted\">{}</span></li>",
-            escape(&fault_label(scenario, i)),
+            escape(&fault_label(fault)),
             escape(&when)
         );
     }
@@ -445,17 +445,16 @@ fn hypotheses(out: &mut String, doc: &Findings) {
 }
 
 /// The faults' active spans, for the timelines.
-fn fault_bands(scenario: &Scenario, doc: &Findings) -> Vec<Band> {
+fn fault_bands(doc: &Findings) -> Vec<Band> {
     doc.faults
         .iter()
-        .enumerate()
-        .filter_map(|(i, f)| {
+        .filter_map(|f| {
             let start_ns = f.active_from_ns?;
             let end_ns = f.active_until_ns.unwrap_or(doc.end_ns).min(doc.end_ns);
             Some(Band {
                 start_ns,
                 end_ns,
-                label: fault_label(scenario, i),
+                label: fault_label(f),
             })
         })
         .collect()
@@ -463,14 +462,12 @@ fn fault_bands(scenario: &Scenario, doc: &Findings) -> Vec<Band> {
 
 fn workload_section(
     out: &mut String,
-    scenario: &Scenario,
     doc: &Findings,
-    index: usize,
     name: &str,
     workload: &WorkloadReport,
     bands: &[Band],
 ) {
-    let rate = scenario.topology.workloads[index].rate_per_s;
+    let rate = workload.rate_per_s;
     let _ = writeln!(
         out,
         "<section class=\"block\">\n<h2>Workload {} <span class=\"muted\">enters at {} · {} req/s</span></h2>",
