@@ -19,7 +19,7 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::{RecoveryStatus, Study, values_in};
+use super::{RecoveryStatus, Study};
 use crate::kernel::time::format_duration_ns;
 use crate::model::{Metric, Scenario, Window};
 
@@ -118,7 +118,7 @@ impl Headline {
                     } else {
                         "run"
                     };
-                    let values = values_in(&study.experiment.workloads[w], span);
+                    let values = study.analysis.values.workload(w, span.window).experiment;
                     if span.length_ns() == 0 {
                         continue;
                     }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::WindowSpan;
 use super::recovery::{Recovery, RecoveryStatus};
-use super::values::values_in;
+use super::values::WindowValues;
 use crate::kernel::time::format_duration_ns;
 use crate::model::{Change, Hypothesis, Metric, Scenario};
 use crate::sim::RunResult;
@@ -42,8 +42,8 @@ pub fn evaluate(
     scenario: &Scenario,
     spans: &[WindowSpan],
     has_faults: bool,
-    control: &RunResult,
-    experiment: &RunResult,
+    runs: (&RunResult, &RunResult),
+    values: &WindowValues,
     recovery: &[Recovery],
 ) -> Vec<HypothesisResult> {
     scenario
@@ -53,12 +53,16 @@ pub fn evaluate(
             let (asked, unasked): (Vec<&WindowSpan>, Vec<&WindowSpan>) = spans
                 .iter()
                 .partition(|s| !has_faults || hypothesis.windows.contains(&s.window));
-            let runs = (control, experiment);
-            let checks = check_spans(hypothesis, &asked, has_faults, runs, recovery);
+            let measured = Measured {
+                runs,
+                values,
+                recovery,
+            };
+            let checks = check_spans(hypothesis, &asked, has_faults, &measured);
             let unasked = match hypothesis.metric {
                 // One number per run, measured after the faults: no other window has one.
                 Metric::RecoveryTime => Vec::new(),
-                _ => check_spans(hypothesis, &unasked, has_faults, runs, recovery),
+                _ => check_spans(hypothesis, &unasked, has_faults, &measured),
             };
             let subject = match hypothesis.queue {
                 Some(queue) => &scenario.topology.node(queue).name,
@@ -77,46 +81,53 @@ pub fn evaluate(
         .collect()
 }
 
+/// What a hypothesis is checked against: the two runs (for queue metrics), the endpoints'
+/// values per window and the workloads' recovery.
+struct Measured<'a> {
+    runs: (&'a RunResult, &'a RunResult),
+    values: &'a WindowValues,
+    recovery: &'a [Recovery],
+}
+
 /// A hypothesis checked in `spans`, by its kind: a queue's metric, recovery time, or a
 /// workload's metric.
 fn check_spans(
     hypothesis: &Hypothesis,
     spans: &[&WindowSpan],
     has_faults: bool,
-    (control, experiment): (&RunResult, &RunResult),
-    recovery: &[Recovery],
+    measured: &Measured,
 ) -> Vec<WindowCheck> {
     if hypothesis.queue.is_none() && hypothesis.metric == Metric::RecoveryTime {
-        let recovery = &recovery[hypothesis.workload.index()];
+        let recovery = &measured.recovery[hypothesis.workload.index()];
         return vec![check_recovery(hypothesis, has_faults, recovery)];
     }
     let w = hypothesis.workload.index();
-    let value = |run: &RunResult, span: &WindowSpan| match hypothesis.queue {
-        Some(_) => super::queue::hypothesis_value(hypothesis, run, span),
-        None => values_in(&run.workloads[w], span).get(hypothesis.metric),
+    let (control, experiment) = measured.runs;
+    let values = |span: &WindowSpan| match hypothesis.queue {
+        Some(_) => (
+            super::queue::hypothesis_value(hypothesis, control, span),
+            super::queue::hypothesis_value(hypothesis, experiment, span),
+        ),
+        None => {
+            let paired = measured.values.workload(w, span.window);
+            let metric = hypothesis.metric;
+            (paired.control.get(metric), paired.experiment.get(metric))
+        }
     };
     let note = match hypothesis.queue {
         Some(_) => "not measurable: no message was acknowledged",
         None => "not measurable: no request ended or none was answered",
     };
-    check_windows(
-        hypothesis,
-        spans,
-        has_faults,
-        (control, experiment),
-        value,
-        note,
-    )
+    check_windows(hypothesis, spans, has_faults, values, note)
 }
 
-/// A hypothesis checked in each of its windows, `value` giving its metric in one run and
-/// window; `unmeasurable_note` says why when a run has no value there.
+/// A hypothesis checked in each of its windows, `values` giving its metric in the control
+/// and the experiment in one window; `unmeasurable_note` says why when a run has no value there.
 fn check_windows(
     h: &Hypothesis,
     spans: &[&WindowSpan],
     has_faults: bool,
-    (control, experiment): (&RunResult, &RunResult),
-    value: impl Fn(&RunResult, &WindowSpan) -> Option<f64>,
+    values: impl Fn(&WindowSpan) -> (Option<f64>, Option<f64>),
     unmeasurable_note: &str,
 ) -> Vec<WindowCheck> {
     spans
@@ -130,7 +141,7 @@ fn check_windows(
             if span.length_ns() == 0 {
                 return skipped(name, "the window is empty");
             }
-            let (c, e) = (value(control, span), value(experiment, span));
+            let (c, e) = values(span);
             match (c, e) {
                 (Some(c), Some(e)) => check_value(h, name, c, e),
                 _ => WindowCheck {

@@ -18,7 +18,7 @@ pub mod queue;
 mod recovery;
 mod stability;
 pub mod sweep;
-mod values;
+pub(crate) mod values;
 
 use serde::Serialize;
 
@@ -37,7 +37,7 @@ pub use hypothesis::{HypothesisResult, WindowCheck};
 pub use pairing::Pairing;
 pub use recovery::{Recovery, RecoveryClass, RecoveryStatus};
 pub use stability::{HEADROOM, StaticStability, ZoneLoss, static_stability};
-pub use values::{Deviation, MetricValues, deviations, values_in};
+pub use values::{Deviation, MetricValues, PairedValues, WindowValues, deviations};
 
 /// The windows of a scenario's runs, from its resolved faults; `None` without faults.
 pub fn windows_for(scenario: &Scenario, plan: &FaultPlan) -> Option<Windows> {
@@ -109,6 +109,9 @@ pub enum Verdict {
 #[derive(Clone, Debug, Serialize)]
 pub struct Analysis {
     pub windows: Vec<WindowSpan>,
+    /// Every endpoint's values per window in both runs.
+    #[serde(skip)]
+    pub values: WindowValues,
     pub hypotheses: Vec<HypothesisResult>,
     pub blast_radius: Option<BlastRadius>,
     pub recovery: Vec<Recovery>,
@@ -141,12 +144,13 @@ pub fn analyse(
         experiment,
     );
     let amplification = amplification::measure(&spans, windows.is_some(), control, experiment);
+    let values = WindowValues::measure(&spans, control, experiment);
     let hypotheses = hypothesis::evaluate(
         scenario,
         &spans,
         windows.is_some(),
-        control,
-        experiment,
+        (control, experiment),
+        &values,
         &recovery,
     );
     let blast_radius =
@@ -159,6 +163,7 @@ pub fn analyse(
     let stopped = |r: &RunResult| r.outcome != RunOutcome::Completed;
     Analysis {
         windows: spans,
+        values,
         hypotheses,
         blast_radius,
         recovery,

@@ -105,14 +105,10 @@ pub fn record(
         .iter()
         .enumerate()
         .map(|(w, workload)| {
-            let values = |metrics| {
-                span.map(|s| super::values_in(metrics, &s))
-                    .unwrap_or_default()
-            };
-            let (c, e) = (
-                values(&study.control.workloads[w]),
-                values(&study.experiment.workloads[w]),
-            );
+            let paired = span
+                .map(|s| *analysis.values.workload(w, s.window))
+                .unwrap_or_default();
+            let (c, e) = (paired.control, paired.experiment);
             let recovery = &analysis.recovery[w].status;
             WorkloadUnit {
                 name: workload.name.clone(),

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::WindowSpan;
 use crate::metrics::{EndpointMetrics, Latency, Outcomes};
+use crate::sim::RunResult;
 use crate::model::{Metric, Window};
 
 /// Every metric of one endpoint in one window of one run. Latencies in nanoseconds.
@@ -81,8 +82,63 @@ impl MetricValues {
     }
 }
 
+/// One endpoint's values in one window, in both runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PairedValues {
+    pub control: MetricValues,
+    pub experiment: MetricValues,
+}
+
+/// Every endpoint's values in every window of the analysis, control and experiment, computed
+/// once by `analyse`; the hypotheses, the baseline headline, the sweep records and the findings'
+/// deviations all read them here.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WindowValues {
+    /// The analysis's windows, in order; the inner vectors follow it.
+    windows: Vec<Window>,
+    workloads: Vec<Vec<PairedValues>>,
+    nodes: Vec<Vec<PairedValues>>,
+}
+
+impl WindowValues {
+    pub fn measure(spans: &[WindowSpan], control: &RunResult, experiment: &RunResult) -> Self {
+        let per_window = |c: &EndpointMetrics, e: &EndpointMetrics| -> Vec<PairedValues> {
+            (spans.iter())
+                .map(|span| PairedValues {
+                    control: values_in(c, span),
+                    experiment: values_in(e, span),
+                })
+                .collect()
+        };
+        let pair = |c: &[EndpointMetrics], e: &[EndpointMetrics]| {
+            c.iter().zip(e).map(|(c, e)| per_window(c, e)).collect()
+        };
+        WindowValues {
+            windows: spans.iter().map(|s| s.window).collect(),
+            workloads: pair(&control.workloads, &experiment.workloads),
+            nodes: pair(&control.nodes, &experiment.nodes),
+        }
+    }
+
+    /// Workload `w` in `window`, which must be one of the analysis's windows.
+    pub fn workload(&self, w: usize, window: Window) -> &PairedValues {
+        &self.workloads[w][self.position(window)]
+    }
+
+    /// Node `n` in `window`, which must be one of the analysis's windows.
+    pub fn node(&self, n: usize, window: Window) -> &PairedValues {
+        &self.nodes[n][self.position(window)]
+    }
+
+    fn position(&self, window: Window) -> usize {
+        (self.windows.iter().position(|&w| w == window))
+            .expect("a window of the analysis these values were measured for")
+    }
+}
+
 /// The values of an endpoint in a window (the whole measured run for a run without windows).
-pub fn values_in(metrics: &EndpointMetrics, span: &WindowSpan) -> MetricValues {
+/// A study reads them from `Analysis::values`; this is for a run alone (explore's control).
+pub(crate) fn values_in(metrics: &EndpointMetrics, span: &WindowSpan) -> MetricValues {
     let index = match span.window {
         Window::Before => 0,
         Window::During => 1,

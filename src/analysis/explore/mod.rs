@@ -191,7 +191,7 @@ impl<'a> Explorer<'a> {
             .iter()
             .zip(&control.workloads)
             .map(|(w, m)| {
-                let values = crate::analysis::values_in(m, &span);
+                let values = crate::analysis::values::values_in(m, &span);
                 ControlBand {
                     workload: w.name.clone(),
                     availability: values.get(Metric::Availability),

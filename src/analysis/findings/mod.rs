@@ -30,10 +30,10 @@ use serde::Serialize;
 
 use crate::analysis::{
     Amplification, BlastRadius, Deviation, HypothesisResult, Recovery, Study, Verdict, WindowSpan,
-    deviations, values_in,
+    PairedValues, deviations,
 };
 use crate::metrics::{Bucket, Cause, EndpointMetrics, LatencySummary};
-use crate::model::{FaultTarget, NodeId, Scenario, Topology, ZoneId};
+use crate::model::{FaultTarget, NodeId, Scenario, Topology, Window, ZoneId};
 use crate::sim::{EjectionStats, RunOutcome};
 
 /// What a report says about one scenario: its two runs (control without faults, experiment
@@ -185,11 +185,12 @@ impl Findings {
         let measured_ns = experiment.end_ns.saturating_sub(scenario.warmup_ns);
         let spans = &study.analysis.windows;
         let causes = Cause::listed(topology.propagates_deadlines());
-        let report = |c: &EndpointMetrics, e: &EndpointMetrics| {
+        let values = &study.analysis.values;
+        let report = |c: &EndpointMetrics, e: &EndpointMetrics, paired: &dyn Fn(Window) -> _| {
             (
                 EndpointReport::new(c, measured_ns, causes),
                 EndpointReport::new(e, measured_ns, causes),
-                deviation_by_window(spans, c, e),
+                deviation_by_window(spans, paired),
             )
         };
         let workloads = topology
@@ -197,8 +198,11 @@ impl Findings {
             .iter()
             .enumerate()
             .map(|(w, workload)| {
-                let (control, experiment, deviation) =
-                    report(&control.workloads[w], &experiment.workloads[w]);
+                let (control, experiment, deviation) = report(
+                    &control.workloads[w],
+                    &experiment.workloads[w],
+                    &|window| values.workload(w, window),
+                );
                 let target = topology.node(workload.target).name.clone();
                 let report = WorkloadReport {
                     target,
@@ -221,8 +225,11 @@ impl Findings {
             .iter()
             .enumerate()
             .map(|(n, node)| {
-                let (control, experiment, deviation) =
-                    report(&control.nodes[n], &experiment.nodes[n]);
+                let (control, experiment, deviation) = report(
+                    &control.nodes[n],
+                    &experiment.nodes[n],
+                    &|window| values.node(n, window),
+                );
                 let zones = node
                     .zones
                     .iter()
@@ -336,16 +343,19 @@ fn target_in_words(topology: &Topology, target: &FaultTarget) -> String {
     }
 }
 
-fn deviation_by_window(
+/// Every metric's change per window, from the analysis's values (`paired`: by window).
+fn deviation_by_window<'a>(
     spans: &[WindowSpan],
-    control: &EndpointMetrics,
-    experiment: &EndpointMetrics,
+    paired: &dyn Fn(Window) -> &'a PairedValues,
 ) -> IndexMap<&'static str, Vec<Deviation>> {
     spans
         .iter()
         .map(|span| {
-            let (c, e) = (values_in(control, span), values_in(experiment, span));
-            (span.window.as_str(), deviations(&c, &e))
+            let values = paired(span.window);
+            (
+                span.window.as_str(),
+                deviations(&values.control, &values.experiment),
+            )
         })
         .collect()
 }
