@@ -102,7 +102,7 @@ impl Headline {
         let spans: Vec<_> = analysis
             .windows
             .iter()
-            .filter(|s| study.windows.is_none() || s.window != Window::Before)
+            .filter(|s| !study.with_faults() || s.window != Window::Before)
             .collect();
         let workloads = scenario
             .topology
@@ -113,7 +113,7 @@ impl Headline {
                 let mut availability = IndexMap::new();
                 let mut p99_ns = IndexMap::new();
                 for span in &spans {
-                    let name = if study.windows.is_some() {
+                    let name = if study.with_faults() {
                         span.window.as_str()
                     } else {
                         "run"

@@ -184,6 +184,12 @@ pub struct Study {
 }
 
 impl Study {
+    /// Whether faults acted in the experiment (there are windows around them); without, the
+    /// two runs are one and the study is a baseline.
+    pub fn with_faults(&self) -> bool {
+        self.windows.is_some()
+    }
+
     /// The study of two finished runs of `scenario`, their requests paired by `pairing`.
     fn of(
         scenario: &Scenario,

@@ -171,7 +171,7 @@ pub fn step_summary(report: &CheckReport<'_>) -> String {
     if report
         .entries
         .iter()
-        .any(|e| e.document.blast_radius.is_some())
+        .any(|e| e.document.with_faults())
     {
         out.push_str(
             "\nRed: nodes whose errors rose under the faults; amber: nodes that only got \

@@ -64,7 +64,7 @@ impl Section {
 /// The mechanism sections of a run, in the order the reports show them; empty for a model
 /// that uses none. Balancers come once per run when there are faults (experiment first).
 pub fn mechanisms(doc: &Findings) -> Vec<Section> {
-    let with_faults = doc.blast_radius.is_some();
+    let with_faults = doc.with_faults();
     let balancers = |experiment: bool, run: &str| {
         let mut section = balancers(doc, experiment)?;
         if with_faults {
@@ -345,7 +345,7 @@ pub(super) fn queue(doc: &Findings) -> Option<Section> {
     if doc.queues.is_empty() {
         return None;
     }
-    let with_faults = doc.blast_radius.is_some();
+    let with_faults = doc.with_faults();
     let mut table = Table {
         header: vec![
             "queue",

@@ -25,7 +25,7 @@ pub fn to_text(document: &Findings) -> String {
     }
     write_section(&mut out, outline::scaling(&document.autoscaling));
     write_section(&mut out, outline::resilience(&document.resilience));
-    let with_faults = document.blast_radius.is_some();
+    let with_faults = document.with_faults();
     write_section(&mut out, outline::cache(&document.caches, with_faults));
     write_tables(&mut out, document);
     write_section(&mut out, outline::queue(document));
@@ -361,7 +361,7 @@ fn show_change(d: &Deviation) -> String {
 }
 
 fn write_tables(out: &mut String, doc: &Findings) {
-    let with_faults = doc.blast_radius.is_some();
+    let with_faults = doc.with_faults();
     let runs: &[(&str, bool)] = if with_faults {
         &[
             ("control (no faults)", false),

@@ -92,7 +92,7 @@ pub enum ToleranceChange {
 /// The journal of a studied scenario (the analysis keeps its hypotheses in file order).
 pub fn build(scenario: &Scenario, study: &Study) -> Journal {
     let results = &study.analysis.hypotheses;
-    let has_faults = study.windows.is_some();
+    let has_faults = study.with_faults();
     let state_of = |window: Window| {
         let span = study.analysis.windows.iter().find(|s| s.window == window)?;
         let probes: Vec<Probe> = scenario

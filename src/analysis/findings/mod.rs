@@ -179,6 +179,12 @@ pub struct SeriesReport {
 }
 
 impl Findings {
+    /// Whether the experiment had faults that acted: then there are windows before, during and
+    /// after them, a blast radius, and two runs to show; otherwise one run, the baseline.
+    pub fn with_faults(&self) -> bool {
+        self.blast_radius.is_some()
+    }
+
     pub fn new(scenario: &Scenario, study: &Study) -> Findings {
         let topology = &scenario.topology;
         let (control, experiment) = (&study.control, &study.experiment);

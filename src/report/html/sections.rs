@@ -36,7 +36,7 @@ pub fn scenario(out: &mut String, scenario: &Scenario, doc: &Findings, id: &str)
     );
     graph_legend(out);
     out.push_str("</section>\n");
-    if doc.blast_radius.is_some() {
+    if doc.with_faults() {
         deviations(out, doc);
     }
     causes(out, doc);
@@ -475,7 +475,7 @@ fn workload_section(
         escape(&workload.target),
         count(rate.round() as u64)
     );
-    let faults = doc.blast_radius.is_some();
+    let faults = doc.with_faults();
     let chart = timeline(
         &format!("timeline of {name}"),
         &workload.control.series,
@@ -729,7 +729,7 @@ fn causes(out: &mut String, doc: &Findings) {
         out.push_str("<p class=\"lede\">No request failed anywhere.</p>\n</section>\n");
         return;
     }
-    let two = doc.blast_radius.is_some();
+    let two = doc.with_faults();
     let Some((_, first, _)) = endpoints.first() else {
         return;
     };
