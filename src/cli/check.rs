@@ -247,10 +247,10 @@ fn write_outputs(
     if let Some(path) = &args.junit {
         ok &= write_file(path, &to_junit(report, timing), "the JUnit report");
     }
-    if args.format == CheckFormat::Github {
-        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-            ok &= append_file(Path::new(&path), &step_summary(report));
-        }
+    if args.format == CheckFormat::Github
+        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        ok &= append_file(Path::new(&path), &step_summary(report));
     }
     if ok { Ok(()) } else { Err(()) }
 }

@@ -71,7 +71,7 @@ fn parse_node_zone(text: &str) -> Result<(String, String), String> {
 }
 
 fn parse_linger(text: &str) -> Result<u64, String> {
-    crate::model::parse_duration(text).map_err(|e| format!("{e}"))
+    crate::model::parse_duration(text)
 }
 
 impl ReadArgs {
@@ -106,7 +106,6 @@ pub(super) fn read_traces(
                 (Exit::InvalidInput, format!("error: {name}: not OTLP JSON, Jaeger JSON or Zipkin v2 JSON (give --format to say which)"))
             })?,
         };
-        let before = importer.files.iter().map(|f| f.2).sum::<u64>();
         importer
             .read(format, reader, &name)
             .map_err(|e| invalid(&e))?;
@@ -117,12 +116,7 @@ pub(super) fn read_traces(
                 format!("no spans in this {} file", format.as_str()),
             )));
         }
-        eprintln!(
-            "read {name}: {} spans ({}){}",
-            read_now,
-            format.as_str(),
-            if before > 0 { "" } else { "" }
-        );
+        eprintln!("read {name}: {read_now} spans ({})", format.as_str());
     }
     Ok(importer.finish())
 }

@@ -139,7 +139,7 @@ pub fn exact_duration(ns: u64) -> String {
     }
     UNITS
         .into_iter()
-        .find(|(scale, _)| ns % scale == 0)
+        .find(|(scale, _)| ns.is_multiple_of(*scale))
         .map_or_else(
             || format!("{ns}ns"),
             |(scale, unit)| format!("{}{unit}", ns / scale),

@@ -63,7 +63,7 @@ pub fn format_duration_ns(ns: u64) -> String {
         .find(|&(scale, _)| ns >= scale)
         .expect("ns >= 1 matches the last unit");
     let value = ns as f64 / scale as f64;
-    if value >= 100.0 || ns % scale == 0 {
+    if value >= 100.0 || ns.is_multiple_of(scale) {
         return format!("{}{unit}", value.round() as u64);
     }
     let text = format!("{value:.2}");

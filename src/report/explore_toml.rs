@@ -63,7 +63,7 @@ pub fn exact(ns: u64) -> String {
     }
     let (scale, unit) = UNITS
         .into_iter()
-        .find(|&(scale, _)| ns % scale == 0)
+        .find(|&(scale, _)| ns.is_multiple_of(scale))
         .expect("1 divides everything");
     format!("{}{unit}", ns / scale)
 }

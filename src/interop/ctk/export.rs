@@ -138,7 +138,7 @@ pub(super) fn effective_duration(fault: &FaultSpec) -> Option<u64> {
 
 /// Whole seconds as an integer, others as a float (Chaos Toolkit's pauses are seconds).
 fn seconds(ns: u64) -> Value {
-    if ns % 1_000_000_000 == 0 {
+    if ns.is_multiple_of(1_000_000_000) {
         json!(ns / 1_000_000_000)
     } else {
         json!(ns as f64 / 1e9)

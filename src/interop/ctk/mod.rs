@@ -262,12 +262,12 @@ impl Faults {
                 fault
                     .keys
                     .insert("start".into(), exact_duration(fault.start_ns).into());
-                if let Some(duration) = duration {
-                    if fault.keys.get("kind").and_then(toml::Value::as_str) != Some("cache-flush") {
-                        fault
-                            .keys
-                            .insert("duration".into(), exact_duration(duration).into());
-                    }
+                if let Some(duration) = duration
+                    && fault.keys.get("kind").and_then(toml::Value::as_str) != Some("cache-flush")
+                {
+                    fault
+                        .keys
+                        .insert("duration".into(), exact_duration(duration).into());
                 }
                 DraftEntry {
                     origin: fault.origin,

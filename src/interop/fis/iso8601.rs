@@ -22,7 +22,7 @@ pub fn parse_iso8601(text: &str) -> Result<u64, String> {
         format!("expected an ISO 8601 duration such as \"PT10M\", found \"{text}\"")
     })?;
     let (date, time) = match body.split_once('T') {
-        Some((_, time)) if time.is_empty() => {
+        Some((_, "")) => {
             return Err(format!("\"{text}\" has nothing after `T`"));
         }
         Some((date, time)) => (date, Some(time)),

@@ -468,12 +468,12 @@ fn tag_suggestions(topology: &Topology, target: &Target) -> Vec<String> {
             .filter(|(k, _)| k == key)
             .map(|(_, v)| *v)
             .collect();
-        if !values.contains(&value.as_str()) {
-            if let Some(close) = suggest(value, values.iter().copied()) {
-                out.push(format!(
-                    "tag `{key}={value}`: did you mean `{key}={close}`?"
-                ));
-            }
+        if !values.contains(&value.as_str())
+            && let Some(close) = suggest(value, values.iter().copied())
+        {
+            out.push(format!(
+                "tag `{key}={value}`: did you mean `{key}={close}`?"
+            ));
         }
     }
     out

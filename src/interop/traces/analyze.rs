@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use super::assemble::{Reorder, SlotOwner};
-use super::observed::{Hint, NodeObs, Observed, WorkloadObs, histogram};
+use super::observed::{Hint, Observed, WorkloadObs, histogram};
 use super::span::{Name, Names, Span};
 
 /// One call seen from a visit.
@@ -260,7 +260,7 @@ fn leaf(span: &Span, names: &mut Names) -> Option<(Name, Hint)> {
 
 fn record_leaf(span: &Span, name: Name, hint: Hint, obs: &mut Observed, order: &mut Reorder) {
     let duration = span.end_ns - span.start_ns;
-    let node = obs.nodes.entry(name).or_insert_with(NodeObs::new);
+    let node = obs.nodes.entry(name).or_default();
     node.visits += 1;
     node.errors += u64::from(span.error);
     node.latency.saturating_record(duration);

@@ -543,10 +543,10 @@ fn placed_leaf(ctx: &mut Ctx, name: &str, node: &NodeObs, zones: Vec<String>) ->
 fn callers_zones(ctx: &Ctx, id: Name, zones: &[String]) -> Vec<String> {
     let mut set = BTreeSet::new();
     for (caller, callee) in ctx.obs.edges.keys() {
-        if *callee == id {
-            if let Some(placement) = ctx.placement.get(ctx.name(*caller)) {
-                set.extend(placement.keys().filter(|z| !z.is_empty()).cloned());
-            }
+        if *callee == id
+            && let Some(placement) = ctx.placement.get(ctx.name(*caller))
+        {
+            set.extend(placement.keys().filter(|z| !z.is_empty()).cloned());
         }
     }
     if set.is_empty() {

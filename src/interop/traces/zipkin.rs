@@ -158,10 +158,11 @@ fn convert(span: ZipkinSpan, sink: &mut impl SpanSink) -> Result<Span, String> {
             key => attrs.set(names, key, value),
         }
     }
-    if attrs.peer_service.is_none() && kind.is_outgoing() {
-        if let Some(remote) = span.remote.as_ref().and_then(|r| r.service.as_deref()) {
-            attrs.peer_service = Some(names.intern(remote));
-        }
+    if attrs.peer_service.is_none()
+        && kind.is_outgoing()
+        && let Some(remote) = span.remote.as_ref().and_then(|r| r.service.as_deref())
+    {
+        attrs.peer_service = Some(names.intern(remote));
     }
     let service = span
         .local
