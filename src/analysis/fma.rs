@@ -34,8 +34,27 @@ pub struct FmaOptions {
 pub struct Candidate {
     /// How the report names it, e.g. `zone-outage az-a`.
     pub label: String,
+    /// The `fma_family` of the fault's kind (`FAULT_KINDS`).
     pub family: &'static str,
     pub fault: FaultSpec,
+}
+
+impl Candidate {
+    /// A candidate in the family its fault's kind declares.
+    fn new(label: String, fault: FaultSpec) -> Candidate {
+        let spec = fault.kind.spec();
+        let family = spec.fma_family.unwrap_or_else(|| {
+            panic!(
+                "fma proposes a `{}` fault, a kind without an fma family",
+                spec.name
+            )
+        });
+        Candidate {
+            label,
+            family,
+            fault,
+        }
+    }
 }
 
 pub fn candidates(topology: &Topology, options: &FmaOptions) -> Vec<Candidate> {
@@ -56,21 +75,16 @@ pub fn candidates(topology: &Topology, options: &FmaOptions) -> Vec<Candidate> {
                 target,
                 Selection::All,
             );
-            out.push(Candidate {
-                label: format!("zone-outage {zone}"),
-                family: "zone",
-                fault,
-            });
+            out.push(Candidate::new(format!("zone-outage {zone}"), fault));
         }
         // Moving each zone's traffic away (AWS ARC zonal shift): can the others take it?
         for (z, zone) in topology.zones.iter().enumerate() {
             let target = FaultTarget::Zone(ZoneId(z as u16));
             let kind = FaultKind::ZonalShift { nodes: Vec::new() };
-            out.push(Candidate {
-                label: format!("zonal-shift {zone}"),
-                family: "zone",
-                fault: timed(kind, target, Selection::All),
-            });
+            out.push(Candidate::new(
+                format!("zonal-shift {zone}"),
+                timed(kind, target, Selection::All),
+            ));
         }
     }
     for (n, node) in topology.nodes.iter().enumerate() {
@@ -84,18 +98,13 @@ pub fn candidates(topology: &Topology, options: &FmaOptions) -> Vec<Candidate> {
             if replicas > 1 {
                 let fault = timed(crash.clone(), FaultTarget::Node(id), Selection::Count(1));
                 let label = format!("crash {} (1 of {replicas} replicas)", node.name);
-                out.push(Candidate {
-                    label,
-                    family: "node",
-                    fault,
-                });
+                out.push(Candidate::new(label, fault));
             }
             let fault = timed(crash, FaultTarget::Node(id), Selection::All);
-            out.push(Candidate {
-                label: format!("crash {} (all replicas)", node.name),
-                family: "node",
+            out.push(Candidate::new(
+                format!("crash {} (all replicas)", node.name),
                 fault,
-            });
+            ));
         }
         if options.externals && external {
             let fault = timed(
@@ -103,11 +112,10 @@ pub fn candidates(topology: &Topology, options: &FmaOptions) -> Vec<Candidate> {
                 FaultTarget::Node(id),
                 Selection::All,
             );
-            out.push(Candidate {
-                label: format!("outage {} (all calls fail)", node.name),
-                family: "external",
+            out.push(Candidate::new(
+                format!("outage {} (all calls fail)", node.name),
                 fault,
-            });
+            ));
         }
         if options.caches && matches!(node.role, Role::Cache { .. }) {
             let kind = FaultKind::CacheFlush {
@@ -117,11 +125,7 @@ pub fn candidates(topology: &Topology, options: &FmaOptions) -> Vec<Candidate> {
                 duration_ns: Some(0),
                 ..timed(kind, FaultTarget::Node(id), Selection::All)
             };
-            out.push(Candidate {
-                label: format!("cache-flush {}", node.name),
-                family: "cache",
-                fault,
-            });
+            out.push(Candidate::new(format!("cache-flush {}", node.name), fault));
         }
     }
     if options.edges {
@@ -138,11 +142,7 @@ pub fn candidates(topology: &Topology, options: &FmaOptions) -> Vec<Candidate> {
                 Selection::All,
             );
             let label = format!("traffic-spike {} x{}", workload.name, options.spike_factor);
-            out.push(Candidate {
-                label,
-                family: "load",
-                fault,
-            });
+            out.push(Candidate::new(label, fault));
         }
     }
     out
@@ -175,17 +175,9 @@ fn edge_candidates(
         let kind = FaultKind::Latency { added, share: 1.0 };
         let latency = crate::kernel::time::format_duration_ns(options.added_latency_ns);
         let fault = timed(kind, target.clone(), Selection::All);
-        out.push(Candidate {
-            label: format!("latency {name} +{latency}"),
-            family: "edge",
-            fault,
-        });
+        out.push(Candidate::new(format!("latency {name} +{latency}"), fault));
         let fault = timed(FaultKind::Partition, target, Selection::All);
-        out.push(Candidate {
-            label: format!("blackhole {name}"),
-            family: "edge",
-            fault,
-        });
+        out.push(Candidate::new(format!("blackhole {name}"), fault));
     }
     out
 }
@@ -210,5 +202,46 @@ pub fn scenario_for(
         hypotheses: Vec::new(),
         faults: vec![candidate.fault.clone()],
         slow_threshold_ns: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FAULT_KINDS, parse_model};
+
+    fn all_families() -> FmaOptions {
+        FmaOptions {
+            zones: true,
+            nodes: true,
+            edges: true,
+            externals: true,
+            caches: true,
+            load: true,
+            duration_ns: 600_000_000_000,
+            warmup_ns: 60_000_000_000,
+            fault_start_ns: 180_000_000_000,
+            fault_duration_ns: 180_000_000_000,
+            added_latency_ns: 1_000_000_000,
+            spike_factor: 3.0,
+        }
+    }
+
+    /// Every kind with an fma family is proposed by shop's analysis, in that family and with a
+    /// target of a shape the loader would accept; no other kind is.
+    #[test]
+    fn candidates_use_the_kinds_of_the_spec_in_their_families() {
+        let shop = include_str!("../../models/shop.toml");
+        let topology = parse_model(std::path::Path::new("shop.toml"), shop).expect("loads");
+        let candidates = candidates(&topology, &all_families());
+        for c in &candidates {
+            let spec = c.fault.kind.spec();
+            assert_eq!(Some(c.family), spec.fma_family, "{}", c.label);
+            assert!(spec.target.accepts(&c.fault.target), "{}", c.label);
+        }
+        for spec in FAULT_KINDS {
+            let proposed = candidates.iter().any(|c| c.fault.kind.tag() == spec.tag);
+            assert_eq!(proposed, spec.fma_family.is_some(), "{}", spec.name);
+        }
     }
 }

@@ -153,3 +153,29 @@ fn options(args: &FmaArgs) -> Result<(FmaOptions, Option<Shard>), String> {
         .transpose()?;
     Ok((options, shard))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+    use crate::model::FAULT_KINDS;
+
+    /// `--families` offers exactly the fma families the fault kinds declare.
+    #[test]
+    fn families_are_those_of_the_fault_kinds() {
+        let mut offered: Vec<String> = Family::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let mut declared: Vec<String> = FAULT_KINDS
+            .iter()
+            .filter_map(|s| s.fma_family.map(str::to_string))
+            .collect();
+        offered.sort();
+        declared.sort();
+        declared.dedup();
+        assert_eq!(offered, declared);
+    }
+}

@@ -6,9 +6,11 @@
 
 use crate::kernel::Dist;
 
+use super::fault_kinds::{FaultKindSpec, FaultKindTag};
 use super::topology::{NodeId, WorkloadId, ZoneId};
 
-/// One `[[fault]]` entry. Invariant: `target` is one the `kind` accepts (see `FaultKind`).
+/// One `[[fault]]` entry. Invariant: `target` is one the `kind` accepts
+/// (`kind.spec().target.accepts(&target)`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultSpec {
     pub kind: FaultKind,
@@ -113,40 +115,34 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// The name used in scenario files.
-    pub fn as_str(&self) -> &'static str {
+    /// The kind without its parameters. An exhaustive `match`: a new variant without its tag
+    /// (and so without its spec in `FAULT_KINDS`) does not compile.
+    pub fn tag(&self) -> FaultKindTag {
         match self {
-            FaultKind::ZoneOutage { .. } => "zone-outage",
-            FaultKind::ZonePartition => "zone-partition",
-            FaultKind::Partition => "partition",
-            FaultKind::Crash { .. } => "crash",
-            FaultKind::ChaosMonkey { .. } => "chaos-monkey",
-            FaultKind::Latency { .. } => "latency",
-            FaultKind::Errors { .. } => "errors",
-            FaultKind::Blackhole { .. } => "blackhole",
-            FaultKind::Slowdown { .. } => "slowdown",
-            FaultKind::Capacity { .. } => "capacity",
-            FaultKind::CacheFlush { .. } => "cache-flush",
-            FaultKind::HitRatio { .. } => "hit-ratio",
-            FaultKind::TrafficSpike { .. } => "traffic-spike",
-            FaultKind::ZonalShift { .. } => "zonal-shift",
+            FaultKind::ZoneOutage { .. } => FaultKindTag::ZoneOutage,
+            FaultKind::ZonePartition => FaultKindTag::ZonePartition,
+            FaultKind::Partition => FaultKindTag::Partition,
+            FaultKind::Crash { .. } => FaultKindTag::Crash,
+            FaultKind::ChaosMonkey { .. } => FaultKindTag::ChaosMonkey,
+            FaultKind::Latency { .. } => FaultKindTag::Latency,
+            FaultKind::Errors { .. } => FaultKindTag::Errors,
+            FaultKind::Blackhole { .. } => FaultKindTag::Blackhole,
+            FaultKind::Slowdown { .. } => FaultKindTag::Slowdown,
+            FaultKind::Capacity { .. } => FaultKindTag::Capacity,
+            FaultKind::CacheFlush { .. } => FaultKindTag::CacheFlush,
+            FaultKind::HitRatio { .. } => FaultKindTag::HitRatio,
+            FaultKind::TrafficSpike { .. } => FaultKindTag::TrafficSpike,
+            FaultKind::ZonalShift { .. } => FaultKindTag::ZonalShift,
         }
     }
 
-    pub const NAMES: [&'static str; 14] = [
-        "zone-outage",
-        "zone-partition",
-        "partition",
-        "crash",
-        "chaos-monkey",
-        "latency",
-        "errors",
-        "blackhole",
-        "slowdown",
-        "capacity",
-        "cache-flush",
-        "hit-ratio",
-        "traffic-spike",
-        "zonal-shift",
-    ];
+    /// Its name, keys, target shape and families.
+    pub fn spec(&self) -> &'static FaultKindSpec {
+        self.tag().spec()
+    }
+
+    /// The name used in scenario files.
+    pub fn as_str(&self) -> &'static str {
+        self.spec().name
+    }
 }

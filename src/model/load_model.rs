@@ -14,8 +14,8 @@ use super::codes::Code;
 use super::diagnostic::Diagnostics;
 use super::error::{LoadError, read_text};
 use super::graph::{build_graph, check_cycles, check_reachable};
-use super::nodes::{Edge, Names, NodeEntry, or_default, read_node, resolve_node};
-use super::reader::{Fields, Sink, Value};
+use super::nodes::{Edge, Names, NodeEntry, read_node, resolve_node};
+use super::reader::{Fields, Sink, Value, or_default};
 use super::topology::{Arrival, Node, NodeId, NodeKind, Topology, Workload};
 
 const TOP_KEYS: &[&str] = &[

@@ -11,7 +11,7 @@ use super::call_policy::{RESILIENCE_KEYS, read_call_resilience};
 use super::codes::Code;
 use super::dist::read_dist;
 use super::labels::Labels;
-use super::reader::{Fields, Sink, Value, help_for_name};
+use super::reader::{Fields, Sink, Value, help_for_name, or_default};
 use super::topology::{
     Call, Concurrency, Deadline, EdgeKind, Jitter, Node, NodeId, NodeKind, OnUnavailable, Role,
     ZoneId,
@@ -86,18 +86,6 @@ const fn concat<const A: usize, const B: usize, const C: usize>(
         i += 1;
     }
     out
-}
-
-/// Reads a value with `read`, or gives `default` when the key is absent.
-pub(crate) fn or_default<T>(
-    value: Option<&Value<'_>>,
-    default: T,
-    read: impl FnOnce(&Value<'_>) -> Option<T>,
-) -> Option<T> {
-    match value {
-        Some(value) => read(value),
-        None => Some(default),
-    }
 }
 
 /// Resolves a node name, reporting an unknown one with a did-you-mean.

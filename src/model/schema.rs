@@ -1152,4 +1152,25 @@ mod tests {
             }
         }
     }
+
+    /// The scenario schema's faults are the fault kinds of `FAULT_KINDS`, in its order, each
+    /// with exactly the keys its spec lists.
+    #[test]
+    fn the_fault_union_is_the_table_of_fault_kinds() {
+        let schema: Value = serde_json::from_str(&scenario_schema()).expect("JSON");
+        let variants = schema["$defs"]["Fault"]["oneOf"]
+            .as_array()
+            .expect("faults are a union");
+        let kinds = super::super::fault_kinds::FAULT_KINDS;
+        assert_eq!(variants.len(), kinds.len());
+        for (variant, spec) in variants.iter().zip(kinds) {
+            let properties = variant["properties"].as_object().expect("properties");
+            assert_eq!(properties["kind"]["const"], spec.name);
+            let mut keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+            let mut expected = spec.keys.to_vec();
+            keys.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(keys, expected, "{}", spec.name);
+        }
+    }
 }
