@@ -1173,4 +1173,25 @@ mod tests {
             assert_eq!(keys, expected, "{}", spec.name);
         }
     }
+
+    /// The model schema has a table of tables per node kind of `NODE_KINDS`, each node taking
+    /// exactly the keys its spec lists.
+    #[test]
+    fn the_node_tables_are_the_table_of_node_kinds() {
+        let schema: Value = serde_json::from_str(&model_schema()).expect("JSON");
+        for spec in super::super::node_kinds::NODE_KINDS {
+            let (first, rest) = spec.name.split_at(1);
+            let name = format!("{}{rest}", first.to_uppercase());
+            let reference = &schema["properties"][spec.name]["additionalProperties"]["$ref"];
+            assert_eq!(*reference, format!("#/$defs/{name}"));
+            let properties = schema["$defs"][&name]["properties"]
+                .as_object()
+                .expect("properties");
+            let mut keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+            let mut expected = spec.keys.to_vec();
+            keys.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(keys, expected, "{}", spec.name);
+        }
+    }
 }
