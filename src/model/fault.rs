@@ -6,7 +6,6 @@
 
 use crate::kernel::Dist;
 
-use super::fault_kinds::{FaultKindSpec, FaultKindTag};
 use super::topology::{NodeId, WorkloadId, ZoneId};
 
 /// One `[[fault]]` entry. Invariant: `target` is one the `kind` accepts
@@ -64,7 +63,8 @@ pub enum Selection {
     Percent(f64),
 }
 
-/// The kinds of fault, by family. Targets each accepts are listed; the loader rejects others.
+/// The kinds of fault, by family, with their parameters. Targets each accepts are listed; the
+/// loader rejects others. Each has a spec in `fault_kinds` (`FaultKind::spec`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     // ---- isolation boundaries ----
@@ -112,37 +112,4 @@ pub enum FaultKind {
     /// service and cache placed there when empty) in the zone, which stay up and finish their
     /// work, and user traffic entering the zone enters the target's other zones. Target `Zone`.
     ZonalShift { nodes: Vec<NodeId> },
-}
-
-impl FaultKind {
-    /// The kind without its parameters. An exhaustive `match`: a new variant without its tag
-    /// (and so without its spec in `FAULT_KINDS`) does not compile.
-    pub fn tag(&self) -> FaultKindTag {
-        match self {
-            FaultKind::ZoneOutage { .. } => FaultKindTag::ZoneOutage,
-            FaultKind::ZonePartition => FaultKindTag::ZonePartition,
-            FaultKind::Partition => FaultKindTag::Partition,
-            FaultKind::Crash { .. } => FaultKindTag::Crash,
-            FaultKind::ChaosMonkey { .. } => FaultKindTag::ChaosMonkey,
-            FaultKind::Latency { .. } => FaultKindTag::Latency,
-            FaultKind::Errors { .. } => FaultKindTag::Errors,
-            FaultKind::Blackhole { .. } => FaultKindTag::Blackhole,
-            FaultKind::Slowdown { .. } => FaultKindTag::Slowdown,
-            FaultKind::Capacity { .. } => FaultKindTag::Capacity,
-            FaultKind::CacheFlush { .. } => FaultKindTag::CacheFlush,
-            FaultKind::HitRatio { .. } => FaultKindTag::HitRatio,
-            FaultKind::TrafficSpike { .. } => FaultKindTag::TrafficSpike,
-            FaultKind::ZonalShift { .. } => FaultKindTag::ZonalShift,
-        }
-    }
-
-    /// Its name, keys, target shape and families.
-    pub fn spec(&self) -> &'static FaultKindSpec {
-        self.tag().spec()
-    }
-
-    /// The name used in scenario files.
-    pub fn as_str(&self) -> &'static str {
-        self.spec().name
-    }
 }

@@ -5,12 +5,13 @@
 //! Everything that enumerates fault kinds reads this table: the loader (`load_fault` picks the
 //! keys, `fault_target` the target shape), `FaultKind::as_str`, the unknown-kind help, `fma`'s
 //! candidate families, and the tests that hold the schema and the README to it. Adding a kind
-//! is its `FaultKind` variant (whose `tag` is an exhaustive `match`), its entry here, its
-//! parameters in `load_fault::read_params`, and its effect in `faults` and `sim`.
+//! is its `FaultKind` variant, its entry here and its arm in `FaultKind::tag` (an exhaustive
+//! `match`, below), its parameters in `load_fault::read_params`, its schema variant, and its
+//! effect in `faults` and `sim`; the compiler and the tests point at each.
 //!
 //! Must not: read text or hold parameters. The parameters live in `FaultKind`.
 
-use super::fault::FaultTarget;
+use super::fault::{FaultKind, FaultTarget};
 
 /// What a kind is aimed at: which of `node`, `nodes`, `edge`, `zone`, `zones`, `workload` it
 /// reads, which `FaultTarget`s it yields, and which nodes it can act on. Every `match` on it
@@ -144,6 +145,11 @@ impl FaultKindSpec {
     /// Whether it acts on a selection of replicas (`count` / `percent`).
     pub fn takes_selection(&self) -> bool {
         self.keys.contains(&"count")
+    }
+
+    /// Whether it acts at one instant and so takes no `duration` (a cache flush).
+    pub fn is_instant(&self) -> bool {
+        !self.keys.contains(&"duration")
     }
 }
 
@@ -318,6 +324,39 @@ impl FaultKindTag {
     /// The kind named `name` in a file.
     pub fn from_name(name: &str) -> Option<FaultKindTag> {
         FAULT_KINDS.iter().find(|s| s.name == name).map(|s| s.tag)
+    }
+}
+
+impl FaultKind {
+    /// The kind without its parameters. An exhaustive `match`, here beside the table: a new
+    /// variant without its tag (and so without its spec) does not compile.
+    pub fn tag(&self) -> FaultKindTag {
+        match self {
+            FaultKind::ZoneOutage { .. } => FaultKindTag::ZoneOutage,
+            FaultKind::ZonePartition => FaultKindTag::ZonePartition,
+            FaultKind::Partition => FaultKindTag::Partition,
+            FaultKind::Crash { .. } => FaultKindTag::Crash,
+            FaultKind::ChaosMonkey { .. } => FaultKindTag::ChaosMonkey,
+            FaultKind::Latency { .. } => FaultKindTag::Latency,
+            FaultKind::Errors { .. } => FaultKindTag::Errors,
+            FaultKind::Blackhole { .. } => FaultKindTag::Blackhole,
+            FaultKind::Slowdown { .. } => FaultKindTag::Slowdown,
+            FaultKind::Capacity { .. } => FaultKindTag::Capacity,
+            FaultKind::CacheFlush { .. } => FaultKindTag::CacheFlush,
+            FaultKind::HitRatio { .. } => FaultKindTag::HitRatio,
+            FaultKind::TrafficSpike { .. } => FaultKindTag::TrafficSpike,
+            FaultKind::ZonalShift { .. } => FaultKindTag::ZonalShift,
+        }
+    }
+
+    /// Its name, keys, target shape and families.
+    pub fn spec(&self) -> &'static FaultKindSpec {
+        self.tag().spec()
+    }
+
+    /// The name used in scenario files.
+    pub fn as_str(&self) -> &'static str {
+        self.spec().name
     }
 }
 

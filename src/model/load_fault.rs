@@ -112,8 +112,7 @@ fn read_fault(
         & super::fault_hint::report_target_words(sink, &fields, kind, topology);
     let start_value = fields.required("start");
     let start = start_value.and_then(|v| read_start(sink, v, run));
-    // A kind without `duration` (a cache flush) is instantaneous.
-    let duration = if !kind.keys().contains(&"duration") {
+    let duration = if kind.spec().is_instant() {
         Some(Some(0))
     } else {
         or_default(fields.get("duration"), None, |v| {

@@ -130,7 +130,7 @@ fn timed(
 ) -> FaultSpec {
     let mut fault = entry.candidate.fault.clone();
     // A cache flush is instantaneous: its length is its refill, an intensity.
-    let instant = matches!(fault.kind, FaultKind::CacheFlush { .. });
+    let instant = fault.kind.spec().is_instant();
     let length = if instant {
         0
     } else {
