@@ -155,7 +155,7 @@ impl FaultKindSpec {
 
 /// Generates `FaultKindTag` and `FAULT_KINDS` from one list, in one order.
 macro_rules! fault_kinds {
-    ($($tag:ident { $($field:ident: $value:expr),* $(,)? })*) => {
+    ($($tag:ident { name: $name:literal, $($field:ident: $value:expr),* $(,)? })*) => {
         /// A fault kind without its parameters: indexes `FAULT_KINDS`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum FaultKindTag {
@@ -164,8 +164,11 @@ macro_rules! fault_kinds {
 
         /// Every fault kind, in the order of `FaultKindTag` (and of the README's table).
         pub const FAULT_KINDS: &[FaultKindSpec] = &[
-            $(FaultKindSpec { tag: FaultKindTag::$tag, $($field: $value),* },)*
+            $(FaultKindSpec { tag: FaultKindTag::$tag, name: $name, $($field: $value),* },)*
         ];
+
+        /// The kinds' names in table order.
+        pub const NAMES: [&str; COUNT] = [$($name,)*];
     };
 }
 
@@ -290,17 +293,6 @@ fault_kinds! {
 
 /// How many fault kinds there are.
 pub const COUNT: usize = FAULT_KINDS.len();
-
-/// The kinds' names in table order, for "the fault kinds are ..." helps.
-pub const NAMES: [&str; COUNT] = {
-    let mut out = [""; COUNT];
-    let mut i = 0;
-    while i < COUNT {
-        out[i] = FAULT_KINDS[i].name;
-        i += 1;
-    }
-    out
-};
 
 impl FaultKindTag {
     pub fn spec(self) -> &'static FaultKindSpec {

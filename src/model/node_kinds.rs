@@ -25,7 +25,7 @@ pub struct NodeKindSpec {
 
 /// Generates `NodeKind` and `NODE_KINDS` from one list, in one order.
 macro_rules! node_kinds {
-    ($($(#[$doc:meta])* $kind:ident { $($field:ident: $value:expr),* $(,)? })*) => {
+    ($($(#[$doc:meta])* $kind:ident { name: $name:literal, $($field:ident: $value:expr),* $(,)? })*) => {
         /// What a node is, which decides the keys its table takes and how it serves.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
         pub enum NodeKind {
@@ -34,8 +34,11 @@ macro_rules! node_kinds {
 
         /// Every node kind, in the order of `NodeKind` (the order tables are gathered in).
         pub const NODE_KINDS: &[NodeKindSpec] = &[
-            $(NodeKindSpec { kind: NodeKind::$kind, $($field: $value),* },)*
+            $(NodeKindSpec { kind: NodeKind::$kind, name: $name, $($field: $value),* },)*
         ];
+
+        /// The kinds' table names in table order.
+        pub const NAMES: [&str; COUNT] = [$($name,)*];
     };
 }
 
@@ -92,17 +95,6 @@ const DATABASE: [&str; 16] = concat(SHARED_KEYS, ["primary", "failover"]);
 
 /// How many node kinds there are.
 pub const COUNT: usize = NODE_KINDS.len();
-
-/// The kinds' table names in table order.
-pub const NAMES: [&str; COUNT] = {
-    let mut out = [""; COUNT];
-    let mut i = 0;
-    while i < COUNT {
-        out[i] = NODE_KINDS[i].name;
-        i += 1;
-    }
-    out
-};
 
 impl NodeKind {
     pub fn spec(self) -> &'static NodeKindSpec {
