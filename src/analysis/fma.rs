@@ -6,6 +6,7 @@
 //! blast radius answers "which single failure hurts most".
 
 use crate::kernel::Dist;
+use crate::model::fault_kinds::DEFAULT_REFILL_NS;
 use crate::model::{
     EdgeKind, FaultKind, FaultSpec, FaultTarget, Limits, NodeId, Role, Scenario, Selection,
     Topology, WorkloadId, ZoneId,
@@ -119,7 +120,7 @@ pub fn candidates(topology: &Topology, options: &FmaOptions) -> Vec<Candidate> {
         }
         if options.caches && matches!(node.role, Role::Cache { .. }) {
             let kind = FaultKind::CacheFlush {
-                refill_ns: 60_000_000_000,
+                refill_ns: DEFAULT_REFILL_NS,
             };
             let fault = FaultSpec {
                 duration_ns: Some(0),

@@ -291,6 +291,10 @@ fault_kinds! {
     }
 }
 
+/// A flushed cache refills with this time constant unless its fault says `refill` (`fma`'s
+/// flushes use it too).
+pub const DEFAULT_REFILL_NS: u64 = 60_000_000_000;
+
 /// How many fault kinds there are.
 pub const COUNT: usize = FAULT_KINDS.len();
 

@@ -13,7 +13,7 @@ use super::codes::Code;
 use super::diagnostic::line_column;
 use super::dist::read_dist;
 use super::fault::{FaultKind, FaultSpec, FaultTarget};
-use super::fault_kinds::{FaultKindTag as Kind, NAMES};
+use super::fault_kinds::{DEFAULT_REFILL_NS, FaultKindTag as Kind, NAMES};
 use super::fault_target::{check_effect, read_selection, read_target};
 use super::reader::{Fields, Sink, Value, conflict, found, help_for_name, or_default, quote_list};
 use super::topology::{Topology, ZoneId};
@@ -311,9 +311,6 @@ fn read_params(sink: &mut Sink<'_>, fields: &mut Fields<'_, '_>, kind: Kind) -> 
         Kind::ZonalShift => FaultKind::ZonalShift { nodes: Vec::new() },
     })
 }
-
-/// A cache refills with this time constant unless told otherwise.
-const DEFAULT_REFILL_NS: u64 = 60_000_000_000;
 
 /// A required parameter read with `read`; its absence is reported by `Fields::finish`.
 fn required<'t, T>(
