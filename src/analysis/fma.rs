@@ -30,6 +30,28 @@ pub struct FmaOptions {
     pub spike_factor: f64,
 }
 
+impl FmaOptions {
+    /// The families `has` names switched on — by the `fma_family` names of `FAULT_KINDS`:
+    /// `zone`, `node`, `edge`, `external`, `cache`, `load` — and every other field zero, for
+    /// the caller to fill in with struct update syntax.
+    pub fn with_families(has: impl Fn(&str) -> bool) -> FmaOptions {
+        FmaOptions {
+            zones: has("zone"),
+            nodes: has("node"),
+            edges: has("edge"),
+            externals: has("external"),
+            caches: has("cache"),
+            load: has("load"),
+            duration_ns: 0,
+            warmup_ns: 0,
+            fault_start_ns: 0,
+            fault_duration_ns: 0,
+            added_latency_ns: 0,
+            spike_factor: 0.0,
+        }
+    }
+}
+
 /// One single-fault candidate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Candidate {
@@ -211,20 +233,13 @@ mod tests {
     use super::*;
     use crate::model::{FAULT_KINDS, parse_model};
 
+    use super::candidates as candidates_of;
+
     fn all_families() -> FmaOptions {
         FmaOptions {
-            zones: true,
-            nodes: true,
-            edges: true,
-            externals: true,
-            caches: true,
-            load: true,
-            duration_ns: 600_000_000_000,
-            warmup_ns: 60_000_000_000,
-            fault_start_ns: 180_000_000_000,
-            fault_duration_ns: 180_000_000_000,
             added_latency_ns: 1_000_000_000,
             spike_factor: 3.0,
+            ..FmaOptions::with_families(|_| true)
         }
     }
 
@@ -234,7 +249,7 @@ mod tests {
     fn candidates_use_the_kinds_of_the_spec_in_their_families() {
         let shop = include_str!("../../models/shop.toml");
         let topology = parse_model(std::path::Path::new("shop.toml"), shop).expect("loads");
-        let candidates = candidates(&topology, &all_families());
+        let candidates = candidates_of(&topology, &all_families());
         for c in &candidates {
             let spec = c.fault.kind.spec();
             assert_eq!(Some(c.family), spec.fma_family, "{}", c.label);
@@ -243,6 +258,16 @@ mod tests {
         for spec in FAULT_KINDS {
             let proposed = candidates.iter().any(|c| c.fault.kind.tag() == spec.tag);
             assert_eq!(proposed, spec.fma_family.is_some(), "{}", spec.name);
+        }
+        // Each switch turns on the candidates of the family of its name, and only those.
+        for family in FAULT_KINDS.iter().filter_map(|s| s.fma_family) {
+            let only = FmaOptions {
+                added_latency_ns: 1_000_000_000,
+                ..FmaOptions::with_families(|f| f == family)
+            };
+            let of_family = candidates_of(&topology, &only);
+            assert!(!of_family.is_empty(), "{family}");
+            assert!(of_family.iter().all(|c| c.family == family), "{family}");
         }
     }
 }

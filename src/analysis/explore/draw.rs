@@ -205,18 +205,11 @@ mod tests {
     fn options() -> ExploreOptions {
         ExploreOptions {
             fma: FmaOptions {
-                zones: true,
-                nodes: true,
-                edges: true,
-                externals: true,
-                caches: true,
-                load: true,
                 duration_ns: 300 * S,
                 warmup_ns: 60 * S,
-                fault_start_ns: 0,
-                fault_duration_ns: 0,
                 added_latency_ns: S,
                 spike_factor: 3.0,
+                ..FmaOptions::with_families(|_| true)
             },
             min_faults: 2,
             max_faults: 3,
