@@ -464,11 +464,7 @@ fn replay_command(args: &ExploreArgs, options: &ExploreOptions, runs: u64) -> St
         ));
     }
     if !args.families.is_empty() {
-        let names: Vec<String> = args
-            .families
-            .iter()
-            .map(|f| format!("{f:?}").to_lowercase())
-            .collect();
+        let names: Vec<String> = args.families.iter().map(|f| f.name()).collect();
         out.push_str(&format!(" --families {}", names.join(",")));
     }
     let flags = [("duration", &args.duration), ("warmup", &args.warmup)];

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use clap::ValueEnum;
+
 use super::units::{Shard, SummaryFormat, finish, run_unit_groups};
 use super::{Exit, load_failed};
 use crate::analysis::fma::{FmaOptions, candidates, scenario_for};
@@ -110,20 +112,17 @@ pub fn fma(args: &FmaArgs) -> Exit {
 /// `FmaOptions` with the family switches of `--families` (none given means all) and every
 /// other field zero, for the caller to fill in with struct update syntax.
 pub(super) fn with_families(chosen: &[Family]) -> FmaOptions {
-    let has = |family| chosen.is_empty() || chosen.contains(&family);
-    FmaOptions {
-        zones: has(Family::Zone),
-        nodes: has(Family::Node),
-        edges: has(Family::Edge),
-        externals: has(Family::External),
-        caches: has(Family::Cache),
-        load: has(Family::Load),
-        duration_ns: 0,
-        warmup_ns: 0,
-        fault_start_ns: 0,
-        fault_duration_ns: 0,
-        added_latency_ns: 0,
-        spike_factor: 0.0,
+    FmaOptions::with_families(|name| {
+        chosen.is_empty() || chosen.iter().any(|family| family.name() == name)
+    })
+}
+
+impl Family {
+    /// Its `--families` word, which is the `fma_family` of its fault kinds.
+    pub(super) fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -152,4 +151,24 @@ fn options(args: &FmaArgs) -> Result<(FmaOptions, Option<Shard>), String> {
         .map(|spec| Shard::parse(spec, |name| std::env::var(name).ok()))
         .transpose()?;
     Ok((options, shard))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FAULT_KINDS;
+
+    /// `--families` offers exactly the fma families the fault kinds declare.
+    #[test]
+    fn families_are_those_of_the_fault_kinds() {
+        let mut offered: Vec<String> = Family::value_variants().iter().map(|f| f.name()).collect();
+        let mut declared: Vec<String> = FAULT_KINDS
+            .iter()
+            .filter_map(|s| s.fma_family.map(str::to_string))
+            .collect();
+        offered.sort();
+        declared.sort();
+        declared.dedup();
+        assert_eq!(offered, declared);
+    }
 }

@@ -4,8 +4,7 @@
 //! Services and caches scale; a database does not (it fails over instead) and is told so.
 
 use super::codes::Code;
-use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value};
+use super::reader::{Fields, Sink, Value, or_default};
 use super::topology::NodeKind;
 
 /// Target tracking per zone, as AWS Auto Scaling does it. Invariant: `1 <= min <= max`,

@@ -6,9 +6,7 @@
 //! Must not: know the simulator. The content itself lives in `sim::cache`.
 
 use super::codes::Code;
-use super::load_fault::conflict;
-use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value};
+use super::reader::{Fields, Sink, Value, conflict, or_default};
 
 /// The keys that describe a cache by its content.
 pub(crate) const CONTENT_KEYS: [&str; 6] = [

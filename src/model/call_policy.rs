@@ -6,8 +6,7 @@
 //! with an existing code, never a panic.
 
 use super::codes::Code;
-use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value};
+use super::reader::{Fields, Sink, Value, or_default};
 
 /// The resilience mechanisms of one call. `Default` is none of them: a call without the keys
 /// behaves exactly as before they existed.

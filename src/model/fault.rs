@@ -8,7 +8,8 @@ use crate::kernel::Dist;
 
 use super::topology::{NodeId, WorkloadId, ZoneId};
 
-/// One `[[fault]]` entry. Invariant: `target` is one the `kind` accepts (see `FaultKind`).
+/// One `[[fault]]` entry. Invariant: `target` is one the `kind` accepts
+/// (`kind.spec().target.accepts(&target)`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultSpec {
     pub kind: FaultKind,
@@ -62,7 +63,8 @@ pub enum Selection {
     Percent(f64),
 }
 
-/// The kinds of fault, by family. Targets each accepts are listed; the loader rejects others.
+/// The kinds of fault, by family, with their parameters. Targets each accepts are listed; the
+/// loader rejects others. Each has a spec in `fault_kinds` (`FaultKind::spec`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     // ---- isolation boundaries ----
@@ -110,43 +112,4 @@ pub enum FaultKind {
     /// service and cache placed there when empty) in the zone, which stay up and finish their
     /// work, and user traffic entering the zone enters the target's other zones. Target `Zone`.
     ZonalShift { nodes: Vec<NodeId> },
-}
-
-impl FaultKind {
-    /// The name used in scenario files.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            FaultKind::ZoneOutage { .. } => "zone-outage",
-            FaultKind::ZonePartition => "zone-partition",
-            FaultKind::Partition => "partition",
-            FaultKind::Crash { .. } => "crash",
-            FaultKind::ChaosMonkey { .. } => "chaos-monkey",
-            FaultKind::Latency { .. } => "latency",
-            FaultKind::Errors { .. } => "errors",
-            FaultKind::Blackhole { .. } => "blackhole",
-            FaultKind::Slowdown { .. } => "slowdown",
-            FaultKind::Capacity { .. } => "capacity",
-            FaultKind::CacheFlush { .. } => "cache-flush",
-            FaultKind::HitRatio { .. } => "hit-ratio",
-            FaultKind::TrafficSpike { .. } => "traffic-spike",
-            FaultKind::ZonalShift { .. } => "zonal-shift",
-        }
-    }
-
-    pub const NAMES: [&'static str; 14] = [
-        "zone-outage",
-        "zone-partition",
-        "partition",
-        "crash",
-        "chaos-monkey",
-        "latency",
-        "errors",
-        "blackhole",
-        "slowdown",
-        "capacity",
-        "cache-flush",
-        "hit-ratio",
-        "traffic-spike",
-        "zonal-shift",
-    ];
 }

@@ -9,7 +9,7 @@
 use toml::de::DeValue;
 
 use super::codes::Code;
-use super::load_fault::Kind;
+use super::fault_kinds::FaultKindTag as Kind;
 use super::reader::{Fields, Sink, quote_list};
 use super::topology::Topology;
 

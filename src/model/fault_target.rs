@@ -6,62 +6,39 @@
 
 use super::codes::Code;
 use super::fault::{FaultKind, FaultTarget, Selection};
-use super::load_fault::{Kind, conflict};
-use super::reader::{Fields, Sink, Value, quote_list};
+use super::fault_kinds::{FaultKindTag as Kind, TargetKind};
+use super::reader::{Fields, Sink, Value, conflict, quote_list};
 use super::resolve::{self, caches_help};
 use super::topology::{NodeId, NodeKind, Topology, ZoneId};
 
-/// The target, or `None` after reporting why (or when the model did not load).
+/// The target, or `None` after reporting why (or when the model did not load). Dispatched on
+/// the kind's `TargetKind`, exhaustively.
 pub(super) fn read_target(
     sink: &mut Sink<'_>,
     fields: &Fields<'_, '_>,
     kind: Kind,
     topology: Option<&Topology>,
 ) -> Option<FaultTarget> {
-    match kind {
-        Kind::ZoneOutage => match fields.get("zone") {
+    let one = |key: &str| fields.get(key);
+    match kind.spec().target {
+        TargetKind::Zone | TargetKind::ShiftedZone => match one("zone") {
             Some(zone) => resolve::zone(sink, "zone", zone, topology).map(FaultTarget::Zone),
             None => missing_target(sink, fields, kind),
         },
-        Kind::ZonePartition => zone_cut(sink, fields, topology),
-        Kind::Partition => match fields.get("edge") {
+        TargetKind::ZoneCut => zone_cut(sink, fields, kind, topology),
+        TargetKind::Edge => match one("edge") {
             Some(edge) => edge_target(sink, edge, topology),
             None => missing_target(sink, fields, kind),
         },
-        Kind::ZonalShift => match fields.get("zone") {
-            Some(zone) => resolve::zone(sink, "zone", zone, topology).map(FaultTarget::Zone),
-            None => missing_target(sink, fields, kind),
-        },
-        Kind::TrafficSpike => match fields.get("workload") {
+        TargetKind::Workload => match one("workload") {
             Some(w) => resolve::workload(sink, "workload", w, topology).map(FaultTarget::Workload),
             None => missing_target(sink, fields, kind),
         },
-        Kind::Latency | Kind::Errors | Kind::Blackhole => {
-            node_or_edge(sink, fields, kind, topology)
-        }
-        Kind::Crash
-        | Kind::ChaosMonkey
-        | Kind::Slowdown
-        | Kind::Capacity
-        | Kind::CacheFlush
-        | Kind::HitRatio => replicas(sink, fields, kind, topology),
-    }
-}
-
-/// What a kind needs as a target, for the missing-target message.
-fn needs(kind: Kind) -> &'static str {
-    match kind {
-        Kind::ZoneOutage => "`zone`",
-        Kind::ZonalShift => "`zone` (optionally with `nodes`)",
-        Kind::ZonePartition => "`zones` or `zone`",
-        Kind::Partition => "`edge`",
-        Kind::TrafficSpike => "`workload`",
-        Kind::Latency | Kind::Errors | Kind::Blackhole => "`node` or `edge`",
-        Kind::Crash => "`node` (optionally with `zone`) or `zone`",
-        Kind::ChaosMonkey => "`nodes`, `node` (optionally with `zone`) or `zone`",
-        Kind::Slowdown | Kind::Capacity | Kind::CacheFlush | Kind::HitRatio => {
-            "`node` (optionally with `zone`)"
-        }
+        TargetKind::NodeOrEdge => node_or_edge(sink, fields, kind, topology),
+        TargetKind::Replicas
+        | TargetKind::CacheReplicas
+        | TargetKind::ReplicasOrZone
+        | TargetKind::ReplicasOrZoneOrSet => replicas(sink, fields, kind, topology),
     }
 }
 
@@ -72,7 +49,7 @@ fn missing_target(sink: &mut Sink<'_>, fields: &Fields<'_, '_>, kind: Kind) -> O
         format!(
             "missing target in this `{}` fault: it needs {}",
             kind.name(),
-            needs(kind)
+            kind.spec().target.needs()
         ),
     )
     .label("this fault has no target");
@@ -109,6 +86,7 @@ fn node_or_edge(
 fn zone_cut(
     sink: &mut Sink<'_>,
     fields: &Fields<'_, '_>,
+    kind: Kind,
     topology: Option<&Topology>,
 ) -> Option<FaultTarget> {
     match (fields.get("zones"), fields.get("zone")) {
@@ -125,7 +103,7 @@ fn zone_cut(
         (None, Some(zone)) => {
             resolve::zone(sink, "zone", zone, topology).map(|z| FaultTarget::ZoneCut(vec![z]))
         }
-        (None, None) => missing_target(sink, fields, Kind::ZonePartition),
+        (None, None) => missing_target(sink, fields, kind),
     }
 }
 
@@ -170,7 +148,10 @@ fn replicas(
     topology: Option<&Topology>,
 ) -> Option<FaultTarget> {
     let (node, zone) = (fields.get("node"), fields.get("zone"));
-    let nodes = fields.get("nodes").filter(|_| kind == Kind::ChaosMonkey);
+    let target = kind.spec().target;
+    let nodes = fields
+        .get("nodes")
+        .filter(|_| target == TargetKind::ReplicasOrZoneOrSet);
     if let Some(nodes) = nodes {
         return node_set(
             sink,
@@ -182,7 +163,7 @@ fn replicas(
     }
     match (node, zone) {
         (Some(node), zone) => node_target(sink, kind, node, zone, topology),
-        (None, Some(zone)) if matches!(kind, Kind::Crash | Kind::ChaosMonkey) => {
+        (None, Some(zone)) if target.takes_zone_alone() => {
             resolve::zone(sink, "zone", zone, topology).map(FaultTarget::Zone)
         }
         (None, _) => missing_target(sink, fields, kind),
@@ -282,11 +263,8 @@ fn acts_on(
     topology: &Topology,
 ) -> bool {
     let node = topology.node(id);
-    let needs_replicas = matches!(
-        kind,
-        Kind::Crash | Kind::ChaosMonkey | Kind::Slowdown | Kind::Capacity
-    );
-    if needs_replicas && node.kind == NodeKind::External {
+    let target = kind.spec().target;
+    if target.needs_replicas() && node.kind == NodeKind::External {
         sink.error(
             Code::BadFaultTarget,
             value.span(),
@@ -303,8 +281,7 @@ fn acts_on(
         ));
         return false;
     }
-    let needs_cache = matches!(kind, Kind::CacheFlush | Kind::HitRatio);
-    if needs_cache && node.kind != NodeKind::Cache {
+    if target.needs_cache() && node.kind != NodeKind::Cache {
         sink.error(
             Code::BadFaultTarget,
             value.span(),

@@ -13,47 +13,10 @@ use super::codes::Code;
 use super::diagnostic::line_column;
 use super::dist::read_dist;
 use super::fault::{FaultKind, FaultSpec, FaultTarget};
+use super::fault_kinds::{DEFAULT_REFILL_NS, FaultKindTag as Kind, NAMES};
 use super::fault_target::{check_effect, read_selection, read_target};
-use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value, found, help_for_name, quote_list};
+use super::reader::{Fields, Sink, Value, conflict, found, help_for_name, or_default, quote_list};
 use super::topology::{Topology, ZoneId};
-
-/// A fault kind before its parameters are read: picks the keys and the target shapes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
-    ZoneOutage,
-    ZonePartition,
-    Partition,
-    Crash,
-    ChaosMonkey,
-    Latency,
-    Errors,
-    Blackhole,
-    Slowdown,
-    Capacity,
-    CacheFlush,
-    HitRatio,
-    TrafficSpike,
-    ZonalShift,
-}
-
-/// In the order of the enum (and of `FaultKind::NAMES`).
-const KINDS: [(&str, Kind); 14] = [
-    ("zone-outage", Kind::ZoneOutage),
-    ("zone-partition", Kind::ZonePartition),
-    ("partition", Kind::Partition),
-    ("crash", Kind::Crash),
-    ("chaos-monkey", Kind::ChaosMonkey),
-    ("latency", Kind::Latency),
-    ("errors", Kind::Errors),
-    ("blackhole", Kind::Blackhole),
-    ("slowdown", Kind::Slowdown),
-    ("capacity", Kind::Capacity),
-    ("cache-flush", Kind::CacheFlush),
-    ("hit-ratio", Kind::HitRatio),
-    ("traffic-spike", Kind::TrafficSpike),
-    ("zonal-shift", Kind::ZonalShift),
-];
 
 /// Every key of every kind: a key outside this list is a typo, one inside it that the kind
 /// does not take is "not used by this kind".
@@ -79,66 +42,6 @@ const ANY_KEY: &[&str] = &[
     "refill",
     "value",
 ];
-
-impl Kind {
-    pub(super) fn name(self) -> &'static str {
-        KINDS[self as usize].0
-    }
-
-    /// The keys a fault of this kind takes.
-    pub(super) fn keys(self) -> &'static [&'static str] {
-        match self {
-            Kind::ZoneOutage => &["kind", "start", "duration", "zone", "recovery"],
-            Kind::ZonePartition => &["kind", "start", "duration", "zone", "zones"],
-            Kind::Partition => &["kind", "start", "duration", "edge"],
-            Kind::Crash => &[
-                "kind",
-                "start",
-                "duration",
-                "node",
-                "zone",
-                "count",
-                "percent",
-                "restart_after",
-            ],
-            Kind::ChaosMonkey => &[
-                "kind",
-                "start",
-                "duration",
-                "node",
-                "nodes",
-                "zone",
-                "mean_interval",
-                "restart_after",
-            ],
-            Kind::Latency => &[
-                "kind", "start", "duration", "node", "edge", "latency", "share",
-            ],
-            Kind::Errors | Kind::Blackhole => {
-                &["kind", "start", "duration", "node", "edge", "share"]
-            }
-            Kind::Slowdown => &[
-                "kind", "start", "duration", "node", "zone", "count", "percent", "factor",
-            ],
-            Kind::Capacity => &[
-                "kind", "start", "duration", "node", "zone", "count", "percent", "workers",
-            ],
-            Kind::CacheFlush => &[
-                "kind", "start", "node", "zone", "count", "percent", "refill",
-            ],
-            Kind::HitRatio => &[
-                "kind", "start", "duration", "node", "zone", "count", "percent", "value",
-            ],
-            Kind::TrafficSpike => &["kind", "start", "duration", "workload", "factor"],
-            Kind::ZonalShift => &["kind", "start", "duration", "zone", "nodes"],
-        }
-    }
-
-    /// Kinds that act on a selection of replicas (`count` / `percent`).
-    pub(super) fn takes_selection(self) -> bool {
-        self.keys().contains(&"count")
-    }
-}
 
 fn is_fault_key(key: &str) -> bool {
     ANY_KEY.contains(&key)
@@ -209,7 +112,7 @@ fn read_fault(
         & super::fault_hint::report_target_words(sink, &fields, kind, topology);
     let start_value = fields.required("start");
     let start = start_value.and_then(|v| read_start(sink, v, run));
-    let duration = if kind == Kind::CacheFlush {
+    let duration = if kind.spec().is_instant() {
         Some(Some(0))
     } else {
         or_default(fields.get("duration"), None, |v| {
@@ -245,6 +148,11 @@ fn read_fault(
         duration_ns: duration?,
         line: line_column(sink.text, value.span().start).0,
     };
+    assert!(
+        spec.kind.spec().target.accepts(&spec.target),
+        "{:?} read a target of the wrong shape",
+        spec.kind.tag()
+    );
     clean.then(|| Placed {
         spec,
         start_span: start_value.map_or(0..0, Value::span),
@@ -258,12 +166,12 @@ fn read_kind(sink: &mut Sink<'_>, mut fields: Fields<'_, '_>) -> Option<Kind> {
         return None;
     };
     let name = sink.string("kind", value)?;
-    if let Some((_, kind)) = KINDS.iter().find(|(n, _)| *n == name) {
-        return Some(*kind);
+    if let Some(kind) = Kind::from_name(name) {
+        return Some(kind);
     }
     let help = help_for_name(
         name,
-        &FaultKind::NAMES,
+        &NAMES,
         "the fault kinds are",
         "there are no fault kinds",
     );
@@ -404,9 +312,6 @@ fn read_params(sink: &mut Sink<'_>, fields: &mut Fields<'_, '_>, kind: Kind) -> 
     })
 }
 
-/// A cache refills with this time constant unless told otherwise.
-const DEFAULT_REFILL_NS: u64 = 60_000_000_000;
-
 /// A required parameter read with `read`; its absence is reported by `Fields::finish`.
 fn required<'t, T>(
     sink: &mut Sink<'t>,
@@ -490,25 +395,6 @@ fn read_restart(sink: &mut Sink<'_>, fields: &Fields<'_, '_>) -> Option<Option<u
     Some(Some(restart))
 }
 
-/// Reports two keys that exclude each other, at the one written later.
-pub(super) fn conflict<'s>(
-    sink: &'s mut Sink<'_>,
-    a: (&str, &Value<'_>),
-    b: (&str, &Value<'_>),
-) -> &'s mut super::diagnostic::Diagnostic {
-    let (first, second) = if a.1.span().start <= b.1.span().start {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    sink.error(
-        Code::ConflictingKeys,
-        second.1.span(),
-        format!("`{}` and `{}` exclude each other", first.0, second.0),
-    )
-    .label(format!("`{}` is already given", first.0))
-}
-
 /// Two outages of one zone at the same time: reported once per fault, at the `start` of the
 /// one that begins later (the later in the file on a tie).
 fn check_overlaps(sink: &mut Sink<'_>, faults: &[Placed], topology: &Topology) {
@@ -569,23 +455,19 @@ fn report_overlap(sink: &mut Sink<'_>, earlier: &Placed, later: &Placed, zone: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FAULT_KINDS;
 
     #[test]
-    fn kinds_follow_the_names_of_fault_kind() {
-        let names: Vec<&str> = KINDS.iter().map(|(name, _)| *name).collect();
-        assert_eq!(names, FaultKind::NAMES);
-        for (name, kind) in KINDS {
-            assert_eq!(kind.name(), name);
-            assert!(kind.keys().iter().all(|key| is_fault_key(key)), "{name}");
+    fn any_key_is_every_key_of_every_kind() {
+        for spec in FAULT_KINDS {
+            assert!(
+                spec.keys.iter().all(|key| is_fault_key(key)),
+                "{}",
+                spec.name
+            );
         }
-        let with_selection: Vec<&str> = KINDS
-            .iter()
-            .filter(|(_, k)| k.takes_selection())
-            .map(|(name, _)| *name)
-            .collect();
-        assert_eq!(
-            with_selection,
-            ["crash", "slowdown", "capacity", "cache-flush", "hit-ratio"]
-        );
+        for key in ANY_KEY {
+            assert!(FAULT_KINDS.iter().any(|s| s.keys.contains(key)), "{key}");
+        }
     }
 }

@@ -10,8 +10,7 @@ use toml::de::DeValue;
 use super::codes::Code;
 use super::diagnostic::line_column;
 use super::duration::parse_duration;
-use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value, found, suggest};
+use super::reader::{Fields, Sink, Value, found, or_default, suggest};
 use super::scenario::{Change, Hypothesis, Metric, Window};
 use super::topology::Topology;
 

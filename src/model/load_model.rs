@@ -14,21 +14,19 @@ use super::codes::Code;
 use super::diagnostic::Diagnostics;
 use super::error::{LoadError, read_text};
 use super::graph::{build_graph, check_cycles, check_reachable};
-use super::nodes::{Edge, Names, NodeEntry, or_default, read_node, resolve_node};
-use super::reader::{Fields, Sink, Value};
-use super::topology::{Arrival, Node, NodeId, NodeKind, Topology, Workload};
+use super::node_kinds::{self, NODE_KINDS, concat};
+use super::nodes::{Edge, Names, NodeEntry, read_node, resolve_node};
+use super::reader::{Fields, Sink, Value, or_default};
+use super::topology::{Arrival, Node, NodeId, Topology, Workload};
 
-const TOP_KEYS: &[&str] = &[
-    "name", "zones", "workload", "service", "cache", "database", "external", "queue", "aws",
-];
-
-const KINDS: [NodeKind; 5] = [
-    NodeKind::Service,
-    NodeKind::Cache,
-    NodeKind::Database,
-    NodeKind::External,
-    NodeKind::Queue,
-];
+/// The top-level keys: a table of tables per node kind between the workloads and `aws`.
+const TOP_KEYS: [&str; 4 + node_kinds::COUNT] = concat(
+    concat::<3, { node_kinds::COUNT }, { 3 + node_kinds::COUNT }>(
+        ["name", "zones", "workload"],
+        node_kinds::NAMES,
+    ),
+    ["aws"],
+);
 
 /// Parses and validates a model; on failure, every diagnostic of the file (warnings included).
 pub fn parse_model(file: &Path, text: &str) -> Result<Topology, Diagnostics> {
@@ -61,7 +59,7 @@ pub fn load_model(path: &Path) -> Result<Topology, LoadError> {
 /// `sink.has_errors()`, since graph checks do not affect the parts).
 pub(crate) fn read_model(sink: &mut Sink<'_>) -> Option<Topology> {
     let root = sink.parse();
-    let mut top = Fields::new(root.get_ref(), 0..0, "the model", TOP_KEYS);
+    let mut top = Fields::new(root.get_ref(), 0..0, "the model", &TOP_KEYS);
     let name = top.required("name").and_then(|v| {
         let name = sink.string("name", v)?;
         super::name_check::check_name(sink, "model", name, v.span());
@@ -173,7 +171,7 @@ fn read_zones(sink: &mut Sink<'_>, value: &Value<'_>) -> Option<Vec<String>> {
 /// Every `[KIND.NAME]` table, in file order across kinds.
 fn node_entries<'v, 'i>(sink: &mut Sink<'_>, top: &Fields<'v, 'i>) -> Vec<NodeEntry<'v, 'i>> {
     let mut entries = Vec::new();
-    for kind in KINDS {
+    for kind in NODE_KINDS.iter().map(|spec| spec.kind) {
         let Some(value) = top.get(kind.as_str()) else {
             continue;
         };

@@ -11,8 +11,7 @@ use super::error::{LoadError, read_text};
 use super::load_fault::{Run, read_faults};
 use super::load_hypothesis::read_hypotheses;
 use super::load_model::read_model;
-use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value};
+use super::reader::{Fields, Sink, Value, or_default};
 use super::scenario::{Limits, Scenario};
 use super::topology::Topology;
 

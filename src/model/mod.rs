@@ -9,7 +9,8 @@
 //! `values` (the typed reader over the spanned TOML tree), `duration`, `dist`, `nodes`, `graph`,
 //! `load_model`, `load_scenario` (with `load_fault`, `fault_target`, `load_hypothesis` and
 //! `resolve`, which looks scenario names up in the model), and the validated types in
-//! `topology`, `scenario` and `fault`.
+//! `topology`, `scenario` and `fault`; `fault_kinds` and `node_kinds` are the tables of fault
+//! and node kinds every one of them reads.
 
 pub mod autoscale;
 pub mod aws;
@@ -32,6 +33,7 @@ mod load_hypothesis;
 mod load_model;
 mod load_scenario;
 mod name_check;
+pub mod node_kinds;
 mod node_policy;
 mod nodes;
 mod queue_node;
@@ -51,6 +53,7 @@ mod hypothesis_tests;
 mod validation_tests;
 
 pub mod fault;
+pub mod fault_kinds;
 pub mod scenario;
 pub mod schema;
 pub mod topology;
@@ -64,9 +67,11 @@ pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};
 pub use duration::parse_duration;
 pub use error::LoadError;
 pub use fault::{FaultKind, FaultSpec, FaultTarget, Selection};
+pub use fault_kinds::{FAULT_KINDS, FaultKindSpec, FaultKindTag, TargetKind};
 pub use labels::{Labels, Selector, SelectorError};
 pub use load_model::{load_model, parse_model, parse_model_with_warnings};
 pub use load_scenario::{load_scenario, load_scenario_with_warnings, parse_scenario};
+pub use node_kinds::{NODE_KINDS, NodeKindSpec};
 pub use node_policy::{Codel, HealthCheck, NodePolicy, Outlier, QueuePolicy};
 pub use rate::{ClosedLoop, Rate, Traffic};
 pub use scenario::{Change, Hypothesis, Limits, Metric, Scenario, Window};

@@ -5,9 +5,7 @@
 //! This module only reads and checks the keys; what they do is the simulator's
 //! (`sim/shedding.rs`, `sim/health.rs`).
 
-use super::load_fault::conflict;
-use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value};
+use super::reader::{Fields, Sink, Value, conflict, or_default};
 
 /// The keys this module reads, appended to every internal node's keys.
 pub(crate) const POLICY_KEYS: [&str; 5] = [

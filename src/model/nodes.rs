@@ -11,7 +11,7 @@ use super::call_policy::{RESILIENCE_KEYS, read_call_resilience};
 use super::codes::Code;
 use super::dist::read_dist;
 use super::labels::Labels;
-use super::reader::{Fields, Sink, Value, help_for_name};
+use super::reader::{Fields, Sink, Value, help_for_name, or_default};
 use super::topology::{
     Call, Concurrency, Deadline, EdgeKind, Jitter, Node, NodeId, NodeKind, OnUnavailable, Role,
     ZoneId,
@@ -40,64 +40,6 @@ pub(crate) struct NodeEntry<'v, 'i> {
     pub(crate) name: &'v str,
     pub(crate) name_span: Range<usize>,
     pub(crate) value: &'v Value<'i>,
-}
-
-const SHARED_KEYS: [&str; 14] = concat(
-    [
-        "labels",
-        "aws",
-        "zones",
-        "replicas",
-        "workers",
-        "queue",
-        "concurrency",
-        "service_time",
-        "calls",
-    ],
-    super::node_policy::POLICY_KEYS,
-);
-
-fn keys(kind: NodeKind) -> &'static [&'static str] {
-    const SERVICE: [&str; 15] = concat(SHARED_KEYS, ["autoscale"]);
-    const CACHE_OWN: [&str; 18] = concat(
-        SHARED_KEYS,
-        ["hit_ratio", "backing", "on_unavailable", "autoscale"],
-    );
-    const CACHE: [&str; 24] = concat(CACHE_OWN, super::cache_content::CONTENT_KEYS);
-    const DATABASE: [&str; 16] = concat(SHARED_KEYS, ["primary", "failover"]);
-    match kind {
-        NodeKind::Service => &SERVICE,
-        NodeKind::Cache => &CACHE,
-        NodeKind::Database => &DATABASE,
-        NodeKind::External => &["latency", "error_rate", "labels", "aws"],
-        NodeKind::Queue => &super::queue_node::QUEUE_KEYS,
-    }
-}
-
-const fn concat<const A: usize, const B: usize, const C: usize>(
-    a: [&'static str; A],
-    b: [&'static str; B],
-) -> [&'static str; C] {
-    assert!(A + B == C);
-    let mut out = [""; C];
-    let mut i = 0;
-    while i < C {
-        out[i] = if i < A { a[i] } else { b[i - A] };
-        i += 1;
-    }
-    out
-}
-
-/// Reads a value with `read`, or gives `default` when the key is absent.
-pub(crate) fn or_default<T>(
-    value: Option<&Value<'_>>,
-    default: T,
-    read: impl FnOnce(&Value<'_>) -> Option<T>,
-) -> Option<T> {
-    match value {
-        Some(value) => read(value),
-        None => Some(default),
-    }
 }
 
 /// Resolves a node name, reporting an unknown one with a did-you-mean.
@@ -141,7 +83,7 @@ pub(crate) fn read_node(
         entry.value,
         what,
         "a table of node settings",
-        keys(entry.kind),
+        entry.kind.keys(),
     )?;
     // `aws` is listed but read by `model::aws` (for the FIS import and export), not here.
     if entry.kind == NodeKind::Database {
@@ -151,12 +93,14 @@ pub(crate) fn read_node(
     let labels = or_default(fields.get("labels"), Labels::default(), |v| {
         super::labels::read_labels(sink, v)
     });
-    let node = if entry.kind == NodeKind::External {
-        read_external(sink, &mut fields, entry)
-    } else if entry.kind == NodeKind::Queue {
-        super::queue_node::read_queue(sink, names, &mut fields, entry, id, edges)
-    } else {
-        read_internal(sink, names, &mut fields, entry, id, edges)
+    let node = match entry.kind {
+        NodeKind::External => read_external(sink, &mut fields, entry),
+        NodeKind::Queue => {
+            super::queue_node::read_queue(sink, names, &mut fields, entry, id, edges)
+        }
+        NodeKind::Service | NodeKind::Cache | NodeKind::Database => {
+            read_internal(sink, names, &mut fields, entry, id, edges)
+        }
     };
     fields.finish(sink);
     Some(Node {

@@ -15,9 +15,7 @@ use crate::kernel::time::format_duration_ns;
 
 use super::codes::Code;
 use super::dist::read_dist;
-use super::load_fault::conflict;
-use super::nodes::or_default;
-use super::reader::{Fields, Sink, Value};
+use super::reader::{Fields, Sink, Value, conflict, or_default};
 
 /// A workload's traffic.
 #[derive(Clone, Debug, PartialEq)]

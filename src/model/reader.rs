@@ -149,6 +149,37 @@ pub(crate) fn quote_list(names: &[&str]) -> String {
         .join(", ")
 }
 
+/// Reads a value with `read`, or gives `default` when the key is absent.
+pub(crate) fn or_default<T>(
+    value: Option<&Value<'_>>,
+    default: T,
+    read: impl FnOnce(&Value<'_>) -> Option<T>,
+) -> Option<T> {
+    match value {
+        Some(value) => read(value),
+        None => Some(default),
+    }
+}
+
+/// Reports two keys that exclude each other, at the one written later.
+pub(crate) fn conflict<'s>(
+    sink: &'s mut Sink<'_>,
+    a: (&str, &Value<'_>),
+    b: (&str, &Value<'_>),
+) -> &'s mut Diagnostic {
+    let (first, second) = if a.1.span().start <= b.1.span().start {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    sink.error(
+        Code::ConflictingKeys,
+        second.1.span(),
+        format!("`{}` and `{}` exclude each other", first.0, second.0),
+    )
+    .label(format!("`{}` is already given", first.0))
+}
+
 /// A description of a value for "expected ..., found ...".
 pub(crate) fn found(value: &DeValue<'_>) -> String {
     match value {

@@ -1152,4 +1152,46 @@ mod tests {
             }
         }
     }
+
+    /// The scenario schema's faults are the fault kinds of `FAULT_KINDS`, in its order, each
+    /// with exactly the keys its spec lists.
+    #[test]
+    fn the_fault_union_is_the_table_of_fault_kinds() {
+        let schema: Value = serde_json::from_str(&scenario_schema()).expect("JSON");
+        let variants = schema["$defs"]["Fault"]["oneOf"]
+            .as_array()
+            .expect("faults are a union");
+        let kinds = super::super::fault_kinds::FAULT_KINDS;
+        assert_eq!(variants.len(), kinds.len());
+        for (variant, spec) in variants.iter().zip(kinds) {
+            let properties = variant["properties"].as_object().expect("properties");
+            assert_eq!(properties["kind"]["const"], spec.name);
+            let mut keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+            let mut expected = spec.keys.to_vec();
+            keys.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(keys, expected, "{}", spec.name);
+        }
+    }
+
+    /// The model schema has a table of tables per node kind of `NODE_KINDS`, each node taking
+    /// exactly the keys its spec lists.
+    #[test]
+    fn the_node_tables_are_the_table_of_node_kinds() {
+        let schema: Value = serde_json::from_str(&model_schema()).expect("JSON");
+        for spec in super::super::node_kinds::NODE_KINDS {
+            let (first, rest) = spec.name.split_at(1);
+            let name = format!("{}{rest}", first.to_uppercase());
+            let reference = &schema["properties"][spec.name]["additionalProperties"]["$ref"];
+            assert_eq!(*reference, format!("#/$defs/{name}"));
+            let properties = schema["$defs"][&name]["properties"]
+                .as_object()
+                .expect("properties");
+            let mut keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+            let mut expected = spec.keys.to_vec();
+            keys.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(keys, expected, "{}", spec.name);
+        }
+    }
 }

@@ -7,6 +7,9 @@ use petgraph::graph::DiGraph;
 
 use crate::kernel::Dist;
 
+/// Defined with its spec in `node_kinds`; a topology's nodes carry it.
+pub use super::node_kinds::NodeKind;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ZoneId(pub u16);
 
@@ -132,27 +135,6 @@ pub struct Workload {
 pub enum Arrival {
     Poisson,
     Constant,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum NodeKind {
-    Service,
-    Cache,
-    Database,
-    External,
-    Queue,
-}
-
-impl NodeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeKind::Service => "service",
-            NodeKind::Cache => "cache",
-            NodeKind::Database => "database",
-            NodeKind::External => "external",
-            NodeKind::Queue => "queue",
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -119,7 +119,7 @@ fn fault_keys(out: &mut String, topology: &Topology, fault: &FaultSpec) {
     let _ = writeln!(out, "start = \"{}\"", exact(fault.start_ns));
     if let Some(d) = fault
         .duration_ns
-        .filter(|_| !matches!(fault.kind, FaultKind::CacheFlush { .. }))
+        .filter(|_| !fault.kind.spec().is_instant())
     {
         let _ = writeln!(out, "duration = \"{}\"", exact(d));
     }
@@ -131,12 +131,18 @@ fn parameters(out: &mut String, topology: &Topology, kind: &FaultKind) {
     };
     let time = |ns: u64| format!("\"{}\"", exact(ns));
     match kind {
-        FaultKind::ZoneOutage {
-            recovery_ns: Some(r),
-        } => line(out, "recovery", time(*r)),
-        FaultKind::Crash {
-            restart_after_ns: Some(r),
-        } => line(out, "restart_after", time(*r)),
+        FaultKind::ZoneOutage { recovery_ns } => {
+            if let Some(r) = recovery_ns {
+                line(out, "recovery", time(*r));
+            }
+        }
+        FaultKind::Crash { restart_after_ns } => {
+            if let Some(r) = restart_after_ns {
+                line(out, "restart_after", time(*r));
+            }
+        }
+        // Their target is all they have.
+        FaultKind::ZonePartition | FaultKind::Partition => {}
         FaultKind::ChaosMonkey {
             mean_interval_ns,
             restart_after_ns,
@@ -166,14 +172,15 @@ fn parameters(out: &mut String, topology: &Topology, kind: &FaultKind) {
         FaultKind::Capacity { workers } => line(out, "workers", workers.to_string()),
         FaultKind::CacheFlush { refill_ns } => line(out, "refill", time(*refill_ns)),
         FaultKind::HitRatio { value } => line(out, "value", value.to_string()),
-        FaultKind::ZonalShift { nodes } if !nodes.is_empty() => {
+        // No `nodes`: every service and cache in the zone.
+        FaultKind::ZonalShift { nodes } if nodes.is_empty() => {}
+        FaultKind::ZonalShift { nodes } => {
             let list: Vec<String> = nodes
                 .iter()
                 .map(|n| quoted(&topology.node(*n).name))
                 .collect();
             line(out, "nodes", format!("[{}]", list.join(", ")));
         }
-        _ => {}
     }
 }
 

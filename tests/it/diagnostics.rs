@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use blastradius::model::schema::{model_schema, scenario_schema};
-use blastradius::model::{Code, ExampleKind, FileKind, load_model, validate_file, validate_text};
+use blastradius::model::{
+    Code, ExampleKind, FAULT_KINDS, FaultKindTag, FileKind, TargetKind, load_model, parse_scenario,
+    validate_file, validate_text,
+};
 use blastradius::report::{Highlight, Highlights, to_dot, to_mermaid};
 use serde_json::Value;
 
@@ -252,6 +255,61 @@ fn every_bundled_file_validates_against_the_schema() {
             let errors = errors(validator, &json);
             assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
         }
+    }
+}
+
+/// A fault of every kind of `FAULT_KINDS` against shop, aimed at what its `TargetKind` reads and
+/// with the parameters its kind requires (an exhaustive `match`: a new kind must say its own):
+/// each loads as that kind, onto a target of a shape its spec accepts, and validates against
+/// the schema.
+#[test]
+fn a_fault_of_every_kind_loads_and_validates() {
+    let validator = validator(&scenario_schema());
+    let shop = std::fs::read_to_string("models/shop.toml").expect("readable");
+    for spec in FAULT_KINDS {
+        let target = match spec.target {
+            TargetKind::Zone | TargetKind::ShiftedZone | TargetKind::ZoneCut => "zone = \"az-a\"",
+            TargetKind::Edge => "edge = \"api->sessions\"",
+            TargetKind::Workload => "workload = \"checkout\"",
+            TargetKind::NodeOrEdge => "node = \"payments\"",
+            TargetKind::CacheReplicas => "node = \"sessions\"",
+            TargetKind::Replicas | TargetKind::ReplicasOrZone | TargetKind::ReplicasOrZoneOrSet => {
+                "node = \"api\""
+            }
+        };
+        let parameters = match spec.tag {
+            FaultKindTag::ChaosMonkey => "mean_interval = \"30s\"\nrestart_after = \"20s\"",
+            FaultKindTag::Latency => "latency = { dist = \"constant\", value = \"100ms\" }",
+            FaultKindTag::Slowdown | FaultKindTag::TrafficSpike => "factor = 2",
+            FaultKindTag::Capacity => "workers = 1",
+            FaultKindTag::HitRatio => "value = 0.5",
+            FaultKindTag::ZoneOutage
+            | FaultKindTag::ZonePartition
+            | FaultKindTag::Partition
+            | FaultKindTag::Crash
+            | FaultKindTag::Errors
+            | FaultKindTag::Blackhole
+            | FaultKindTag::CacheFlush
+            | FaultKindTag::ZonalShift => "",
+        };
+        let duration = if spec.is_instant() {
+            ""
+        } else {
+            "duration = \"1m\""
+        };
+        let text = format!(
+            "name = \"t\"\nmodel = \"../models/shop.toml\"\nduration = \"10m\"\nwarmup = \"1m\"\n\n\
+             [[fault]]\nkind = \"{}\"\nstart = \"2m\"\n{duration}\n{target}\n{parameters}\n",
+            spec.name
+        );
+        let (scenario, _) =
+            parse_scenario(Path::new("scenarios/t.toml"), &text, |_| Ok(shop.clone()))
+                .unwrap_or_else(|d| panic!("{}: {:#?}", spec.name, d.items));
+        let fault = &scenario.faults[0];
+        assert_eq!(fault.kind.tag(), spec.tag);
+        assert!(spec.target.accepts(&fault.target), "{}", spec.name);
+        let errors = errors(&validator, &as_json(&text).expect("TOML"));
+        assert!(errors.is_empty(), "{}: {errors:#?}", spec.name);
     }
 }
 

@@ -130,7 +130,7 @@ fn timed(
 ) -> FaultSpec {
     let mut fault = entry.candidate.fault.clone();
     // A cache flush is instantaneous: its length is its refill, an intensity.
-    let instant = matches!(fault.kind, FaultKind::CacheFlush { .. });
+    let instant = fault.kind.spec().is_instant();
     let length = if instant {
         0
     } else {
@@ -205,18 +205,11 @@ mod tests {
     fn options() -> ExploreOptions {
         ExploreOptions {
             fma: FmaOptions {
-                zones: true,
-                nodes: true,
-                edges: true,
-                externals: true,
-                caches: true,
-                load: true,
                 duration_ns: 300 * S,
                 warmup_ns: 60 * S,
-                fault_start_ns: 0,
-                fault_duration_ns: 0,
                 added_latency_ns: S,
                 spike_factor: 3.0,
+                ..FmaOptions::with_families(|_| true)
             },
             min_faults: 2,
             max_faults: 3,
