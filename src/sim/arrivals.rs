@@ -134,7 +134,7 @@ impl Simulation<'_> {
                     }
                     Arrival::Poisson => {
                         let gap = mean_gap_ns * ziggurat::exponential(&mut source.stream);
-                        self.now.after(round_ns(gap))
+                        self.kernel.now.after(round_ns(gap))
                     }
                 }
             }
@@ -151,12 +151,14 @@ impl Simulation<'_> {
                     return;
                 };
                 let at_ns = round_ns(at_ns);
-                SimTime(at_ns.max(self.now.ns()))
+                SimTime(at_ns.max(self.kernel.now.ns()))
             }
         };
-        if time.ns() <= self.config.duration_ns {
+        if time.ns() <= self.kernel.config.duration_ns {
             let workload = workload as u32;
-            self.queue.schedule(time, Event::Arrival { workload });
+            self.kernel
+                .queue
+                .schedule(time, Event::Arrival { workload });
         }
     }
 
@@ -173,7 +175,7 @@ impl Simulation<'_> {
     }
 
     fn next_seq(&mut self, workload: usize) -> u32 {
-        if !self.config.record_requests {
+        if !self.kernel.config.record_requests {
             return NO_SEQ;
         }
         if !self.streaming {
@@ -194,17 +196,18 @@ impl Simulation<'_> {
         let think_ns = closed
             .think_time
             .sample(&mut self.sources[workload].users[user as usize].stream);
-        let time = self.now.after(think_ns);
-        if time.ns() <= self.config.duration_ns {
+        let time = self.kernel.now.after(think_ns);
+        if time.ns() <= self.kernel.config.duration_ns {
             let workload = workload as u32;
-            self.queue
+            self.kernel
+                .queue
                 .schedule(time, Event::UserSends { workload, user });
         }
     }
 
     pub(super) fn on_user_sends(&mut self, workload: usize, user: u32) {
         let state = &mut self.sources[workload].users[user as usize];
-        if state.leaves_ns.is_some_and(|t| self.now.ns() >= t) {
+        if state.leaves_ns.is_some_and(|t| self.kernel.now.ns() >= t) {
             return;
         }
         let k = state.sent;
@@ -253,7 +256,7 @@ impl Simulation<'_> {
         for _ in 0..extra {
             let index = self.sources[w].users.len() as u32;
             let user = User::new(
-                self.config.seed,
+                self.kernel.config.seed,
                 &self.topology.workloads[w],
                 index,
                 Some(leaves_ns),
@@ -273,7 +276,7 @@ impl Simulation<'_> {
         if rate.is_constant() {
             return false;
         }
-        let keep = rate.at(self.now.ns()) / rate.peak();
+        let keep = rate.at(self.kernel.now.ns()) / rate.peak();
         !self.effect_streams[effect as usize].chance(keep)
     }
 
@@ -293,7 +296,7 @@ impl Simulation<'_> {
     /// Moves the number of users waiting on an answer by `delta`, integrating the old count
     /// over the counted time since the last move.
     fn count_waiting(&mut self, workload: usize, delta: i64) {
-        let (now, warmup) = (self.now.ns(), self.config.warmup_ns);
+        let (now, warmup) = (self.kernel.now.ns(), self.kernel.config.warmup_ns);
         let source = &mut self.sources[workload];
         let since = source.waiting_since_ns.max(warmup);
         if now > since {
@@ -311,7 +314,11 @@ impl Simulation<'_> {
         let users = closed.users;
         self.count_waiting(workload, 0);
         let source = &self.sources[workload];
-        let counted_ns = self.now.ns().saturating_sub(self.config.warmup_ns);
+        let counted_ns = self
+            .kernel
+            .now
+            .ns()
+            .saturating_sub(self.kernel.config.warmup_ns);
         let mean_waiting = if counted_ns == 0 {
             0.0
         } else {
@@ -330,13 +337,13 @@ impl Simulation<'_> {
     /// Starts one user request entering in `zone`: a client frame making its one call.
     /// `user` is its closed-loop user, or `NO_USER`.
     pub(super) fn start_request(&mut self, workload: usize, seq: u32, zone: ZoneId, user: u32) {
-        if self.clients_live >= self.config.limits.max_requests_in_flight {
+        if self.clients_live >= self.kernel.config.limits.max_requests_in_flight {
             self.stop(Bound::RequestsInFlight);
             return;
         }
         let counted = self.counted();
         let caller = (self.topology.nodes.len() + workload) as u32;
-        let now = self.now;
+        let now = self.kernel.now;
         let client = self.frames.insert_with(|| Frame {
             caller,
             zone,
@@ -374,12 +381,12 @@ impl Simulation<'_> {
             return;
         }
         let record = RequestRecord {
-            arrived_ns: self.now.ns(),
+            arrived_ns: self.kernel.now.ns(),
             latency_ns: 0,
             status,
             zone,
             origin: None,
-            counted: self.now.ns() >= self.config.warmup_ns,
+            counted: self.kernel.now.ns() >= self.kernel.config.warmup_ns,
         };
         if !self.streaming {
             self.requests[workload].push(record);

@@ -91,10 +91,10 @@ impl Simulation<'_> {
 
     fn schedule_evaluation(&mut self, node: NodeId) {
         let period = self.autoscale_of(node).period_ns;
-        let due = self.now.after(period);
-        if due.ns() <= self.config.duration_ns {
+        let due = self.kernel.now.after(period);
+        if due.ns() <= self.kernel.config.duration_ns {
             let event = Event::Scale(ScaleEvent::Evaluate { node });
-            self.queue.schedule(due, event);
+            self.kernel.queue.schedule(due, event);
         }
     }
 
@@ -115,7 +115,7 @@ impl Simulation<'_> {
                 self.schedule_evaluation(node);
             }
             ScaleEvent::Warm { replica, epoch } => {
-                let now = self.now.ns();
+                let now = self.kernel.now.ns();
                 let state = self.replicas.get_mut(replica);
                 if state.slot != (Slot::Warming { epoch }) {
                     return;
@@ -131,7 +131,7 @@ impl Simulation<'_> {
     /// Measures one zone over the period just ended and resizes it.
     fn evaluate_zone(&mut self, node: NodeId, zone: ZoneId) {
         let policy = self.autoscale_of(node);
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         let (mut busy, mut capacity, mut serving_up, mut started) = (0u128, 0u128, 0u32, 0u32);
         for index in self.replicas.in_zone(node, zone) {
             let state = self.replicas.get_mut(index);
@@ -174,7 +174,7 @@ impl Simulation<'_> {
     /// Starts up to `count` idle places that are up, lowest first; returns how many started.
     fn scale_out(&mut self, node: NodeId, zone: ZoneId, count: u32) -> u32 {
         let warmup = self.autoscale_of(node).warmup_ns;
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         let mut started = 0;
         for index in self.replicas.in_zone(node, zone) {
             if started == count {
@@ -197,7 +197,9 @@ impl Simulation<'_> {
                 replica: index,
                 epoch,
             });
-            self.queue.schedule(SimTime(now).after(warmup), event);
+            self.kernel
+                .queue
+                .schedule(SimTime(now).after(warmup), event);
         }
         started
     }
@@ -205,7 +207,7 @@ impl Simulation<'_> {
     /// Takes `count` started places out of the balancer, the highest warming ones first, then
     /// the highest serving ones; returns how many. They finish the work they hold.
     fn scale_in(&mut self, node: NodeId, zone: ZoneId, count: u32) -> u32 {
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         let range = self.replicas.in_zone(node, zone);
         let mut removed = 0;
         for warming_first in [true, false] {
@@ -251,7 +253,7 @@ impl Simulation<'_> {
             serving += u32::from(state.up && state.slot == Slot::Serving);
             started += u32::from(state.slot != Slot::Idle);
         }
-        let at_ns = self.now.ns();
+        let at_ns = self.kernel.now.ns();
         let series = &mut self.scaling_mut(node).series;
         if series.last().is_some_and(|p| p.at_ns == at_ns) {
             series.pop();

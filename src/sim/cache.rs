@@ -311,7 +311,7 @@ impl Simulation<'_> {
             return None;
         }
         let content = self.content_of(node, cache, replica);
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         let entry = &mut self.caches.list[cache];
         let key = entry.zipf.sample(&mut entry.stream) - 1;
         let lru = &mut self.caches.contents[content as usize].lru;
@@ -395,7 +395,7 @@ impl Simulation<'_> {
     }
 
     fn fill_key(&mut self, fill: CacheKey) {
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         let counted = self.counted();
         let content = &mut self.caches.contents[fill.content as usize];
         let entry = &mut self.caches.list[content.cache as usize];
@@ -438,7 +438,7 @@ impl Simulation<'_> {
         match self.caches.flights.get_mut(&fill) {
             Some(flight) if leader_live => {
                 flight.waiters.push((at, token));
-                let (now, counted) = (self.now.ns(), self.counted());
+                let (now, counted) = (self.kernel.now.ns(), self.counted());
                 let stats = &mut self.caches.list[cache].stats;
                 stats.record(now, counted, Count::Coalesced);
                 true

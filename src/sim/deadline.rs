@@ -73,7 +73,7 @@ impl Simulation<'_> {
     fn sent_deadline(&self, at: FrameRef) -> u64 {
         self.propagating_call(at)
             .map_or(NO_DEADLINE, |(own, timeout_ns)| {
-                timeout_ns.map_or(own, |t| own.min(self.now.ns().saturating_add(t)))
+                timeout_ns.map_or(own, |t| own.min(self.kernel.now.ns().saturating_add(t)))
             })
     }
 
@@ -85,7 +85,8 @@ impl Simulation<'_> {
             return None;
         }
         let (own, timeout_ns) = self.propagating_call(at)?;
-        let timeout_due = timeout_ns.map_or(NO_DEADLINE, |t| self.now.ns().saturating_add(t));
+        let timeout_due =
+            timeout_ns.map_or(NO_DEADLINE, |t| self.kernel.now.ns().saturating_add(t));
         (own < timeout_due).then_some(own)
     }
 
@@ -102,7 +103,7 @@ impl Simulation<'_> {
     /// Whether a frame's deadline has passed.
     #[inline]
     pub(super) fn past_deadline(&self, at: FrameRef) -> bool {
-        self.deadlines.enabled && self.now.ns() >= self.deadlines.of(at)
+        self.deadlines.enabled && self.kernel.now.ns() >= self.deadlines.of(at)
     }
 
     /// Ends a frame whose deadline has passed: its worker (if it holds one) goes back, no

@@ -47,7 +47,7 @@ impl Simulation<'_> {
                 refill_ns,
             } => {
                 let cold = Cold {
-                    since_ns: self.now.ns(),
+                    since_ns: self.kernel.now.ns(),
                     refill_ns: *refill_ns,
                 };
                 for &replica in replicas {
@@ -148,7 +148,7 @@ impl Simulation<'_> {
     /// A replica stops: everything it holds — queued, running, waiting on its own calls — is
     /// lost without an answer, so callers find out by their timeouts.
     fn stop_replica(&mut self, replica: u32) {
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         let state = self.replicas.get_mut(replica);
         state.touch(now);
         state.down += 1;
@@ -164,10 +164,10 @@ impl Simulation<'_> {
         let lost = self
             .frames
             .refs_where(|frame| frame.replica == replica && frame.caller < node_count);
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         for at in lost {
             let frame = self.frames.remove(at);
-            let latency = self.now.since(frame.arrived);
+            let latency = self.kernel.now.since(frame.arrived);
             let metrics = &mut self.node_metrics[frame.caller as usize];
             metrics.record_end(now, latency, Outcome::Failed(Cause::Lost), frame.counted);
         }
@@ -176,7 +176,7 @@ impl Simulation<'_> {
     /// A replica comes back when no fault holds it down any more: empty, and a cache cold.
     fn restart_replica(&mut self, replica: u32, node: NodeId) {
         let is_cache = matches!(self.topology.node(node).role, Role::Cache { .. });
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         let state = self.replicas.get_mut(replica);
         state.down -= 1;
         if state.down > 0 {
@@ -207,8 +207,8 @@ impl Simulation<'_> {
             return;
         };
         if !self.replicas.healthy_in(node, primary) {
-            let due = self.now.after(failover_ns);
-            self.queue.schedule(due, Event::Failover { node });
+            let due = self.kernel.now.after(failover_ns);
+            self.kernel.queue.schedule(due, Event::Failover { node });
         }
     }
 
@@ -257,7 +257,7 @@ impl Simulation<'_> {
                     _ => {}
                 }
             }
-            let now = self.now.ns();
+            let now = self.kernel.now.ns();
             let state = self.replicas.get_mut(index);
             state.touch(now);
             state.slowdown = slowdown;
@@ -288,7 +288,7 @@ impl Simulation<'_> {
         match state.cold {
             None => base,
             Some(cold) => {
-                let elapsed = self.now.ns().saturating_sub(cold.since_ns) as f64;
+                let elapsed = self.kernel.now.ns().saturating_sub(cold.since_ns) as f64;
                 base * (1.0 - libm::exp(-elapsed / cold.refill_ns.max(1) as f64))
             }
         }
@@ -388,9 +388,11 @@ impl Simulation<'_> {
         let rate = self.topology.workloads[workload.index()].rate_per_s * (factor - 1.0);
         let stream = &mut self.effect_streams[effect as usize];
         let gap = 1e9 / rate * crate::kernel::ziggurat::exponential(stream);
-        let time = self.now.after(round_ns(gap));
-        if time.ns() < spec.end_ns && time.ns() <= self.config.duration_ns {
-            self.queue.schedule(time, Event::SpikeArrival { effect });
+        let time = self.kernel.now.after(round_ns(gap));
+        if time.ns() < spec.end_ns && time.ns() <= self.kernel.config.duration_ns {
+            self.kernel
+                .queue
+                .schedule(time, Event::SpikeArrival { effect });
         }
     }
 

@@ -93,6 +93,39 @@ pub(super) enum Event {
     },
 }
 
+/// The kernel pieces a feature is handed with its own state: the clock, the event queue, and
+/// the run's parameters. Features own everything else they touch.
+#[derive(Clone)]
+pub(super) struct Kernel {
+    pub now: SimTime,
+    pub queue: EventQueue<Event>,
+    pub config: RunConfig,
+}
+
+impl Kernel {
+    /// Whether something arriving now is counted, and in which window.
+    #[inline]
+    pub fn counted(&self) -> Counted {
+        let now = self.now.ns();
+        if now < self.config.warmup_ns {
+            return Counted::No;
+        }
+        match self.config.windows {
+            None => Counted::InWindow(0),
+            Some(w) if now < w.during_start_ns => Counted::InWindow(0),
+            Some(w) if now < w.after_start_ns => Counted::InWindow(1),
+            Some(_) => Counted::InWindow(2),
+        }
+    }
+
+    /// Schedules `event` at `due` unless that is past the run's end.
+    pub fn schedule_within_run(&mut self, due: SimTime, event: Event) {
+        if due.ns() <= self.config.duration_ns {
+            self.queue.schedule(due, event);
+        }
+    }
+}
+
 /// How a call attempt answered.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Answer {
@@ -151,11 +184,10 @@ pub(super) struct NodeStreams {
 #[derive(Clone)]
 pub struct Simulation<'t> {
     pub(super) topology: &'t Topology,
-    pub(super) config: RunConfig,
     pub(super) plan: &'t FaultPlan,
-    pub(super) queue: EventQueue<Event>,
+    /// The clock, the event queue and the run's parameters: what every feature may be handed.
+    pub(super) kernel: Kernel,
     pub(super) held_answers: slab::Slab<HeldAnswer>,
-    pub(super) now: SimTime,
     pub(super) frames: Frames,
     pub(super) replicas: Replicas,
     pub(super) queue_clocks: super::shedding::QueueClocks,
@@ -255,11 +287,13 @@ impl<'t> Simulation<'t> {
         let balancer = super::health::Balancer::new(topology, replicas.replicas.len());
         let mut simulation = Simulation {
             topology,
-            config: *config,
             plan,
-            queue,
+            kernel: Kernel {
+                now: SimTime::ZERO,
+                queue,
+                config: *config,
+            },
             held_answers: slab::Slab::new(),
-            now: SimTime::ZERO,
             frames: Frames::default(),
             replicas,
             queue_clocks: super::shedding::QueueClocks::new(topology),
@@ -345,10 +379,13 @@ impl<'t> Simulation<'t> {
     }
 
     fn advance_charged<T: Tracer + ?Sized>(&mut self, until: SimTime, tracer: &mut T) -> bool {
-        let end = SimTime(self.config.duration_ns);
+        let end = SimTime(self.kernel.config.duration_ns);
         let limit = until.min(end);
         self.advanced_to = Some(limit);
-        let mut next = self.held_event.take().or_else(|| self.queue.pop_keyed());
+        let mut next = self
+            .held_event
+            .take()
+            .or_else(|| self.kernel.queue.pop_keyed());
         while let Some((time, seq, event)) = next {
             if time > limit {
                 // The earliest event waits for the next call (nothing is scheduled meanwhile,
@@ -362,11 +399,11 @@ impl<'t> Simulation<'t> {
             if !self.process(time, event, tracer) {
                 break;
             }
-            next = self.queue.pop_keyed();
+            next = self.kernel.queue.pop_keyed();
         }
         self.over = true;
         if self.stopped.is_none() {
-            self.now = end;
+            self.kernel.now = end;
         }
         self.stream_in_flight();
         false
@@ -375,8 +412,8 @@ impl<'t> Simulation<'t> {
     /// One event of the loop; false when the run stopped at a bound.
     #[inline(always)]
     fn process<T: Tracer + ?Sized>(&mut self, time: SimTime, event: Event, tracer: &mut T) -> bool {
-        self.now = time;
-        if self.events == self.config.limits.max_events {
+        self.kernel.now = time;
+        if self.events == self.kernel.config.limits.max_events {
             self.stop(Bound::Events);
             return false;
         }
@@ -396,7 +433,7 @@ impl<'t> Simulation<'t> {
     /// one per request in `RunResult::requests`: a study pairing runs in lockstep holds only
     /// the requests in flight. Needs `RunConfig::record_requests`.
     pub fn streaming(mut self) -> Self {
-        self.streaming = self.config.record_requests;
+        self.streaming = self.kernel.config.record_requests;
         self
     }
 
@@ -459,24 +496,16 @@ impl<'t> Simulation<'t> {
         if self.stopped.is_none() {
             self.stopped = Some(RunOutcome::BoundReached {
                 bound,
-                at_ns: self.now.ns(),
+                at_ns: self.kernel.now.ns(),
                 state: self.bound_state(),
             });
         }
     }
 
     /// Whether something arriving now is counted, and in which window.
+    #[inline]
     pub(super) fn counted(&self) -> Counted {
-        let now = self.now.ns();
-        if now < self.config.warmup_ns {
-            return Counted::No;
-        }
-        match self.config.windows {
-            None => Counted::InWindow(0),
-            Some(w) if now < w.during_start_ns => Counted::InWindow(0),
-            Some(w) if now < w.after_start_ns => Counted::InWindow(1),
-            Some(_) => Counted::InWindow(2),
-        }
+        self.kernel.counted()
     }
 
     // ---- end of run -----------------------------------------------------------------------
@@ -491,7 +520,7 @@ impl<'t> Simulation<'t> {
                 self.workload_metrics[caller - node_count].record_in_flight(frame.counted);
             }
         }
-        let end_ns = self.now.ns();
+        let end_ns = self.kernel.now.ns();
         let users = (0..self.topology.workloads.len())
             .map(|w| self.user_stats(w))
             .collect();
@@ -558,9 +587,9 @@ impl<'t> Simulation<'t> {
             fork.account = account;
             fork.plan = plan;
             fork.others_bytes = 0;
-            fork.effect_streams = effect_streams(self.config.seed, plan);
+            fork.effect_streams = effect_streams(self.kernel.config.seed, plan);
             if let Some((time, seq, event)) = fork.held_event.take() {
-                fork.queue.reinsert(time, seq, event);
+                fork.kernel.queue.reinsert(time, seq, event);
             }
             fork.schedule_effects();
             fork
@@ -570,17 +599,19 @@ impl<'t> Simulation<'t> {
     /// Schedules the start and end of every effect that begins within the run.
     fn schedule_effects(&mut self) {
         for (index, effect) in self.plan.effects.iter().enumerate() {
-            if effect.start_ns > self.config.duration_ns {
+            if effect.start_ns > self.kernel.config.duration_ns {
                 continue;
             }
             let effect_id = index as u32;
             let start = SimTime(effect.start_ns);
-            self.queue
+            self.kernel
+                .queue
                 .schedule_reserved(start, Event::EffectStart { effect: effect_id });
             let instantaneous = matches!(effect.action, Action::Flush { .. });
-            if !instantaneous && effect.end_ns <= self.config.duration_ns {
+            if !instantaneous && effect.end_ns <= self.kernel.config.duration_ns {
                 let end = SimTime(effect.end_ns);
-                self.queue
+                self.kernel
+                    .queue
                     .schedule_reserved(end, Event::EffectEnd { effect: effect_id });
             }
         }

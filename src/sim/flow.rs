@@ -67,9 +67,11 @@ impl Simulation<'_> {
         let event = Event::CallTimeout { frame: at, token };
         if let Some(due) = self.deadline_timer(at) {
             // The deadline it hands on comes first: a timer of its own, off the lane.
-            self.queue.schedule(SimTime(due), event);
+            self.kernel.queue.schedule(SimTime(due), event);
         } else if let Some(lane) = timeout {
-            self.queue.schedule_in_lane(lane, self.now, event);
+            self.kernel
+                .queue
+                .schedule_in_lane(lane, self.kernel.now, event);
         }
         if self.join_flight(at, token) {
             return;
@@ -96,7 +98,7 @@ impl Simulation<'_> {
         from: ZoneId,
         parent: Parent,
     ) -> Result<(), Cause> {
-        if self.frames.live() - self.clients_live >= self.config.limits.max_calls_in_flight {
+        if self.frames.live() - self.clients_live >= self.kernel.config.limits.max_calls_in_flight {
             self.stop(Bound::CallsInFlight);
             return Ok(());
         }
@@ -128,7 +130,9 @@ impl Simulation<'_> {
         }
         if state.busy < state.workers {
             let frame = self.new_node_frame(node, replica, zone, parent, Stage::Serving);
-            self.replicas.get_mut(replica).add_busy(self.now.ns());
+            self.replicas
+                .get_mut(replica)
+                .add_busy(self.kernel.now.ns());
             self.start_service(frame, node, replica);
         } else if spec
             .queue
@@ -145,7 +149,7 @@ impl Simulation<'_> {
 
     /// Records a call the node could not take at all, and returns the cause for the caller.
     pub(super) fn refuse(&mut self, node: NodeId, cause: Cause) -> Cause {
-        let (now, counted) = (self.now.ns(), self.counted());
+        let (now, counted) = (self.kernel.now.ns(), self.counted());
         let metrics = &mut self.node_metrics[node.index()];
         metrics.record_arrival(counted);
         metrics.record_refused(now, cause, counted);
@@ -164,7 +168,7 @@ impl Simulation<'_> {
     ) -> FrameRef {
         let counted = self.counted();
         self.node_metrics[node.index()].record_arrival(counted);
-        let now = self.now;
+        let now = self.kernel.now;
         let frame = self.frames.insert_with(|| Frame {
             caller: node.0,
             replica,
@@ -193,8 +197,10 @@ impl Simulation<'_> {
                 delay = round_ns(delay as f64 * slowdown);
             }
         }
-        self.queue
-            .schedule(self.now.after(delay), Event::ServiceDone { frame: at });
+        self.kernel.queue.schedule(
+            self.kernel.now.after(delay),
+            Event::ServiceDone { frame: at },
+        );
     }
 
     pub(super) fn on_service_done(&mut self, at: FrameRef) {
@@ -256,14 +262,16 @@ impl Simulation<'_> {
 
     /// Gives a worker of `replica` back, to the next waiting frame if there is one.
     fn free_worker(&mut self, replica: u32) {
-        self.replicas.get_mut(replica).sub_busy(self.now.ns());
+        self.replicas
+            .get_mut(replica)
+            .sub_busy(self.kernel.now.ns());
         self.start_waiting(replica);
     }
 
     /// Gives free workers of a replica to its waiting frames — the oldest, unless the node's
     /// queue policy says otherwise — shedding those that waited too long (`shedding.rs`).
     pub(super) fn start_waiting(&mut self, replica: u32) {
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         loop {
             let state = self.replicas.get_mut(replica);
             // An empty queue has nothing to take and nothing to shed: most calls end here.
@@ -376,8 +384,9 @@ impl Simulation<'_> {
             if delay == 0 {
                 return self.attempt(at);
             }
-            let due = self.now.after(delay);
+            let due = self.kernel.now.after(delay);
             return self
+                .kernel
                 .queue
                 .schedule(due, Event::RetryDue { frame: at, token });
         }
@@ -407,8 +416,8 @@ impl Simulation<'_> {
             }
             _ => (0, 0),
         };
-        let latency = self.now.since(frame.arrived) + on_node;
-        let now = self.now.ns();
+        let latency = self.kernel.now.since(frame.arrived) + on_node;
+        let now = self.kernel.now.ns();
         let node_count = self.topology.nodes.len();
         let caller = frame.caller as usize;
         if caller < node_count {
@@ -440,14 +449,16 @@ impl Simulation<'_> {
             return;
         };
         if delay > 0 {
-            let due = self.now.after(delay);
+            let due = self.kernel.now.after(delay);
             let held = self.held_answers.insert(HeldAnswer {
                 frame: parent,
                 token,
                 answer,
             });
             let held = u32::try_from(held).expect("held answers bounded by calls in flight");
-            self.queue.schedule(due, Event::DelayedAnswer { held });
+            self.kernel
+                .queue
+                .schedule(due, Event::DelayedAnswer { held });
         } else {
             self.on_answer(parent, token, answer);
         }

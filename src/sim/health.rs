@@ -98,8 +98,10 @@ impl Simulation<'_> {
             for (k, replica) in range.enumerate() {
                 let offset = u128::from(check.interval_ns) * k as u128 / count;
                 let due = SimTime(offset as u64);
-                if due.ns() <= self.config.duration_ns {
-                    self.queue.schedule(due, Event::HealthCheck { replica });
+                if due.ns() <= self.kernel.config.duration_ns {
+                    self.kernel
+                        .queue
+                        .schedule(due, Event::HealthCheck { replica });
                 }
             }
         }
@@ -114,9 +116,11 @@ impl Simulation<'_> {
             .policy
             .health_check
             .expect("checked node");
-        let next = self.now.after(check.interval_ns);
-        if next.ns() <= self.config.duration_ns {
-            self.queue.schedule(next, Event::HealthCheck { replica });
+        let next = self.kernel.now.after(check.interval_ns);
+        if next.ns() <= self.kernel.config.duration_ns {
+            self.kernel
+                .queue
+                .schedule(next, Event::HealthCheck { replica });
         }
         let counted = self.counts_now();
         let pass = self.replicas.get(replica).up;
@@ -199,8 +203,10 @@ impl Simulation<'_> {
             .min(outlier.ejection_ns.max(MAX_EJECTION_NS));
         let counted = self.counts_now();
         self.balancer.stats[node.index()].outlier_ejections += u64::from(counted);
-        let due = self.now.after(duration);
-        self.queue.schedule(due, Event::EjectionEnd { replica });
+        let due = self.kernel.now.after(duration);
+        self.kernel
+            .queue
+            .schedule(due, Event::EjectionEnd { replica });
         self.update_balancer(replica);
     }
 
@@ -220,21 +226,21 @@ impl Simulation<'_> {
             return;
         }
         state.in_balancer = listed;
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         if !listed {
             watch.out_since_ns = Some(now);
             return;
         }
         if let Some(since) = watch.out_since_ns.take() {
             let node = self.queue_clocks.node_of[replica as usize];
-            let from = since.max(self.config.warmup_ns);
+            let from = since.max(self.kernel.config.warmup_ns);
             self.balancer.stats[node.index()].out_of_balancer_ns += now.saturating_sub(from);
         }
     }
 
     /// The run's balancer counts, closing the spells still open at `end_ns`.
     pub(super) fn finish_balancer(&mut self, end_ns: u64) -> Vec<EjectionStats> {
-        let warmup = self.config.warmup_ns;
+        let warmup = self.kernel.config.warmup_ns;
         for (replica, watch) in self.balancer.watches.iter().enumerate() {
             if let Some(since) = watch.out_since_ns {
                 let node = self.queue_clocks.node_of[replica];

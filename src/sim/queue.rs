@@ -127,7 +127,7 @@ impl Broker {
 impl Simulation<'_> {
     /// A publish was acknowledged: store the message and deliver it if its partition is idle.
     pub(super) fn on_published(&mut self, node: NodeId) {
-        let (now, counted) = (self.now, self.counted());
+        let (now, counted) = (self.kernel.now, self.counted());
         let queue = self.brokers.of(node);
         let broker = &mut self.brokers.brokers[queue as usize];
         broker.observe(now, counted);
@@ -160,8 +160,9 @@ impl Simulation<'_> {
             if !self.consumer_up(spec.consumer) {
                 let part = &mut self.brokers.brokers[queue as usize].partitions[partition as usize];
                 part.polling = true;
-                let due = self.now.after(POLL_NS);
+                let due = self.kernel.now.after(POLL_NS);
                 return self
+                    .kernel
                     .queue
                     .schedule(due, Event::DeliveryPoll { queue, partition });
             }
@@ -175,13 +176,13 @@ impl Simulation<'_> {
             if head.failures > 0 {
                 broker.metrics.count(head.counted, QueueEvent::Redelivered);
             }
-            let due = self.now.after(spec.visibility_timeout_ns);
+            let due = self.kernel.now.after(spec.visibility_timeout_ns);
             let timeout = Event::DeliveryTimeout {
                 queue,
                 partition,
                 token,
             };
-            self.queue.schedule(due, timeout);
+            self.kernel.queue.schedule(due, timeout);
             let parent = Parent::Delivery {
                 queue,
                 partition,
@@ -231,7 +232,7 @@ impl Simulation<'_> {
     }
 
     fn acknowledge(&mut self, queue: u32, partition: u32) {
-        let (now, counted) = (self.now, self.counted());
+        let (now, counted) = (self.kernel.now, self.counted());
         let broker = &mut self.brokers.brokers[queue as usize];
         broker.observe(now, counted);
         let part = &mut broker.partitions[partition as usize];
@@ -245,7 +246,7 @@ impl Simulation<'_> {
     /// A delivery failed: the message stays at the head for redelivery, or is dead-lettered
     /// after `max_deliveries` failures.
     fn delivery_failed(&mut self, queue: u32, partition: u32) {
-        let (now, counted) = (self.now, self.counted());
+        let (now, counted) = (self.kernel.now, self.counted());
         let broker = &mut self.brokers.brokers[queue as usize];
         broker.observe(now, counted);
         let max = broker.spec.max_deliveries;
@@ -264,7 +265,7 @@ impl Simulation<'_> {
 
     /// Closes every queue's series at the end of the run.
     pub(super) fn close_queues(&mut self) {
-        let (now, counted) = (self.now, self.counted());
+        let (now, counted) = (self.kernel.now, self.counted());
         for broker in &mut self.brokers.brokers {
             let (stored, oldest) = (broker.stored, broker.oldest_ns());
             broker.metrics.close(now.ns(), counted, stored, oldest);

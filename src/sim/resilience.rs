@@ -340,7 +340,7 @@ impl Simulation<'_> {
         let e = self.guarded_edge(at)?;
         let frame = self.frames.get(at).expect("live");
         let (first, replica) = (frame.attempt == 0, frame.replica);
-        let now_ns = self.now.ns();
+        let now_ns = self.kernel.now.ns();
         let warmup_ns = self.resilience.warmup_ns;
         let edge = &mut self.resilience.edges[e];
         let mut counter = Counter {
@@ -378,7 +378,7 @@ impl Simulation<'_> {
             return;
         };
         let replica = self.frames.get(at).expect("live").replica;
-        let now_ns = self.now.ns();
+        let now_ns = self.kernel.now.ns();
         let warmup_ns = self.resilience.warmup_ns;
         let edge = &mut self.resilience.edges[e];
         if edge.bulkhead.is_some()
@@ -410,7 +410,7 @@ impl Simulation<'_> {
         if refused_here {
             return false;
         }
-        let now_ns = self.now.ns();
+        let now_ns = self.kernel.now.ns();
         let warmup_ns = self.resilience.warmup_ns;
         let edge = &mut self.resilience.edges[e];
         let mut counter = Counter {
@@ -446,11 +446,12 @@ impl Simulation<'_> {
         let Some(fallback_ns) = edge.fallback_ns else {
             return self.advance(at);
         };
-        if self.now.ns() >= self.resilience.warmup_ns {
+        if self.kernel.now.ns() >= self.resilience.warmup_ns {
             edge.counts.fallbacks += 1;
         }
-        let due = self.now.after(fallback_ns);
-        self.queue
+        let due = self.kernel.now.after(fallback_ns);
+        self.kernel
+            .queue
             .schedule(due, Event::FallbackDone { frame: at, token });
     }
 

@@ -48,7 +48,7 @@ impl Simulation<'_> {
     pub(super) fn enqueue(&mut self, replica: u32, frame: FrameRef) {
         let state = self.replicas.get_mut(replica);
         if state.waiting.is_empty() {
-            self.queue_clocks.nonempty_since_ns[replica as usize] = self.now.ns();
+            self.queue_clocks.nonempty_since_ns[replica as usize] = self.kernel.now.ns();
         }
         state.waiting.push_back(frame);
     }
@@ -58,7 +58,7 @@ impl Simulation<'_> {
     pub(super) fn take_waiting(&mut self, replica: u32) -> (Option<FrameRef>, Vec<FrameRef>) {
         let node = self.queue_clocks.node_of[replica as usize];
         let policy = &self.topology.node(node).policy;
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         let since = self.queue_clocks.nonempty_since_ns[replica as usize];
         let state = self.replicas.get_mut(replica);
         if policy.queue_timeout_ns.is_none() && policy.queue_policy == QueuePolicy::Fifo {

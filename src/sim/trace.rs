@@ -205,7 +205,7 @@ impl<'t> Simulation<'t> {
     pub(super) fn trace_record(&self, index: u64, event: &Event) -> TraceRecord<'t> {
         let mut record = TraceRecord {
             index,
-            time_ns: self.now.ns(),
+            time_ns: self.kernel.now.ns(),
             kind: EventKind::Arrival,
             subject: Subject::Nobody,
             target: None,
