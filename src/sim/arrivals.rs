@@ -352,7 +352,7 @@ impl Simulation<'_> {
             seq,
             ..Frame::NEW
         });
-        self.set_deadline(client, super::frames::Parent::None);
+        self.on_frame_created(client, super::frames::Parent::None);
         self.push_record(workload, seq, RecordStatus::InFlight, zone, user);
         self.clients_live += 1;
         self.workload_metrics[workload].record_arrival(counted);

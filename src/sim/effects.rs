@@ -29,7 +29,12 @@ impl Simulation<'_> {
                     let index = self.replicas.index_of(replica);
                     self.stop_replica(index);
                     self.watch_primary(replica.node);
-                    self.note_replica_state(replica.node);
+                    (self.autoscaling).note_replica_state(
+                        &self.kernel,
+                        self.topology,
+                        &self.replicas,
+                        replica.node,
+                    );
                 }
             }
             Action::Slowdown { replicas, .. }
@@ -52,7 +57,12 @@ impl Simulation<'_> {
                 };
                 for &replica in replicas {
                     let index = self.replicas.index_of(replica);
-                    if !self.empty_content(replica.node, index) {
+                    if !(self.caches).empty_content(
+                        self.topology,
+                        &self.replicas,
+                        replica.node,
+                        index,
+                    ) {
                         self.replicas.get_mut(index).cold = Some(cold);
                     }
                 }
@@ -78,7 +88,12 @@ impl Simulation<'_> {
                     let index = self.replicas.index_of(replica);
                     self.restart_replica(index, replica.node);
                     self.watch_primary(replica.node);
-                    self.note_replica_state(replica.node);
+                    (self.autoscaling).note_replica_state(
+                        &self.kernel,
+                        self.topology,
+                        &self.replicas,
+                        replica.node,
+                    );
                 }
             }
             Action::Slowdown { replicas, .. }
@@ -158,7 +173,7 @@ impl Simulation<'_> {
         state.up = false;
         state.busy = 0;
         state.waiting.clear();
-        self.balancer_saw_up(replica);
+        (self.balancer).saw_up(&self.kernel, self.topology, &mut self.replicas, replica);
         self.resilience.replica_stopped(replica);
         let node_count = self.topology.nodes.len() as u32;
         let lost = self
@@ -184,13 +199,13 @@ impl Simulation<'_> {
         }
         state.touch(now);
         state.up = true;
-        if is_cache && !self.empty_content(node, replica) {
+        if is_cache && !(self.caches).empty_content(self.topology, &self.replicas, node, replica) {
             self.replicas.get_mut(replica).cold = Some(Cold {
                 since_ns: now,
                 refill_ns: RESTART_REFILL_NS,
             });
         }
-        self.balancer_saw_up(replica);
+        (self.balancer).saw_up(&self.kernel, self.topology, &mut self.replicas, replica);
     }
 
     /// A database whose primary zone has no healthy replica fails over after its `failover`

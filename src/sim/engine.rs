@@ -4,7 +4,7 @@
 //! `impl Simulation` blocks over the state defined here.
 
 use super::arrivals::WorkloadSource;
-use super::autoscale::{NodeScaling, ScaleEvent};
+use super::autoscale::{Autoscaling, ScaleEvent};
 use super::bounds::MEMORY_CHECK_EVERY;
 use super::cache::Caches;
 use super::frames::{FrameRef, Frames};
@@ -245,10 +245,7 @@ pub struct Simulation<'t> {
     pub(super) others_bytes: u64,
     /// Every allocation made while this run is built or advanced (`kernel::memory`).
     pub(super) account: std::sync::Arc<Account>,
-    /// Per autoscaled node, in model order, what autoscaling did (empty without autoscaling).
-    pub(super) scaling: Vec<NodeScaling>,
-    /// Counts replica starts, so a warm-up timer of a replica scaled in since is stale.
-    pub(super) scale_epoch: u32,
+    pub(super) autoscaling: Autoscaling,
 }
 
 impl<'t> Simulation<'t> {
@@ -285,6 +282,7 @@ impl<'t> Simulation<'t> {
         }
         let replicas = Replicas::new(topology);
         let balancer = super::health::Balancer::new(topology, replicas.replicas.len());
+        let queue_clocks = super::shedding::QueueClocks::new(&replicas);
         let mut simulation = Simulation {
             topology,
             plan,
@@ -296,7 +294,7 @@ impl<'t> Simulation<'t> {
             held_answers: slab::Slab::new(),
             frames: Frames::default(),
             replicas,
-            queue_clocks: super::shedding::QueueClocks::new(topology),
+            queue_clocks,
             balancer,
             callers,
             node_streams: topology
@@ -345,12 +343,15 @@ impl<'t> Simulation<'t> {
             ended: Vec::new(),
             others_bytes: 0,
             account,
-            scaling: super::autoscale::setup(topology),
-            scale_epoch: 0,
+            autoscaling: Autoscaling::new(topology),
         };
         simulation.schedule_effects();
-        simulation.schedule_autoscaling();
-        simulation.schedule_health_checks();
+        (simulation.autoscaling).schedule(&mut simulation.kernel, topology);
+        (simulation.balancer).schedule_checks(
+            &mut simulation.kernel,
+            topology,
+            &simulation.replicas,
+        );
         simulation.start_workloads();
         simulation
     }
@@ -479,16 +480,34 @@ impl<'t> Simulation<'t> {
             Event::EffectStart { effect } => self.on_effect_start(effect),
             Event::EffectEnd { effect } => self.on_effect_end(effect),
             Event::Failover { node } => self.on_failover(node),
-            Event::Scale(scale) => self.on_scale(scale),
-            Event::HealthCheck { replica } => self.on_health_check(replica),
-            Event::EjectionEnd { replica } => self.on_ejection_end(replica),
+            Event::Scale(scale) => {
+                let replicas = &mut self.replicas;
+                (self.autoscaling).on_scale(&mut self.kernel, self.topology, replicas, scale)
+            }
+            Event::HealthCheck { replica } => {
+                let replicas = &mut self.replicas;
+                (self.balancer).on_health_check(&mut self.kernel, self.topology, replicas, replica)
+            }
+            Event::EjectionEnd { replica } => {
+                (self.balancer).on_ejection_end(&self.kernel, &mut self.replicas, replica)
+            }
             Event::FallbackDone { frame, token } => self.on_fallback_done(frame, token),
             Event::DeliveryTimeout {
                 queue,
                 partition,
                 token,
-            } => self.on_delivery_timeout(queue, partition, token),
-            Event::DeliveryPoll { queue, partition } => self.on_delivery_poll(queue, partition),
+            } => {
+                // The visibility timeout: the delivery failed, unless it was answered since.
+                let answer = Answer::failed(crate::metrics::Cause::Timeout, None);
+                if (self.brokers).on_delivery_answer(&self.kernel, queue, partition, token, answer)
+                {
+                    self.deliver(queue, partition);
+                }
+            }
+            Event::DeliveryPoll { queue, partition } => {
+                self.brokers.on_delivery_poll(queue, partition);
+                self.deliver(queue, partition);
+            }
         }
     }
 
@@ -532,8 +551,9 @@ impl<'t> Simulation<'t> {
             metrics.series.close(end_ns);
             metrics.flush();
         }
-        let ejections = self.finish_balancer(end_ns);
-        self.close_queues();
+        let warmup_ns = self.kernel.config.warmup_ns;
+        let ejections = self.balancer.finish(end_ns, warmup_ns, &self.replicas);
+        self.brokers.close(&self.kernel);
         RunResult {
             outcome: self.stopped.unwrap_or(RunOutcome::Completed),
             end_ns,
@@ -543,7 +563,7 @@ impl<'t> Simulation<'t> {
             requests: self.requests,
             request_keys: self.request_keys,
             extra_requests: self.extra_requests,
-            autoscaling: self.scaling,
+            autoscaling: self.autoscaling.finish(),
             ejections,
             edges: self.resilience.finish(end_ns),
             caches: self.caches.finish(end_ns),

@@ -266,11 +266,11 @@ impl<'t> Simulation<'t> {
             }
             Event::HealthCheck { replica } => {
                 record.kind = EventKind::HealthCheck;
-                record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
+                record.subject = Subject::Node(self.replicas.node_of(replica));
             }
             Event::EjectionEnd { replica } => {
                 record.kind = EventKind::EjectionEnd;
-                record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
+                record.subject = Subject::Node(self.replicas.node_of(replica));
             }
             Event::FallbackDone { frame, token } => {
                 record.kind = EventKind::FallbackDone;
