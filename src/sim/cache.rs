@@ -260,7 +260,14 @@ impl Caches {
 }
 
 impl Caches {
+    /// No content cache in the model: every hook has nothing to do.
+    #[inline(always)]
+    pub(super) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     /// The key a frame missed and will fill, or `CacheKey::NONE`.
+    #[inline]
     pub(super) fn fill_of(&self, at: FrameRef) -> CacheKey {
         match self.fills.get(at.index as usize) {
             Some(&(generation, key)) if generation == at.generation => key,
@@ -269,10 +276,14 @@ impl Caches {
     }
 
     /// Sets the key a frame will fill; a no-op without content caches.
+    #[inline(always)]
     pub(super) fn set_fill(&mut self, at: FrameRef, key: CacheKey) {
-        if self.list.is_empty() {
-            return;
+        if !self.list.is_empty() {
+            self.set_fill_of(at, key);
         }
+    }
+
+    fn set_fill_of(&mut self, at: FrameRef, key: CacheKey) {
         let fills = &mut self.fills;
         let index = at.index as usize;
         if fills.len() <= index {
@@ -304,6 +315,7 @@ impl Caches {
     /// A lookup at a content cache's replica: draws the key and answers a hit, or a miss that
     /// carries the key. `None` for a cache with a fixed hit ratio, or while a `hit-ratio`
     /// fault forces the replica's ratio (the content is then not consulted).
+    #[inline]
     pub(super) fn content_lookup(
         &mut self,
         k: &Kernel,

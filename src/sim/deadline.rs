@@ -55,7 +55,7 @@ impl Deadlines {
 impl Deadlines {
     /// Gives a new frame its deadline, from the call that created it: `NO_DEADLINE` unless
     /// its parent's current call propagates.
-    #[inline]
+    #[inline(always)]
     pub(super) fn set_for(
         &mut self,
         k: &Kernel,
@@ -85,7 +85,7 @@ impl Deadlines {
 
     /// When the current attempt of a frame should time out if the deadline it propagates
     /// comes before the call's own timeout (which waits in its timer lane otherwise).
-    #[inline]
+    #[inline(always)]
     pub(super) fn timer(
         &self,
         k: &Kernel,
@@ -117,7 +117,7 @@ impl Deadlines {
     }
 
     /// Whether a frame's deadline has passed.
-    #[inline]
+    #[inline(always)]
     pub(super) fn past(&self, k: &Kernel, at: FrameRef) -> bool {
         self.enabled && k.now.ns() >= self.of(at)
     }

@@ -324,7 +324,7 @@ impl Simulation<'_> {
         if frame.token != token || !frame.waiting {
             return;
         }
-        self.on_answered(at, token, &answer);
+        self.on_answered(at, token, answer);
         let frame = self.frames.get_mut(at).expect("live");
         frame.waiting = false;
         match answer.outcome {

@@ -164,7 +164,7 @@ impl Balancer {
     }
 
     /// A frame at `replica` ended (or a call to it was refused): outlier detection's input.
-    #[inline]
+    #[inline(always)]
     pub(super) fn observe_outcome(
         &mut self,
         k: &mut Kernel,

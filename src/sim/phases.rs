@@ -53,30 +53,32 @@ pub(super) enum AfterFailure {
 
 impl Simulation<'_> {
     /// Phase: a frame was created (a user request's client frame, or a call at a node).
-    #[inline]
+    #[inline(always)]
     pub(super) fn on_frame_created(&mut self, at: FrameRef, parent: Parent) {
         let (kernel, frames, callers) = (&self.kernel, &self.frames, &self.callers);
         (self.deadlines).set_for(kernel, frames, callers, at, parent);
     }
 
     /// Phase: a frame starts a call (not a retry or the next leg of the same call).
-    #[inline]
+    #[inline(always)]
     pub(super) fn on_call_start(&mut self, at: FrameRef) {
         self.caches.set_fill(at, CacheKey::NONE);
     }
 
     /// Phase: attempt `token` of the frame's current call is about to be sent.
-    #[inline]
+    #[inline(always)]
     pub(super) fn on_send(&mut self, at: FrameRef, token: u32) -> Send {
         let (kernel, frames, callers) = (&self.kernel, &self.frames, &self.callers);
         if self.deadlines.past(kernel, at) {
             return Send::Abandon;
         }
-        if let Some(cause) = (self.resilience).admit_attempt(kernel, frames, callers, at) {
+        if !self.resilience.is_empty()
+            && let Some(cause) = (self.resilience).admit_attempt(kernel, frames, callers, at)
+        {
             return Send::Refused(cause);
         }
         let deadline_due = self.deadlines.timer(kernel, frames, callers, at);
-        let joined = self.caches.join_flight(kernel, frames, at, token);
+        let joined = !self.caches.is_empty() && self.caches.join_flight(kernel, frames, at, token);
         Send::Go {
             deadline_due,
             joined,
@@ -97,7 +99,7 @@ impl Simulation<'_> {
 
     /// Phase: a worker of `replica` is free and its queue is not empty: the frame it takes
     /// (`shedding.rs`), and the frames shed on the way, still to be answered.
-    #[inline]
+    #[inline(always)]
     pub(super) fn on_dequeue(&mut self, replica: u32) -> (Option<Dequeued>, Vec<FrameRef>) {
         let (kernel, frames) = (&self.kernel, &self.frames);
         let (next, shed) = (self.queue_clocks).take_waiting(
@@ -120,6 +122,7 @@ impl Simulation<'_> {
     /// Phase: a cache's or a queue's own work for a frame is done: the answer. A content cache
     /// looks the key up (`cache.rs`); a fixed-ratio cache draws a hit at its ratio now
     /// (`effects.rs`); a queue stores the message and delivers it (`queue.rs`).
+    #[inline]
     pub(super) fn on_served(&mut self, at: FrameRef, node: NodeId, replica: u32) -> Answer {
         match self.topology.node(node).role {
             Role::Cache { hit_ratio, .. } => {
@@ -149,16 +152,18 @@ impl Simulation<'_> {
     /// breaker and bulkhead learn the outcome; a cache's miss gives the frame the key to
     /// fill; a backing store's answer fills the key it missed and, for a single-flight
     /// fetch it led, goes to the attempts that waited on it first.
-    #[inline]
-    pub(super) fn on_answered(&mut self, at: FrameRef, token: u32, answer: &Answer) {
+    #[inline(always)]
+    pub(super) fn on_answered(&mut self, at: FrameRef, token: u32, answer: Answer) {
         let (kernel, frames, callers) = (&self.kernel, &self.frames, &self.callers);
-        (self.resilience).attempt_ended(kernel, frames, callers, at, answer.outcome);
+        if !self.resilience.is_empty() {
+            (self.resilience).attempt_ended(kernel, frames, callers, at, answer.outcome);
+        }
         if answer.miss {
             let key = self.caches.missed_key(at, token);
             self.caches.set_fill(at, key);
             return;
         }
-        if !self.caches.fill_of(at).is_some() {
+        if self.caches.is_empty() || !self.caches.fill_of(at).is_some() {
             return;
         }
         let ok = !matches!(answer.outcome, Outcome::Failed(_));
@@ -175,7 +180,7 @@ impl Simulation<'_> {
             if ok {
                 self.caches.set_fill(waiter, CacheKey::NONE);
             }
-            self.on_answer(waiter, waiter_token, *answer);
+            self.on_answer(waiter, waiter_token, answer);
         }
     }
 
@@ -212,7 +217,7 @@ impl Simulation<'_> {
 
     /// Phase: a frame at `replica` ended (or a call to it was refused): outlier detection's
     /// input.
-    #[inline]
+    #[inline(always)]
     pub(super) fn observe_outcome(&mut self, replica: u32, failed: bool) {
         let (kernel, replicas) = (&mut self.kernel, &mut self.replicas);
         (self.balancer).observe_outcome(kernel, self.topology, replicas, replica, failed);

@@ -323,6 +323,12 @@ impl Resilience {
 }
 
 impl Resilience {
+    /// No call of the model has a mechanism: every hook has nothing to do.
+    #[inline(always)]
+    pub(super) fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+
     /// The edge guarding the frame's current attempt, if any.
     fn guarded_edge(&self, frames: &Frames, callers: &[Caller], at: FrameRef) -> Option<usize> {
         // Every attempt asks: answer at once for the models without any guarded edge.
