@@ -167,7 +167,7 @@ impl Simulation<'_> {
         self.schedule_next_arrival(workload);
         let seq = self.next_seq(workload);
         let zone = self.arrival_zone(workload, false);
-        if self.dropped_by_traffic_fault(workload) {
+        if self.faults.dropped(self.plan, workload) {
             self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE, NO_USER);
             return;
         }
@@ -221,7 +221,7 @@ impl Simulation<'_> {
         }
         let seq = self.next_seq(workload);
         let zone = self.arrival_zone(workload, false);
-        if self.dropped_by_traffic_fault(workload) {
+        if self.faults.dropped(self.plan, workload) {
             self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE, user);
             self.push_key(workload, user, k);
             self.schedule_think(workload, user);
@@ -247,7 +247,8 @@ impl Simulation<'_> {
             return;
         };
         let Traffic::Closed(ref closed) = self.topology.workloads[workload.index()].traffic else {
-            self.schedule_spike_arrival(effect);
+            let (kernel, topology) = (&mut self.kernel, self.topology);
+            (self.faults).schedule_spike_arrival(kernel, self.plan, topology, effect);
             return;
         };
         let extra = libm::round(f64::from(closed.users) * (factor - 1.0)) as u32;
@@ -277,7 +278,7 @@ impl Simulation<'_> {
             return false;
         }
         let keep = rate.at(self.kernel.now.ns()) / rate.peak();
-        !self.effect_streams[effect as usize].chance(keep)
+        !self.faults.chance(effect, keep)
     }
 
     /// A user request ended: its user, if it has one, thinks before the next.
@@ -483,7 +484,7 @@ impl Simulation<'_> {
             *next + 1
         };
         let target = self.topology.workloads[workload].target;
-        self.shifted_entry(target, zone)
+        (self.faults).shifted_entry(self.plan, self.topology, target, zone)
     }
 }
 

@@ -7,6 +7,7 @@ use super::arrivals::WorkloadSource;
 use super::autoscale::{Autoscaling, ScaleEvent};
 use super::bounds::MEMORY_CHECK_EVERY;
 use super::cache::Caches;
+use super::effects::ActiveFaults;
 use super::frames::{FrameRef, Frames};
 use super::replicas::Replicas;
 use super::resilience::Resilience;
@@ -201,17 +202,8 @@ pub struct Simulation<'t> {
     /// Per workload, parallel to `requests` for a closed loop (empty otherwise): each record's
     /// pairing key, (user, k-th request of that user).
     pub(super) request_keys: Vec<Vec<(u32, u32)>>,
-    /// One stream per effect of the plan, for its shares and spikes.
-    pub(super) effect_streams: Vec<Stream>,
-    /// Active effects that act on calls (latency, errors, blackhole, zone cut), in plan order.
-    pub(super) call_effects: Vec<u32>,
-    /// Active effects that act on replica state (slowdown, capacity, hit ratio), in plan order.
-    pub(super) replica_effects: Vec<u32>,
-    /// Active traffic drops (spikes with factor < 1), in plan order.
-    pub(super) drops: Vec<u32>,
-    /// Active zonal shifts, in plan order, and the turn of the zones taking shifted traffic.
-    pub(super) shifts: Vec<u32>,
-    pub(super) shift_turn: usize,
+    /// The faults active now and their streams (`effects.rs`).
+    pub(super) faults: ActiveFaults,
     pub(super) workload_metrics: Vec<EndpointMetrics>,
     pub(super) node_metrics: Vec<EndpointMetrics>,
     pub(super) requests: Vec<Vec<RequestRecord>>,
@@ -307,12 +299,7 @@ impl<'t> Simulation<'t> {
                 .iter()
                 .map(|w| WorkloadSource::new(seed, w))
                 .collect(),
-            effect_streams: effect_streams(seed, plan),
-            call_effects: Vec::new(),
-            replica_effects: Vec::new(),
-            drops: Vec::new(),
-            shifts: Vec::new(),
-            shift_turn: 0,
+            faults: ActiveFaults::new(seed, plan),
             workload_metrics: vec![
                 EndpointMetrics::new(step_ns, windows);
                 topology.workloads.len()
@@ -607,7 +594,7 @@ impl<'t> Simulation<'t> {
             fork.account = account;
             fork.plan = plan;
             fork.others_bytes = 0;
-            fork.effect_streams = effect_streams(self.kernel.config.seed, plan);
+            fork.faults.replan(self.kernel.config.seed, plan);
             if let Some((time, seq, event)) = fork.held_event.take() {
                 fork.kernel.queue.reinsert(time, seq, event);
             }
@@ -660,14 +647,6 @@ impl NodeStreams {
             external_error: Stream::new(seed, stable_id, Purpose::ExternalError),
         }
     }
-}
-
-/// One stream per effect of `plan`, for its shares and spikes.
-fn effect_streams(seed: u64, plan: &FaultPlan) -> Vec<Stream> {
-    plan.effects
-        .iter()
-        .map(|effect| Stream::new(seed, effect.stream_id, Purpose::Fault))
-        .collect()
 }
 
 /// The one call a workload's client makes: to the target, with the client's timeout.

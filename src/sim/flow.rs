@@ -82,7 +82,7 @@ impl Simulation<'_> {
         }
         let parent = Parent::Call { frame: at, token };
         // Only edge-scoped faults read the source: skip the lookup when none is active.
-        let source = if self.call_effects.is_empty() {
+        let source = if !self.faults.on_calls() {
             None
         } else {
             self.edge_source(at)
@@ -106,8 +106,8 @@ impl Simulation<'_> {
             self.stop(Bound::CallsInFlight);
             return Ok(());
         }
-        if !self.call_effects.is_empty() {
-            match self.call_effect_at_dispatch(caller, node) {
+        if self.faults.on_calls() {
+            match self.faults.at_dispatch(self.plan, caller, node) {
                 AtDispatch::Pass => {}
                 AtDispatch::Swallow => return Ok(()),
                 AtDispatch::Fail(cause) => return Err(self.refuse(node, cause)),
@@ -125,7 +125,7 @@ impl Simulation<'_> {
         };
         let state = self.replicas.get(replica);
         let zone = state.zone;
-        if !self.call_effects.is_empty() && self.crosses_zone_cut(from, zone) {
+        if self.faults.on_calls() && self.faults.crosses_zone_cut(self.plan, from, zone) {
             return Ok(());
         }
         if !state.up {
@@ -426,9 +426,10 @@ impl Simulation<'_> {
             self.observe_outcome(frame.replica, failed);
         }
         let (on_node, delay) = match frame.parent {
-            Parent::Call { frame: parent, .. } if !self.call_effects.is_empty() => {
+            Parent::Call { frame: parent, .. } if self.faults.on_calls() => {
                 let callee = NodeId(frame.caller);
-                self.injected_latency(self.edge_source(parent), callee)
+                let source = self.edge_source(parent);
+                self.faults.injected_latency(self.plan, source, callee)
             }
             _ => (0, 0),
         };
