@@ -488,7 +488,7 @@ impl Simulation<'_> {
         if self.thinned_out(effect, workload.index()) {
             return;
         }
-        self.extra_requests[workload.index()] += 1;
+        self.workloads.extra_requests[workload.index()] += 1;
         let zone = self.arrival_zone(workload.index(), true);
         self.start_request(workload.index(), NO_SEQ, zone, super::arrivals::NO_USER);
     }

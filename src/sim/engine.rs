@@ -3,7 +3,7 @@
 //! The request flow itself is in `flow.rs`, faults applied in `effects.rs`; all three are
 //! `impl Simulation` blocks over the state defined here.
 
-use super::arrivals::WorkloadSource;
+use super::arrivals::Workloads;
 use super::autoscale::{Autoscaling, ScaleEvent};
 use super::bounds::MEMORY_CHECK_EVERY;
 use super::cache::Caches;
@@ -12,7 +12,7 @@ use super::frames::{FrameRef, Frames};
 use super::replicas::Replicas;
 use super::resilience::Resilience;
 use super::trace::{NoTrace, Tracer};
-use super::{Bound, RequestRecord, RunConfig, RunOutcome, RunResult};
+use super::{Bound, RunConfig, RunOutcome, RunResult};
 use crate::faults::{Action, FaultPlan};
 use crate::kernel::memory::{self, Account};
 use crate::kernel::{EventQueue, Lane, Purpose, SimTime, Stream};
@@ -196,18 +196,12 @@ pub struct Simulation<'t> {
     /// Nodes first (by `NodeId`), then one client per workload.
     pub(super) callers: Vec<Caller>,
     pub(super) node_streams: Vec<NodeStreams>,
-    pub(super) sources: Vec<WorkloadSource>,
-    /// Per frame slot, the closed-loop user of the client frame in it (`NO_USER` if none).
-    pub(super) users_by_slot: Vec<u32>,
-    /// Per workload, parallel to `requests` for a closed loop (empty otherwise): each record's
-    /// pairing key, (user, k-th request of that user).
-    pub(super) request_keys: Vec<Vec<(u32, u32)>>,
+    /// The workloads' sources, closed-loop users and request records (`arrivals.rs`).
+    pub(super) workloads: Workloads,
     /// The faults active now and their streams (`effects.rs`).
     pub(super) faults: ActiveFaults,
     pub(super) workload_metrics: Vec<EndpointMetrics>,
     pub(super) node_metrics: Vec<EndpointMetrics>,
-    pub(super) requests: Vec<Vec<RequestRecord>>,
-    pub(super) extra_requests: Vec<u64>,
     pub(super) clients_live: u32,
     pub(super) resilience: Resilience,
     /// The content caches (empty without them).
@@ -226,12 +220,6 @@ pub struct Simulation<'t> {
     advanced_to: Option<SimTime>,
     /// The run has ended (its duration or a bound): `advance_to` does nothing more.
     over: bool,
-    /// Streaming (`streaming`): user requests' ends go to `ended` instead of `requests`.
-    pub(super) streaming: bool,
-    /// Per workload, base requests numbered so far (streaming only; `requests` counts otherwise).
-    pub(super) issued: Vec<u32>,
-    /// Streaming only: the requests ended since the last `take_ended`, in end order.
-    pub(super) ended: Vec<super::EndedRequest>,
     /// Bytes the rest of the study held at the last lockstep barrier, counted against
     /// `max_memory_mb` with this run's own (see `bounds.rs`).
     pub(super) others_bytes: u64,
@@ -294,21 +282,13 @@ impl<'t> Simulation<'t> {
                 .iter()
                 .map(|n| NodeStreams::new(seed, n.stable_id))
                 .collect(),
-            sources: topology
-                .workloads
-                .iter()
-                .map(|w| WorkloadSource::new(seed, w))
-                .collect(),
+            workloads: Workloads::new(topology, seed),
             faults: ActiveFaults::new(seed, plan),
             workload_metrics: vec![
                 EndpointMetrics::new(step_ns, windows);
                 topology.workloads.len()
             ],
             node_metrics: vec![EndpointMetrics::new(step_ns, windows); topology.nodes.len()],
-            requests: vec![Vec::new(); topology.workloads.len()],
-            users_by_slot: Vec::new(),
-            request_keys: vec![Vec::new(); topology.workloads.len()],
-            extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
             resilience: Resilience::new(topology, config.warmup_ns),
             caches: Caches::new(
@@ -325,9 +305,6 @@ impl<'t> Simulation<'t> {
             held_event: None,
             advanced_to: None,
             over: false,
-            streaming: false,
-            issued: vec![0; topology.workloads.len()],
-            ended: Vec::new(),
             others_bytes: 0,
             account,
             autoscaling: Autoscaling::new(topology),
@@ -421,13 +398,13 @@ impl<'t> Simulation<'t> {
     /// one per request in `RunResult::requests`: a study pairing runs in lockstep holds only
     /// the requests in flight. Needs `RunConfig::record_requests`.
     pub fn streaming(mut self) -> Self {
-        self.streaming = self.kernel.config.record_requests;
+        self.workloads.streaming = self.kernel.config.record_requests;
         self
     }
 
     /// The records of the requests that ended since the last call, in end order.
     pub fn ended_mut(&mut self) -> &mut Vec<super::EndedRequest> {
-        &mut self.ended
+        &mut self.workloads.ended
     }
 
     /// Tells the run what the rest of its study holds now, counted with its own memory
@@ -547,9 +524,9 @@ impl<'t> Simulation<'t> {
             events: self.events,
             workloads: self.workload_metrics,
             nodes: self.node_metrics,
-            requests: self.requests,
-            request_keys: self.request_keys,
-            extra_requests: self.extra_requests,
+            requests: self.workloads.requests,
+            request_keys: self.workloads.request_keys,
+            extra_requests: self.workloads.extra_requests,
             autoscaling: self.autoscaling.finish(),
             ejections,
             edges: self.resilience.finish(end_ns),
