@@ -439,6 +439,8 @@ impl Caches {
 
     /// Before an attempt on a backing store: with single-flight, joins a live fetch of the same
     /// key (returns true: the attempt waits, its own timeout still running), or leads a new one.
+    /// Most attempts are not on a content cache's miss path: that is decided inline.
+    #[inline(always)]
     pub(super) fn join_flight(
         &mut self,
         k: &Kernel,
@@ -449,13 +451,22 @@ impl Caches {
         if self.list.is_empty() {
             return false;
         }
+        let fill = self.fill_of(at);
+        fill.is_some() && self.join_flight_of(k, frames, at, token, fill)
+    }
+
+    fn join_flight_of(
+        &mut self,
+        k: &Kernel,
+        frames: &Frames,
+        at: FrameRef,
+        token: u32,
+        fill: CacheKey,
+    ) -> bool {
         let Some(frame) = frames.get(at) else {
             return false;
         };
-        let (fill, target) = (self.fill_of(at), frame.target);
-        if !fill.is_some() {
-            return false;
-        }
+        let target = frame.target;
         let cache = self.contents[fill.content as usize].cache as usize;
         let entry = &self.list[cache];
         if !entry.spec.single_flight || entry.backing != target {

@@ -178,6 +178,7 @@ impl ActiveFaults {
     /// The zone a user request entering `zone` at `target` enters under the active zonal
     /// shifts: `zone` itself unless it is shifted away; else the target's zones that are not
     /// shifted take turns (no randomness), and if every zone is shifted, `zone`.
+    #[inline(always)]
     pub(super) fn shifted_entry(
         &mut self,
         plan: &FaultPlan,
@@ -185,7 +186,20 @@ impl ActiveFaults {
         target: NodeId,
         zone: ZoneId,
     ) -> ZoneId {
-        if self.shifts.is_empty() || !self.is_shifted(plan, target, zone) {
+        if self.shifts.is_empty() {
+            return zone;
+        }
+        self.shifted_entry_of(plan, topology, target, zone)
+    }
+
+    fn shifted_entry_of(
+        &mut self,
+        plan: &FaultPlan,
+        topology: &Topology,
+        target: NodeId,
+        zone: ZoneId,
+    ) -> ZoneId {
+        if !self.is_shifted(plan, target, zone) {
             return zone;
         }
         let open: Vec<ZoneId> = (topology.node(target).zones.iter())

@@ -330,6 +330,7 @@ impl Resilience {
     }
 
     /// The edge guarding the frame's current attempt, if any.
+    #[inline]
     fn guarded_edge(&self, frames: &Frames, callers: &[Caller], at: FrameRef) -> Option<usize> {
         // Every attempt asks: answer at once for the models without any guarded edge.
         if self.edges.is_empty() {
@@ -342,6 +343,7 @@ impl Resilience {
 
     /// Admits the frame's next attempt, or names the cause it fails with at once, unsent: an
     /// open breaker or a full bulkhead. Counts first attempts for the budget.
+    #[inline]
     pub(super) fn admit_attempt(
         &mut self,
         k: &Kernel,
@@ -385,6 +387,7 @@ impl Resilience {
 
     /// The frame's outstanding attempt has ended (answered, failed or timed out): frees its
     /// bulkhead place and tells the breaker.
+    #[inline]
     pub(super) fn attempt_ended(
         &mut self,
         k: &Kernel,
