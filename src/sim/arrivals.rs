@@ -22,13 +22,58 @@ use super::frames::{Frame, FrameRef, NO_SEQ, NO_ZONE};
 use super::{Bound, RecordStatus, RequestRecord, UserStats};
 use crate::faults::Action;
 use crate::kernel::{Purpose, SimTime, Stream, round_ns, ziggurat};
-use crate::model::{Arrival, Rate, Traffic, Workload, ZoneId};
+use crate::model::{Arrival, Rate, Topology, Traffic, Workload, ZoneId};
 
 /// Marks a client frame that belongs to no closed-loop user.
 pub(super) const NO_USER: u32 = u32::MAX;
 
+/// Where user requests come from and what became of them: per workload its source, the
+/// closed-loop user of each client frame, and the request records (kept, or handed over as
+/// they end when streaming). Fields are `pub(super)` only where the run's end
+/// (`engine.rs`) moves them into the `RunResult` or a streaming study reads them.
 #[derive(Clone)]
-pub(super) struct WorkloadSource {
+pub(super) struct Workloads {
+    sources: Vec<WorkloadSource>,
+    /// Per frame slot, the closed-loop user of the client frame in it (`NO_USER` if none).
+    users_by_slot: Vec<u32>,
+    /// Per workload, one record per base arrival (empty unless `record_requests`).
+    pub(super) requests: Vec<Vec<RequestRecord>>,
+    /// Per workload, parallel to `requests` for a closed loop (empty otherwise): each record's
+    /// pairing key, (user, k-th request of that user).
+    pub(super) request_keys: Vec<Vec<(u32, u32)>>,
+    /// Requests added by traffic spikes, per workload.
+    pub(super) extra_requests: Vec<u64>,
+    /// Streaming (`Simulation::streaming`): user requests' ends go to `ended` instead of
+    /// `requests`.
+    pub(super) streaming: bool,
+    /// Per workload, base requests numbered so far (streaming only; `requests` counts otherwise).
+    issued: Vec<u32>,
+    /// Streaming only: the requests ended since the last `take_ended`, in end order.
+    pub(super) ended: Vec<super::EndedRequest>,
+}
+
+impl Workloads {
+    pub(super) fn new(topology: &Topology, seed: u64) -> Workloads {
+        let count = topology.workloads.len();
+        Workloads {
+            sources: topology
+                .workloads
+                .iter()
+                .map(|w| WorkloadSource::new(seed, w))
+                .collect(),
+            requests: vec![Vec::new(); count],
+            users_by_slot: Vec::new(),
+            request_keys: vec![Vec::new(); count],
+            extra_requests: vec![0; count],
+            streaming: false,
+            issued: vec![0; count],
+            ended: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct WorkloadSource {
     stream: Stream,
     /// For a constant rate, the mean gap between arrivals (`1e9 / rate`), computed once: a
     /// division per arrival sits on the critical path of every open-loop run.
@@ -62,7 +107,7 @@ struct User {
 }
 
 impl WorkloadSource {
-    pub(super) fn new(seed: u64, workload: &Workload) -> WorkloadSource {
+    fn new(seed: u64, workload: &Workload) -> WorkloadSource {
         let users = match &workload.traffic {
             Traffic::Closed(closed) => (0..closed.users)
                 .map(|u| User::new(seed, workload, u, None))
@@ -123,7 +168,7 @@ impl Simulation<'_> {
         let Traffic::Open(rate) = spec.traffic else {
             return;
         };
-        let source = &mut self.sources[workload];
+        let source = &mut self.workloads.sources[workload];
         let time = match (rate, spec.arrival) {
             (Rate::Constant { .. }, arrival) => {
                 let mean_gap_ns = source.mean_gap_ns;
@@ -134,7 +179,7 @@ impl Simulation<'_> {
                     }
                     Arrival::Poisson => {
                         let gap = mean_gap_ns * ziggurat::exponential(&mut source.stream);
-                        self.now.after(round_ns(gap))
+                        self.kernel.now.after(round_ns(gap))
                     }
                 }
             }
@@ -151,21 +196,23 @@ impl Simulation<'_> {
                     return;
                 };
                 let at_ns = round_ns(at_ns);
-                SimTime(at_ns.max(self.now.ns()))
+                SimTime(at_ns.max(self.kernel.now.ns()))
             }
         };
-        if time.ns() <= self.config.duration_ns {
+        if time.ns() <= self.kernel.config.duration_ns {
             let workload = workload as u32;
-            self.queue.schedule(time, Event::Arrival { workload });
+            self.kernel
+                .queue
+                .schedule(time, Event::Arrival { workload });
         }
     }
 
     pub(super) fn on_arrival(&mut self, workload: usize) {
-        self.sources[workload].arrivals += 1;
+        self.workloads.sources[workload].arrivals += 1;
         self.schedule_next_arrival(workload);
         let seq = self.next_seq(workload);
         let zone = self.arrival_zone(workload, false);
-        if self.dropped_by_traffic_fault(workload) {
+        if self.faults.dropped(self.plan, workload) {
             self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE, NO_USER);
             return;
         }
@@ -173,14 +220,14 @@ impl Simulation<'_> {
     }
 
     fn next_seq(&mut self, workload: usize) -> u32 {
-        if !self.config.record_requests {
+        if !self.kernel.config.record_requests {
             return NO_SEQ;
         }
-        if !self.streaming {
-            return self.requests[workload].len() as u32;
+        if !self.workloads.streaming {
+            return self.workloads.requests[workload].len() as u32;
         }
-        let seq = self.issued[workload];
-        self.issued[workload] += 1;
+        let seq = self.workloads.issued[workload];
+        self.workloads.issued[workload] += 1;
         seq
     }
 
@@ -193,32 +240,33 @@ impl Simulation<'_> {
         };
         let think_ns = closed
             .think_time
-            .sample(&mut self.sources[workload].users[user as usize].stream);
-        let time = self.now.after(think_ns);
-        if time.ns() <= self.config.duration_ns {
+            .sample(&mut self.workloads.sources[workload].users[user as usize].stream);
+        let time = self.kernel.now.after(think_ns);
+        if time.ns() <= self.kernel.config.duration_ns {
             let workload = workload as u32;
-            self.queue
+            self.kernel
+                .queue
                 .schedule(time, Event::UserSends { workload, user });
         }
     }
 
     pub(super) fn on_user_sends(&mut self, workload: usize, user: u32) {
-        let state = &mut self.sources[workload].users[user as usize];
-        if state.leaves_ns.is_some_and(|t| self.now.ns() >= t) {
+        let state = &mut self.workloads.sources[workload].users[user as usize];
+        if state.leaves_ns.is_some_and(|t| self.kernel.now.ns() >= t) {
             return;
         }
         let k = state.sent;
         state.sent += 1;
         let extra = state.leaves_ns.is_some();
         if extra {
-            self.extra_requests[workload] += 1;
+            self.workloads.extra_requests[workload] += 1;
             let zone = self.arrival_zone(workload, true);
             self.start_request(workload, NO_SEQ, zone, user);
             return;
         }
         let seq = self.next_seq(workload);
         let zone = self.arrival_zone(workload, false);
-        if self.dropped_by_traffic_fault(workload) {
+        if self.faults.dropped(self.plan, workload) {
             self.push_record(workload, seq, RecordStatus::NotSent, NO_ZONE, user);
             self.push_key(workload, user, k);
             self.schedule_think(workload, user);
@@ -230,8 +278,8 @@ impl Simulation<'_> {
 
     /// The pairing key of the record just pushed, if one was (a bound may stop the run first).
     fn push_key(&mut self, workload: usize, user: u32, k: u32) {
-        let keys = &mut self.request_keys[workload];
-        if keys.len() < self.requests[workload].len() {
+        let keys = &mut self.workloads.request_keys[workload];
+        if keys.len() < self.workloads.requests[workload].len() {
             keys.push((user, k));
         }
     }
@@ -244,21 +292,22 @@ impl Simulation<'_> {
             return;
         };
         let Traffic::Closed(ref closed) = self.topology.workloads[workload.index()].traffic else {
-            self.schedule_spike_arrival(effect);
+            let (kernel, topology) = (&mut self.kernel, self.topology);
+            (self.faults).schedule_spike_arrival(kernel, self.plan, topology, effect);
             return;
         };
         let extra = libm::round(f64::from(closed.users) * (factor - 1.0)) as u32;
         let leaves_ns = spec.end_ns;
         let w = workload.index();
         for _ in 0..extra {
-            let index = self.sources[w].users.len() as u32;
+            let index = self.workloads.sources[w].users.len() as u32;
             let user = User::new(
-                self.config.seed,
+                self.kernel.config.seed,
                 &self.topology.workloads[w],
                 index,
                 Some(leaves_ns),
             );
-            self.sources[w].users.push(user);
+            self.workloads.sources[w].users.push(user);
             self.schedule_think(w, index);
         }
     }
@@ -273,19 +322,19 @@ impl Simulation<'_> {
         if rate.is_constant() {
             return false;
         }
-        let keep = rate.at(self.now.ns()) / rate.peak();
-        !self.effect_streams[effect as usize].chance(keep)
+        let keep = rate.at(self.kernel.now.ns()) / rate.peak();
+        !self.faults.chance(effect, keep)
     }
 
     /// A user request ended: its user, if it has one, thinks before the next.
     pub(super) fn client_ended(&mut self, workload: usize, at: FrameRef) {
-        let Some(&user) = self.users_by_slot.get(at.index as usize) else {
+        let Some(&user) = self.workloads.users_by_slot.get(at.index as usize) else {
             return;
         };
-        if user == NO_USER || self.sources[workload].users.is_empty() {
+        if user == NO_USER || self.workloads.sources[workload].users.is_empty() {
             return;
         }
-        self.users_by_slot[at.index as usize] = NO_USER;
+        self.workloads.users_by_slot[at.index as usize] = NO_USER;
         self.count_waiting(workload, -1);
         self.schedule_think(workload, user);
     }
@@ -293,8 +342,8 @@ impl Simulation<'_> {
     /// Moves the number of users waiting on an answer by `delta`, integrating the old count
     /// over the counted time since the last move.
     fn count_waiting(&mut self, workload: usize, delta: i64) {
-        let (now, warmup) = (self.now.ns(), self.config.warmup_ns);
-        let source = &mut self.sources[workload];
+        let (now, warmup) = (self.kernel.now.ns(), self.kernel.config.warmup_ns);
+        let source = &mut self.workloads.sources[workload];
         let since = source.waiting_since_ns.max(warmup);
         if now > since {
             source.waiting_area += u128::from(source.waiting) * u128::from(now - since);
@@ -310,8 +359,12 @@ impl Simulation<'_> {
         };
         let users = closed.users;
         self.count_waiting(workload, 0);
-        let source = &self.sources[workload];
-        let counted_ns = self.now.ns().saturating_sub(self.config.warmup_ns);
+        let source = &self.workloads.sources[workload];
+        let counted_ns = self
+            .kernel
+            .now
+            .ns()
+            .saturating_sub(self.kernel.config.warmup_ns);
         let mean_waiting = if counted_ns == 0 {
             0.0
         } else {
@@ -330,13 +383,13 @@ impl Simulation<'_> {
     /// Starts one user request entering in `zone`: a client frame making its one call.
     /// `user` is its closed-loop user, or `NO_USER`.
     pub(super) fn start_request(&mut self, workload: usize, seq: u32, zone: ZoneId, user: u32) {
-        if self.clients_live >= self.config.limits.max_requests_in_flight {
+        if self.clients_live >= self.kernel.config.limits.max_requests_in_flight {
             self.stop(Bound::RequestsInFlight);
             return;
         }
         let counted = self.counted();
         let caller = (self.topology.nodes.len() + workload) as u32;
-        let now = self.now;
+        let now = self.kernel.now;
         let client = self.frames.insert_with(|| Frame {
             caller,
             zone,
@@ -345,18 +398,18 @@ impl Simulation<'_> {
             seq,
             ..Frame::NEW
         });
-        self.set_deadline(client, super::frames::Parent::None);
+        self.on_frame_created(client, super::frames::Parent::None);
         self.push_record(workload, seq, RecordStatus::InFlight, zone, user);
         self.clients_live += 1;
         self.workload_metrics[workload].record_arrival(counted);
         if user != NO_USER {
             // Set before the call starts: it may end at once (no replica, say).
             let slot = client.index as usize;
-            if self.users_by_slot.len() <= slot {
-                self.users_by_slot.resize(slot + 1, NO_USER);
+            if self.workloads.users_by_slot.len() <= slot {
+                self.workloads.users_by_slot.resize(slot + 1, NO_USER);
             }
-            self.users_by_slot[slot] = user;
-            self.sources[workload].sent += 1;
+            self.workloads.users_by_slot[slot] = user;
+            self.workloads.sources[workload].sent += 1;
             self.count_waiting(workload, 1);
         }
         self.advance(client);
@@ -374,15 +427,15 @@ impl Simulation<'_> {
             return;
         }
         let record = RequestRecord {
-            arrived_ns: self.now.ns(),
+            arrived_ns: self.kernel.now.ns(),
             latency_ns: 0,
             status,
             zone,
             origin: None,
-            counted: self.now.ns() >= self.config.warmup_ns,
+            counted: self.kernel.now.ns() >= self.kernel.config.warmup_ns,
         };
-        if !self.streaming {
-            self.requests[workload].push(record);
+        if !self.workloads.streaming {
+            self.workloads.requests[workload].push(record);
         } else if status == RecordStatus::NotSent {
             // A request in flight is its frame until it ends (`record_end`).
             self.hand_over(workload, seq, user, record);
@@ -399,8 +452,8 @@ impl Simulation<'_> {
         latency_ns: u64,
         answer: super::engine::Answer,
     ) {
-        if !self.streaming {
-            let record = &mut self.requests[workload][frame.seq as usize];
+        if !self.workloads.streaming {
+            let record = &mut self.workloads.requests[workload][frame.seq as usize];
             record.status = RecordStatus::Ended(answer.outcome);
             record.latency_ns = latency_ns;
             record.origin = answer.origin;
@@ -418,7 +471,7 @@ impl Simulation<'_> {
 
     /// Streaming, at the run's end: the requests still in flight are handed over as such.
     pub(super) fn stream_in_flight(&mut self) {
-        if !self.streaming {
+        if !self.workloads.streaming {
             return;
         }
         let clients = (self.topology.nodes.len() as u32)..;
@@ -434,7 +487,8 @@ impl Simulation<'_> {
     }
 
     fn user_of(&self, slot: u32) -> u32 {
-        self.users_by_slot
+        self.workloads
+            .users_by_slot
             .get(slot as usize)
             .copied()
             .unwrap_or(NO_USER)
@@ -443,11 +497,11 @@ impl Simulation<'_> {
     /// Streaming: a record goes to `ended` with its pairing key — the base arrival's index, or
     /// (user, k) for a closed-loop user, whose request in flight is its last one sent.
     fn hand_over(&mut self, workload: usize, seq: u32, user: u32, record: RequestRecord) {
-        let key = match self.sources[workload].users.get(user as usize) {
+        let key = match self.workloads.sources[workload].users.get(user as usize) {
             Some(state) => (u64::from(user) << 32) | u64::from(state.sent - 1),
             None => u64::from(seq),
         };
-        self.ended.push(super::EndedRequest {
+        self.workloads.ended.push(super::EndedRequest {
             workload: workload as u32,
             key,
             record,
@@ -462,7 +516,7 @@ impl Simulation<'_> {
         if target.zones.is_empty() {
             return NO_ZONE;
         }
-        let source = &mut self.sources[workload];
+        let source = &mut self.workloads.sources[workload];
         let next = if extra {
             &mut source.next_extra_zone
         } else {
@@ -476,7 +530,7 @@ impl Simulation<'_> {
             *next + 1
         };
         let target = self.topology.workloads[workload].target;
-        self.shifted_entry(target, zone)
+        (self.faults).shifted_entry(self.plan, self.topology, target, zone)
     }
 }
 

@@ -13,8 +13,8 @@
 //! Must not: touch nodes that do not autoscale, or schedule anything for them, so runs of
 //! models without `autoscale` are unchanged.
 
-use super::engine::{Event, Simulation};
-use super::replicas::Slot;
+use super::engine::{Event, Kernel};
+use super::replicas::{Replicas, Slot};
 use crate::kernel::SimTime;
 use crate::model::{NodeId, Topology, ZoneId};
 
@@ -58,83 +58,93 @@ pub struct NodeScaling {
     pub series: Vec<ReplicaCount>,
 }
 
-/// One `NodeScaling` per autoscaled node, in model order.
-pub(super) fn setup(topology: &Topology) -> Vec<NodeScaling> {
-    topology
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, node)| node.autoscale.is_some())
-        .map(|(n, node)| {
-            let started = node.replicas_per_zone * node.zones.len() as u32;
-            NodeScaling {
-                node: NodeId(n as u32),
-                events: Vec::new(),
-                series: vec![ReplicaCount {
-                    at_ns: 0,
-                    serving: started,
-                    started,
-                }],
-            }
-        })
-        .collect()
+/// Autoscaling's state: what it did per autoscaled node, and the epoch of replica starts.
+#[derive(Clone)]
+pub(super) struct Autoscaling {
+    /// Per autoscaled node, in model order, what autoscaling did (empty without autoscaling).
+    scaling: Vec<NodeScaling>,
+    /// Counts replica starts, so a warm-up timer of a replica scaled in since is stale.
+    epoch: u32,
 }
 
-impl Simulation<'_> {
+impl Autoscaling {
+    /// One `NodeScaling` per autoscaled node, in model order.
+    pub(super) fn new(topology: &Topology) -> Autoscaling {
+        let scaling = topology
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| node.autoscale.is_some())
+            .map(|(n, node)| {
+                let started = node.replicas_per_zone * node.zones.len() as u32;
+                NodeScaling {
+                    node: NodeId(n as u32),
+                    events: Vec::new(),
+                    series: vec![ReplicaCount {
+                        at_ns: 0,
+                        serving: started,
+                        started,
+                    }],
+                }
+            })
+            .collect();
+        Autoscaling { scaling, epoch: 0 }
+    }
+
+    /// What autoscaling did, per autoscaled node.
+    pub(super) fn finish(self) -> Vec<NodeScaling> {
+        self.scaling
+    }
+
     /// Schedules the first evaluation of every autoscaled node.
-    pub(super) fn schedule_autoscaling(&mut self) {
-        for index in 0..self.scaling.len() {
-            let node = self.scaling[index].node;
-            self.schedule_evaluation(node);
+    pub(super) fn schedule(&self, k: &mut Kernel, topology: &Topology) {
+        for scaling in &self.scaling {
+            schedule_evaluation(k, topology, scaling.node);
         }
     }
 
-    fn schedule_evaluation(&mut self, node: NodeId) {
-        let period = self.autoscale_of(node).period_ns;
-        let due = self.now.after(period);
-        if due.ns() <= self.config.duration_ns {
-            let event = Event::Scale(ScaleEvent::Evaluate { node });
-            self.queue.schedule(due, event);
-        }
-    }
-
-    fn autoscale_of(&self, node: NodeId) -> crate::model::autoscale::Autoscale {
-        self.topology
-            .node(node)
-            .autoscale
-            .expect("only autoscaled nodes are evaluated")
-    }
-
-    pub(super) fn on_scale(&mut self, event: ScaleEvent) {
+    pub(super) fn on_scale(
+        &mut self,
+        k: &mut Kernel,
+        topology: &Topology,
+        replicas: &mut Replicas,
+        event: ScaleEvent,
+    ) {
         match event {
             ScaleEvent::Evaluate { node } => {
-                let zones = self.topology.node(node).zones.clone();
-                for zone in zones {
-                    self.evaluate_zone(node, zone);
+                for &zone in &topology.node(node).zones {
+                    self.evaluate_zone(k, topology, replicas, node, zone);
                 }
-                self.schedule_evaluation(node);
+                schedule_evaluation(k, topology, node);
             }
             ScaleEvent::Warm { replica, epoch } => {
-                let now = self.now.ns();
-                let state = self.replicas.get_mut(replica);
+                let now = k.now.ns();
+                let state = replicas.get_mut(replica);
                 if state.slot != (Slot::Warming { epoch }) {
                     return;
                 }
                 state.touch(now);
                 state.slot = Slot::Serving;
-                let node = self.replicas.node_of(replica);
-                self.record_count(node);
+                let node = replicas.node_of(replica);
+                self.record_count(k, replicas, node);
             }
         }
     }
 
     /// Measures one zone over the period just ended and resizes it.
-    fn evaluate_zone(&mut self, node: NodeId, zone: ZoneId) {
-        let policy = self.autoscale_of(node);
-        let now = self.now.ns();
+    fn evaluate_zone(
+        &mut self,
+        k: &mut Kernel,
+        topology: &Topology,
+        replicas: &mut Replicas,
+        node: NodeId,
+        zone: ZoneId,
+    ) {
+        let policy = autoscale_of(topology, node);
+        let now = k.now.ns();
         let (mut busy, mut capacity, mut serving_up, mut started) = (0u128, 0u128, 0u32, 0u32);
-        for index in self.replicas.in_zone(node, zone) {
-            let state = self.replicas.get_mut(index);
+        for index in replicas.in_zone(node, zone) {
+            let state = replicas.get_mut(index);
             state.touch(now);
             busy += std::mem::take(&mut state.busy_worker_ns);
             capacity += std::mem::take(&mut state.capacity_worker_ns);
@@ -148,13 +158,18 @@ impl Simulation<'_> {
         let utilisation = busy as f64 / capacity as f64;
         // serving × utilisation is the mean busy workers over workers per replica; measured
         // that way it stays right when replicas joined the balancer during the period.
-        let workers = f64::from(self.topology.node(node).workers);
+        let workers = f64::from(topology.node(node).workers);
         let busy_replicas = busy as f64 / (workers * policy.period_ns as f64);
         let desired = desired_replicas(busy_replicas, policy.target);
         let desired = desired.clamp(policy.min, policy.max);
         let to = match desired.cmp(&started) {
-            std::cmp::Ordering::Greater => started + self.scale_out(node, zone, desired - started),
-            std::cmp::Ordering::Less => started - self.scale_in(node, zone, started - desired),
+            std::cmp::Ordering::Greater => {
+                let warmup_ns = policy.warmup_ns;
+                started + self.scale_out(k, replicas, node, zone, desired - started, warmup_ns)
+            }
+            std::cmp::Ordering::Less => {
+                started - scale_in(k, replicas, node, zone, started - desired)
+            }
             std::cmp::Ordering::Equal => return,
         };
         if to == started {
@@ -168,19 +183,26 @@ impl Simulation<'_> {
             to,
             utilisation,
         });
-        self.record_count(node);
+        self.record_count(k, replicas, node);
     }
 
     /// Starts up to `count` idle places that are up, lowest first; returns how many started.
-    fn scale_out(&mut self, node: NodeId, zone: ZoneId, count: u32) -> u32 {
-        let warmup = self.autoscale_of(node).warmup_ns;
-        let now = self.now.ns();
+    fn scale_out(
+        &mut self,
+        k: &mut Kernel,
+        replicas: &mut Replicas,
+        node: NodeId,
+        zone: ZoneId,
+        count: u32,
+        warmup: u64,
+    ) -> u32 {
+        let now = k.now.ns();
         let mut started = 0;
-        for index in self.replicas.in_zone(node, zone) {
+        for index in replicas.in_zone(node, zone) {
             if started == count {
                 break;
             }
-            let state = self.replicas.get_mut(index);
+            let state = replicas.get_mut(index);
             if state.slot != Slot::Idle || !state.up {
                 continue;
             }
@@ -190,49 +212,28 @@ impl Simulation<'_> {
                 state.slot = Slot::Serving;
                 continue;
             }
-            self.scale_epoch = self.scale_epoch.wrapping_add(1);
-            let epoch = self.scale_epoch;
-            self.replicas.get_mut(index).slot = Slot::Warming { epoch };
+            self.epoch = self.epoch.wrapping_add(1);
+            let epoch = self.epoch;
+            state.slot = Slot::Warming { epoch };
             let event = Event::Scale(ScaleEvent::Warm {
                 replica: index,
                 epoch,
             });
-            self.queue.schedule(SimTime(now).after(warmup), event);
+            k.queue.schedule(SimTime(now).after(warmup), event);
         }
         started
     }
 
-    /// Takes `count` started places out of the balancer, the highest warming ones first, then
-    /// the highest serving ones; returns how many. They finish the work they hold.
-    fn scale_in(&mut self, node: NodeId, zone: ZoneId, count: u32) -> u32 {
-        let now = self.now.ns();
-        let range = self.replicas.in_zone(node, zone);
-        let mut removed = 0;
-        for warming_first in [true, false] {
-            for index in range.clone().rev() {
-                if removed == count {
-                    return removed;
-                }
-                let state = self.replicas.get_mut(index);
-                let eligible = match state.slot {
-                    Slot::Warming { .. } => warming_first,
-                    Slot::Serving => !warming_first,
-                    Slot::Idle => false,
-                };
-                if eligible {
-                    state.touch(now);
-                    state.slot = Slot::Idle;
-                    removed += 1;
-                }
-            }
-        }
-        removed
-    }
-
     /// A replica of `node` stopped or came back: an autoscaled node's series shows it.
-    pub(super) fn note_replica_state(&mut self, node: NodeId) {
-        if self.topology.node(node).autoscale.is_some() {
-            self.record_count(node);
+    pub(super) fn note_replica_state(
+        &mut self,
+        k: &Kernel,
+        topology: &Topology,
+        replicas: &Replicas,
+        node: NodeId,
+    ) {
+        if topology.node(node).autoscale.is_some() {
+            self.record_count(k, replicas, node);
         }
     }
 
@@ -244,14 +245,14 @@ impl Simulation<'_> {
     }
 
     /// Appends the node's counts now to its series (replacing a point at the same instant).
-    fn record_count(&mut self, node: NodeId) {
+    fn record_count(&mut self, k: &Kernel, replicas: &Replicas, node: NodeId) {
         let (mut serving, mut started) = (0, 0);
-        for index in self.replicas.of_node(node) {
-            let state = self.replicas.get(index);
+        for index in replicas.of_node(node) {
+            let state = replicas.get(index);
             serving += u32::from(state.up && state.slot == Slot::Serving);
             started += u32::from(state.slot != Slot::Idle);
         }
-        let at_ns = self.now.ns();
+        let at_ns = k.now.ns();
         let series = &mut self.scaling_mut(node).series;
         if series.last().is_some_and(|p| p.at_ns == at_ns) {
             series.pop();
@@ -262,6 +263,46 @@ impl Simulation<'_> {
             started,
         });
     }
+}
+
+fn schedule_evaluation(k: &mut Kernel, topology: &Topology, node: NodeId) {
+    let period = autoscale_of(topology, node).period_ns;
+    let event = Event::Scale(ScaleEvent::Evaluate { node });
+    k.schedule_within_run(k.now.after(period), event);
+}
+
+fn autoscale_of(topology: &Topology, node: NodeId) -> crate::model::autoscale::Autoscale {
+    topology
+        .node(node)
+        .autoscale
+        .expect("only autoscaled nodes are evaluated")
+}
+
+/// Takes `count` started places out of the balancer, the highest warming ones first, then
+/// the highest serving ones; returns how many. They finish the work they hold.
+fn scale_in(k: &Kernel, replicas: &mut Replicas, node: NodeId, zone: ZoneId, count: u32) -> u32 {
+    let now = k.now.ns();
+    let range = replicas.in_zone(node, zone);
+    let mut removed = 0;
+    for warming_first in [true, false] {
+        for index in range.clone().rev() {
+            if removed == count {
+                return removed;
+            }
+            let state = replicas.get_mut(index);
+            let eligible = match state.slot {
+                Slot::Warming { .. } => warming_first,
+                Slot::Serving => !warming_first,
+                Slot::Idle => false,
+            };
+            if eligible {
+                state.touch(now);
+                state.slot = Slot::Idle;
+                removed += 1;
+            }
+        }
+    }
+    removed
 }
 
 /// `ceil(serving × utilisation / target)`, with `serving × utilisation` given as the mean

@@ -24,7 +24,12 @@ impl Simulation<'_> {
     }
 
     pub(super) fn over_memory(&self) -> bool {
-        let limit = self.config.limits.max_memory_mb.saturating_mul(1 << 20);
+        let limit = self
+            .kernel
+            .config
+            .limits
+            .max_memory_mb
+            .saturating_mul(1 << 20);
         self.memory_bytes() > limit
     }
 
@@ -45,7 +50,7 @@ impl Simulation<'_> {
             calls_in_flight: live.saturating_sub(requests),
             queued_calls,
             longest_queue,
-            pending_events: self.queue.len() as u64,
+            pending_events: self.kernel.queue.len() as u64,
             memory_bytes: self.memory_bytes(),
         }
     }

@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 use lru::LruCache;
 use serde::Serialize;
 
-use super::engine::{Answer, Simulation};
-use super::frames::{FrameRef, Parent};
+use super::engine::{Answer, Kernel};
+use super::frames::{FrameRef, Frames, Parent};
+use super::replicas::Replicas;
 use crate::kernel::{Purpose, Stream, Zipf};
 use crate::metrics::{Counted, Outcome};
 use crate::model::{CacheContent, NodeId, Role, Sharing, Topology};
@@ -258,21 +259,32 @@ impl Caches {
     }
 }
 
-impl Simulation<'_> {
+impl Caches {
+    /// No content cache in the model: every hook has nothing to do.
+    #[inline(always)]
+    pub(super) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     /// The key a frame missed and will fill, or `CacheKey::NONE`.
+    #[inline]
     pub(super) fn fill_of(&self, at: FrameRef) -> CacheKey {
-        match self.caches.fills.get(at.index as usize) {
+        match self.fills.get(at.index as usize) {
             Some(&(generation, key)) if generation == at.generation => key,
             _ => CacheKey::NONE,
         }
     }
 
     /// Sets the key a frame will fill; a no-op without content caches.
+    #[inline(always)]
     pub(super) fn set_fill(&mut self, at: FrameRef, key: CacheKey) {
-        if self.caches.list.is_empty() {
-            return;
+        if !self.list.is_empty() {
+            self.set_fill_of(at, key);
         }
-        let fills = &mut self.caches.fills;
+    }
+
+    fn set_fill_of(&mut self, at: FrameRef, key: CacheKey) {
+        let fills = &mut self.fills;
         let index = at.index as usize;
         if fills.len() <= index {
             fills.resize(index + 1, (u32::MAX, CacheKey::NONE));
@@ -282,7 +294,7 @@ impl Simulation<'_> {
 
     /// The key the lookup answering attempt `token` of frame `at` missed (`NONE` if none).
     pub(super) fn missed_key(&self, at: FrameRef, token: u32) -> CacheKey {
-        match self.caches.missed.get(at.index as usize) {
+        match self.missed.get(at.index as usize) {
             Some(&(generation, t, key)) if generation == at.generation && t == token => key,
             _ => CacheKey::NONE,
         }
@@ -292,7 +304,7 @@ impl Simulation<'_> {
         let Parent::Call { frame, token } = parent else {
             return;
         };
-        let missed = &mut self.caches.missed;
+        let missed = &mut self.missed;
         let index = frame.index as usize;
         if missed.len() <= index {
             missed.resize(index + 1, (u32::MAX, 0, CacheKey::NONE));
@@ -303,18 +315,27 @@ impl Simulation<'_> {
     /// A lookup at a content cache's replica: draws the key and answers a hit, or a miss that
     /// carries the key. `None` for a cache with a fixed hit ratio, or while a `hit-ratio`
     /// fault forces the replica's ratio (the content is then not consulted).
-    pub(super) fn content_lookup(&mut self, at: FrameRef, node: NodeId) -> Option<Answer> {
-        let cache = self.caches.by_node[node.index()]? as usize;
-        let frame = self.frames.get(at)?;
+    #[inline]
+    pub(super) fn content_lookup(
+        &mut self,
+        k: &Kernel,
+        topology: &Topology,
+        frames: &Frames,
+        replicas: &Replicas,
+        at: FrameRef,
+        node: NodeId,
+    ) -> Option<Answer> {
+        let cache = self.by_node[node.index()]? as usize;
+        let frame = frames.get(at)?;
         let (replica, counted, parent) = (frame.replica, frame.counted, frame.parent);
-        if self.replicas.get(replica).hit_override.is_some() {
+        if replicas.get(replica).hit_override.is_some() {
             return None;
         }
-        let content = self.content_of(node, cache, replica);
-        let now = self.now.ns();
-        let entry = &mut self.caches.list[cache];
+        let content = self.content_of(topology, replicas, node, cache, replica);
+        let now = k.now.ns();
+        let entry = &mut self.list[cache];
         let key = entry.zipf.sample(&mut entry.stream) - 1;
-        let lru = &mut self.caches.contents[content as usize].lru;
+        let lru = &mut self.contents[content as usize].lru;
         let hit = match lru.get(&key) {
             Some(&expires) if expires > now => true,
             Some(_) => {
@@ -339,10 +360,17 @@ impl Simulation<'_> {
     }
 
     /// The content a replica of a content cache looks keys up in (global index).
-    fn content_of(&self, node: NodeId, cache: usize, replica: u32) -> u32 {
-        let entry = &self.caches.list[cache];
-        let local = replica - self.replicas.of_node(node).start;
-        let per_zone = self.topology.node(node).slots_per_zone();
+    fn content_of(
+        &self,
+        topology: &Topology,
+        replicas: &Replicas,
+        node: NodeId,
+        cache: usize,
+        replica: u32,
+    ) -> u32 {
+        let entry = &self.list[cache];
+        let local = replica - replicas.of_node(node).start;
+        let per_zone = topology.node(node).slots_per_zone();
         entry.first_content
             + match entry.spec.sharing {
                 Sharing::Replica => local,
@@ -353,52 +381,51 @@ impl Simulation<'_> {
 
     /// A flush or a restart of a replica: empties its content. Returns false for a cache with
     /// a fixed hit ratio (which refills along its curve instead).
-    pub(super) fn empty_content(&mut self, node: NodeId, replica: u32) -> bool {
-        let Some(cache) = self.caches.by_node[node.index()] else {
+    pub(super) fn empty_content(
+        &mut self,
+        topology: &Topology,
+        replicas: &Replicas,
+        node: NodeId,
+        replica: u32,
+    ) -> bool {
+        let Some(cache) = self.by_node[node.index()] else {
             return false;
         };
-        let content = self.content_of(node, cache as usize, replica);
-        self.caches.contents[content as usize].lru.clear();
+        let content = self.content_of(topology, replicas, node, cache as usize, replica);
+        self.contents[content as usize].lru.clear();
         true
     }
 
     /// The backing store answered an attempt of a frame that missed a key: fills the key on
-    /// OK, and with single-flight hands the answer to the attempts that waited for this one.
-    pub(super) fn on_backing_answer(&mut self, at: FrameRef, token: u32, answer: &Answer) {
+    /// OK. With single-flight, when this attempt led the fetch, returns the attempts that
+    /// waited for it, for the flow to hand the answer to (those still waiting).
+    pub(super) fn on_backing_answer(
+        &mut self,
+        k: &Kernel,
+        at: FrameRef,
+        token: u32,
+        ok: bool,
+    ) -> Option<Vec<(FrameRef, u32)>> {
         let fill = self.fill_of(at);
-        let ok = !matches!(answer.outcome, Outcome::Failed(_));
         if ok {
             self.set_fill(at, CacheKey::NONE);
-            self.fill_key(fill);
+            self.fill_key(k, fill);
         }
         let led = self
-            .caches
             .flights
             .get(&fill)
             .is_some_and(|f| f.leader == at && f.token == token);
         if !led {
-            return;
+            return None;
         }
-        let flight = self.caches.flights.remove(&fill).expect("checked");
-        for (waiter, waiter_token) in flight.waiters {
-            let Some(frame) = self.frames.get(waiter) else {
-                continue;
-            };
-            if frame.token != waiter_token || !frame.waiting {
-                continue;
-            }
-            if ok {
-                self.set_fill(waiter, CacheKey::NONE);
-            }
-            self.on_answer(waiter, waiter_token, *answer);
-        }
+        Some(self.flights.remove(&fill).expect("checked").waiters)
     }
 
-    fn fill_key(&mut self, fill: CacheKey) {
-        let now = self.now.ns();
-        let counted = self.counted();
-        let content = &mut self.caches.contents[fill.content as usize];
-        let entry = &mut self.caches.list[content.cache as usize];
+    fn fill_key(&mut self, k: &Kernel, fill: CacheKey) {
+        let now = k.now.ns();
+        let counted = k.counted();
+        let content = &mut self.contents[fill.content as usize];
+        let entry = &mut self.list[content.cache as usize];
         let expires = entry
             .spec
             .ttl_ns
@@ -412,34 +439,50 @@ impl Simulation<'_> {
 
     /// Before an attempt on a backing store: with single-flight, joins a live fetch of the same
     /// key (returns true: the attempt waits, its own timeout still running), or leads a new one.
-    pub(super) fn join_flight(&mut self, at: FrameRef, token: u32) -> bool {
-        if self.caches.list.is_empty() {
+    /// Most attempts are not on a content cache's miss path: that is decided inline.
+    #[inline(always)]
+    pub(super) fn join_flight(
+        &mut self,
+        k: &Kernel,
+        frames: &Frames,
+        at: FrameRef,
+        token: u32,
+    ) -> bool {
+        if self.list.is_empty() {
             return false;
         }
-        let Some(frame) = self.frames.get(at) else {
+        let fill = self.fill_of(at);
+        fill.is_some() && self.join_flight_of(k, frames, at, token, fill)
+    }
+
+    fn join_flight_of(
+        &mut self,
+        k: &Kernel,
+        frames: &Frames,
+        at: FrameRef,
+        token: u32,
+        fill: CacheKey,
+    ) -> bool {
+        let Some(frame) = frames.get(at) else {
             return false;
         };
-        let (fill, target) = (self.fill_of(at), frame.target);
-        if !fill.is_some() {
-            return false;
-        }
-        let cache = self.caches.contents[fill.content as usize].cache as usize;
-        let entry = &self.caches.list[cache];
+        let target = frame.target;
+        let cache = self.contents[fill.content as usize].cache as usize;
+        let entry = &self.list[cache];
         if !entry.spec.single_flight || entry.backing != target {
             return false;
         }
-        let leader_live = self.caches.flights.get(&fill).is_some_and(|f| {
+        let leader_live = self.flights.get(&fill).is_some_and(|f| {
             self.fill_of(f.leader) == fill
-                && self
-                    .frames
+                && frames
                     .get(f.leader)
                     .is_some_and(|l| l.token == f.token && l.waiting)
         });
-        match self.caches.flights.get_mut(&fill) {
+        match self.flights.get_mut(&fill) {
             Some(flight) if leader_live => {
                 flight.waiters.push((at, token));
-                let (now, counted) = (self.now.ns(), self.counted());
-                let stats = &mut self.caches.list[cache].stats;
+                let (now, counted) = (k.now.ns(), k.counted());
+                let stats = &mut self.list[cache].stats;
                 stats.record(now, counted, Count::Coalesced);
                 true
             }
@@ -455,7 +498,7 @@ impl Simulation<'_> {
                     token,
                     waiters: Vec::new(),
                 };
-                self.caches.flights.insert(fill, flight);
+                self.flights.insert(fill, flight);
                 false
             }
         }

@@ -9,10 +9,9 @@
 //! Must not: grow frames or events — the deadlines sit in a side table per frame slot — or
 //! cost a model without the key more than one field test per hook.
 
-use super::engine::{Answer, Simulation};
-use super::frames::{FrameRef, Parent};
-use crate::metrics::Cause;
-use crate::model::{Deadline, NodeId, Topology};
+use super::engine::{Caller, Kernel};
+use super::frames::{FrameRef, Frames, Parent};
+use crate::model::{Deadline, Topology};
 
 /// No deadline: the frame waits as long as its caller's timers let it.
 pub(super) const NO_DEADLINE: u64 = u64::MAX;
@@ -53,62 +52,73 @@ impl Deadlines {
     }
 }
 
-impl Simulation<'_> {
+impl Deadlines {
     /// Gives a new frame its deadline, from the call that created it: `NO_DEADLINE` unless
     /// its parent's current call propagates.
-    #[inline]
-    pub(super) fn set_deadline(&mut self, at: FrameRef, parent: Parent) {
-        if !self.deadlines.enabled {
+    #[inline(always)]
+    pub(super) fn set_for(
+        &mut self,
+        k: &Kernel,
+        frames: &Frames,
+        callers: &[Caller],
+        at: FrameRef,
+        parent: Parent,
+    ) {
+        if !self.enabled {
             return;
         }
         let deadline = match parent {
-            Parent::Call { frame, .. } => self.sent_deadline(frame),
+            Parent::Call { frame, .. } => self.sent_deadline(k, frames, callers, frame),
             Parent::None | Parent::Delivery { .. } => NO_DEADLINE,
         };
-        self.deadlines.set(at, deadline);
+        self.set(at, deadline);
     }
 
     /// The deadline a frame's current attempt hands its callee: the earlier of the frame's
     /// own and now plus the call's timeout when the call propagates; `NO_DEADLINE` otherwise.
-    fn sent_deadline(&self, at: FrameRef) -> u64 {
-        self.propagating_call(at)
+    fn sent_deadline(&self, k: &Kernel, frames: &Frames, callers: &[Caller], at: FrameRef) -> u64 {
+        self.propagating_call(frames, callers, at)
             .map_or(NO_DEADLINE, |(own, timeout_ns)| {
-                timeout_ns.map_or(own, |t| own.min(self.now.ns().saturating_add(t)))
+                timeout_ns.map_or(own, |t| own.min(k.now.ns().saturating_add(t)))
             })
     }
 
     /// When the current attempt of a frame should time out if the deadline it propagates
     /// comes before the call's own timeout (which waits in its timer lane otherwise).
-    #[inline]
-    pub(super) fn deadline_timer(&self, at: FrameRef) -> Option<u64> {
-        if !self.deadlines.enabled {
+    #[inline(always)]
+    pub(super) fn timer(
+        &self,
+        k: &Kernel,
+        frames: &Frames,
+        callers: &[Caller],
+        at: FrameRef,
+    ) -> Option<u64> {
+        if !self.enabled {
             return None;
         }
-        let (own, timeout_ns) = self.propagating_call(at)?;
-        let timeout_due = timeout_ns.map_or(NO_DEADLINE, |t| self.now.ns().saturating_add(t));
+        let (own, timeout_ns) = self.propagating_call(frames, callers, at)?;
+        let timeout_due = timeout_ns.map_or(NO_DEADLINE, |t| k.now.ns().saturating_add(t));
         (own < timeout_due).then_some(own)
     }
 
     /// For a frame whose current call propagates its deadline: the frame's own deadline and
     /// the call's timeout.
-    fn propagating_call(&self, at: FrameRef) -> Option<(u64, Option<u64>)> {
-        let frame = self.frames.get(at)?;
-        let call = self.callers[frame.caller as usize]
+    fn propagating_call(
+        &self,
+        frames: &Frames,
+        callers: &[Caller],
+        at: FrameRef,
+    ) -> Option<(u64, Option<u64>)> {
+        let frame = frames.get(at)?;
+        let call = callers[frame.caller as usize]
             .calls
             .get(frame.call as usize)?;
-        (call.deadline == Deadline::Propagate).then(|| (self.deadlines.of(at), call.timeout_ns))
+        (call.deadline == Deadline::Propagate).then(|| (self.of(at), call.timeout_ns))
     }
 
     /// Whether a frame's deadline has passed.
-    #[inline]
-    pub(super) fn past_deadline(&self, at: FrameRef) -> bool {
-        self.deadlines.enabled && self.now.ns() >= self.deadlines.of(at)
-    }
-
-    /// Ends a frame whose deadline has passed: its worker (if it holds one) goes back, no
-    /// further call is made, and its node counts a `deadline_exceeded` failure.
-    pub(super) fn abandon(&mut self, at: FrameRef) {
-        let node = self.frames.get(at).map(|frame| NodeId(frame.caller));
-        self.finish(at, Answer::failed(Cause::DeadlineExceeded, node));
+    #[inline(always)]
+    pub(super) fn past(&self, k: &Kernel, at: FrameRef) -> bool {
+        self.enabled && k.now.ns() >= self.of(at)
     }
 }

@@ -3,15 +3,16 @@
 //! The request flow itself is in `flow.rs`, faults applied in `effects.rs`; all three are
 //! `impl Simulation` blocks over the state defined here.
 
-use super::arrivals::WorkloadSource;
-use super::autoscale::{NodeScaling, ScaleEvent};
+use super::arrivals::Workloads;
+use super::autoscale::{Autoscaling, ScaleEvent};
 use super::bounds::MEMORY_CHECK_EVERY;
 use super::cache::Caches;
+use super::effects::ActiveFaults;
 use super::frames::{FrameRef, Frames};
 use super::replicas::Replicas;
 use super::resilience::Resilience;
 use super::trace::{NoTrace, Tracer};
-use super::{Bound, RequestRecord, RunConfig, RunOutcome, RunResult};
+use super::{Bound, RunConfig, RunOutcome, RunResult};
 use crate::faults::{Action, FaultPlan};
 use crate::kernel::memory::{self, Account};
 use crate::kernel::{EventQueue, Lane, Purpose, SimTime, Stream};
@@ -93,6 +94,39 @@ pub(super) enum Event {
     },
 }
 
+/// The kernel pieces a feature is handed with its own state: the clock, the event queue, and
+/// the run's parameters. Features own everything else they touch.
+#[derive(Clone)]
+pub(super) struct Kernel {
+    pub now: SimTime,
+    pub queue: EventQueue<Event>,
+    pub config: RunConfig,
+}
+
+impl Kernel {
+    /// Whether something arriving now is counted, and in which window.
+    #[inline]
+    pub fn counted(&self) -> Counted {
+        let now = self.now.ns();
+        if now < self.config.warmup_ns {
+            return Counted::No;
+        }
+        match self.config.windows {
+            None => Counted::InWindow(0),
+            Some(w) if now < w.during_start_ns => Counted::InWindow(0),
+            Some(w) if now < w.after_start_ns => Counted::InWindow(1),
+            Some(_) => Counted::InWindow(2),
+        }
+    }
+
+    /// Schedules `event` at `due` unless that is past the run's end.
+    pub fn schedule_within_run(&mut self, due: SimTime, event: Event) {
+        if due.ns() <= self.config.duration_ns {
+            self.queue.schedule(due, event);
+        }
+    }
+}
+
 /// How a call attempt answered.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Answer {
@@ -151,11 +185,10 @@ pub(super) struct NodeStreams {
 #[derive(Clone)]
 pub struct Simulation<'t> {
     pub(super) topology: &'t Topology,
-    pub(super) config: RunConfig,
     pub(super) plan: &'t FaultPlan,
-    pub(super) queue: EventQueue<Event>,
+    /// The clock, the event queue and the run's parameters: what every feature may be handed.
+    pub(super) kernel: Kernel,
     pub(super) held_answers: slab::Slab<HeldAnswer>,
-    pub(super) now: SimTime,
     pub(super) frames: Frames,
     pub(super) replicas: Replicas,
     pub(super) queue_clocks: super::shedding::QueueClocks,
@@ -163,27 +196,12 @@ pub struct Simulation<'t> {
     /// Nodes first (by `NodeId`), then one client per workload.
     pub(super) callers: Vec<Caller>,
     pub(super) node_streams: Vec<NodeStreams>,
-    pub(super) sources: Vec<WorkloadSource>,
-    /// Per frame slot, the closed-loop user of the client frame in it (`NO_USER` if none).
-    pub(super) users_by_slot: Vec<u32>,
-    /// Per workload, parallel to `requests` for a closed loop (empty otherwise): each record's
-    /// pairing key, (user, k-th request of that user).
-    pub(super) request_keys: Vec<Vec<(u32, u32)>>,
-    /// One stream per effect of the plan, for its shares and spikes.
-    pub(super) effect_streams: Vec<Stream>,
-    /// Active effects that act on calls (latency, errors, blackhole, zone cut), in plan order.
-    pub(super) call_effects: Vec<u32>,
-    /// Active effects that act on replica state (slowdown, capacity, hit ratio), in plan order.
-    pub(super) replica_effects: Vec<u32>,
-    /// Active traffic drops (spikes with factor < 1), in plan order.
-    pub(super) drops: Vec<u32>,
-    /// Active zonal shifts, in plan order, and the turn of the zones taking shifted traffic.
-    pub(super) shifts: Vec<u32>,
-    pub(super) shift_turn: usize,
+    /// The workloads' sources, closed-loop users and request records (`arrivals.rs`).
+    pub(super) workloads: Workloads,
+    /// The faults active now and their streams (`effects.rs`).
+    pub(super) faults: ActiveFaults,
     pub(super) workload_metrics: Vec<EndpointMetrics>,
     pub(super) node_metrics: Vec<EndpointMetrics>,
-    pub(super) requests: Vec<Vec<RequestRecord>>,
-    pub(super) extra_requests: Vec<u64>,
     pub(super) clients_live: u32,
     pub(super) resilience: Resilience,
     /// The content caches (empty without them).
@@ -202,21 +220,12 @@ pub struct Simulation<'t> {
     advanced_to: Option<SimTime>,
     /// The run has ended (its duration or a bound): `advance_to` does nothing more.
     over: bool,
-    /// Streaming (`streaming`): user requests' ends go to `ended` instead of `requests`.
-    pub(super) streaming: bool,
-    /// Per workload, base requests numbered so far (streaming only; `requests` counts otherwise).
-    pub(super) issued: Vec<u32>,
-    /// Streaming only: the requests ended since the last `take_ended`, in end order.
-    pub(super) ended: Vec<super::EndedRequest>,
     /// Bytes the rest of the study held at the last lockstep barrier, counted against
     /// `max_memory_mb` with this run's own (see `bounds.rs`).
     pub(super) others_bytes: u64,
     /// Every allocation made while this run is built or advanced (`kernel::memory`).
     pub(super) account: std::sync::Arc<Account>,
-    /// Per autoscaled node, in model order, what autoscaling did (empty without autoscaling).
-    pub(super) scaling: Vec<NodeScaling>,
-    /// Counts replica starts, so a warm-up timer of a replica scaled in since is stale.
-    pub(super) scale_epoch: u32,
+    pub(super) autoscaling: Autoscaling,
 }
 
 impl<'t> Simulation<'t> {
@@ -253,16 +262,19 @@ impl<'t> Simulation<'t> {
         }
         let replicas = Replicas::new(topology);
         let balancer = super::health::Balancer::new(topology, replicas.replicas.len());
+        let queue_clocks = super::shedding::QueueClocks::new(&replicas);
         let mut simulation = Simulation {
             topology,
-            config: *config,
             plan,
-            queue,
+            kernel: Kernel {
+                now: SimTime::ZERO,
+                queue,
+                config: *config,
+            },
             held_answers: slab::Slab::new(),
-            now: SimTime::ZERO,
             frames: Frames::default(),
             replicas,
-            queue_clocks: super::shedding::QueueClocks::new(topology),
+            queue_clocks,
             balancer,
             callers,
             node_streams: topology
@@ -270,26 +282,13 @@ impl<'t> Simulation<'t> {
                 .iter()
                 .map(|n| NodeStreams::new(seed, n.stable_id))
                 .collect(),
-            sources: topology
-                .workloads
-                .iter()
-                .map(|w| WorkloadSource::new(seed, w))
-                .collect(),
-            effect_streams: effect_streams(seed, plan),
-            call_effects: Vec::new(),
-            replica_effects: Vec::new(),
-            drops: Vec::new(),
-            shifts: Vec::new(),
-            shift_turn: 0,
+            workloads: Workloads::new(topology, seed),
+            faults: ActiveFaults::new(seed, plan),
             workload_metrics: vec![
                 EndpointMetrics::new(step_ns, windows);
                 topology.workloads.len()
             ],
             node_metrics: vec![EndpointMetrics::new(step_ns, windows); topology.nodes.len()],
-            requests: vec![Vec::new(); topology.workloads.len()],
-            users_by_slot: Vec::new(),
-            request_keys: vec![Vec::new(); topology.workloads.len()],
-            extra_requests: vec![0; topology.workloads.len()],
             clients_live: 0,
             resilience: Resilience::new(topology, config.warmup_ns),
             caches: Caches::new(
@@ -306,17 +305,17 @@ impl<'t> Simulation<'t> {
             held_event: None,
             advanced_to: None,
             over: false,
-            streaming: false,
-            issued: vec![0; topology.workloads.len()],
-            ended: Vec::new(),
             others_bytes: 0,
             account,
-            scaling: super::autoscale::setup(topology),
-            scale_epoch: 0,
+            autoscaling: Autoscaling::new(topology),
         };
         simulation.schedule_effects();
-        simulation.schedule_autoscaling();
-        simulation.schedule_health_checks();
+        (simulation.autoscaling).schedule(&mut simulation.kernel, topology);
+        (simulation.balancer).schedule_checks(
+            &mut simulation.kernel,
+            topology,
+            &simulation.replicas,
+        );
         simulation.start_workloads();
         simulation
     }
@@ -345,10 +344,13 @@ impl<'t> Simulation<'t> {
     }
 
     fn advance_charged<T: Tracer + ?Sized>(&mut self, until: SimTime, tracer: &mut T) -> bool {
-        let end = SimTime(self.config.duration_ns);
+        let end = SimTime(self.kernel.config.duration_ns);
         let limit = until.min(end);
         self.advanced_to = Some(limit);
-        let mut next = self.held_event.take().or_else(|| self.queue.pop_keyed());
+        let mut next = self
+            .held_event
+            .take()
+            .or_else(|| self.kernel.queue.pop_keyed());
         while let Some((time, seq, event)) = next {
             if time > limit {
                 // The earliest event waits for the next call (nothing is scheduled meanwhile,
@@ -362,11 +364,11 @@ impl<'t> Simulation<'t> {
             if !self.process(time, event, tracer) {
                 break;
             }
-            next = self.queue.pop_keyed();
+            next = self.kernel.queue.pop_keyed();
         }
         self.over = true;
         if self.stopped.is_none() {
-            self.now = end;
+            self.kernel.now = end;
         }
         self.stream_in_flight();
         false
@@ -375,8 +377,8 @@ impl<'t> Simulation<'t> {
     /// One event of the loop; false when the run stopped at a bound.
     #[inline(always)]
     fn process<T: Tracer + ?Sized>(&mut self, time: SimTime, event: Event, tracer: &mut T) -> bool {
-        self.now = time;
-        if self.events == self.config.limits.max_events {
+        self.kernel.now = time;
+        if self.events == self.kernel.config.limits.max_events {
             self.stop(Bound::Events);
             return false;
         }
@@ -396,13 +398,13 @@ impl<'t> Simulation<'t> {
     /// one per request in `RunResult::requests`: a study pairing runs in lockstep holds only
     /// the requests in flight. Needs `RunConfig::record_requests`.
     pub fn streaming(mut self) -> Self {
-        self.streaming = self.config.record_requests;
+        self.workloads.streaming = self.kernel.config.record_requests;
         self
     }
 
     /// The records of the requests that ended since the last call, in end order.
     pub fn ended_mut(&mut self) -> &mut Vec<super::EndedRequest> {
-        &mut self.ended
+        &mut self.workloads.ended
     }
 
     /// Tells the run what the rest of its study holds now, counted with its own memory
@@ -442,16 +444,34 @@ impl<'t> Simulation<'t> {
             Event::EffectStart { effect } => self.on_effect_start(effect),
             Event::EffectEnd { effect } => self.on_effect_end(effect),
             Event::Failover { node } => self.on_failover(node),
-            Event::Scale(scale) => self.on_scale(scale),
-            Event::HealthCheck { replica } => self.on_health_check(replica),
-            Event::EjectionEnd { replica } => self.on_ejection_end(replica),
+            Event::Scale(scale) => {
+                let replicas = &mut self.replicas;
+                (self.autoscaling).on_scale(&mut self.kernel, self.topology, replicas, scale)
+            }
+            Event::HealthCheck { replica } => {
+                let replicas = &mut self.replicas;
+                (self.balancer).on_health_check(&mut self.kernel, self.topology, replicas, replica)
+            }
+            Event::EjectionEnd { replica } => {
+                (self.balancer).on_ejection_end(&self.kernel, &mut self.replicas, replica)
+            }
             Event::FallbackDone { frame, token } => self.on_fallback_done(frame, token),
             Event::DeliveryTimeout {
                 queue,
                 partition,
                 token,
-            } => self.on_delivery_timeout(queue, partition, token),
-            Event::DeliveryPoll { queue, partition } => self.on_delivery_poll(queue, partition),
+            } => {
+                // The visibility timeout: the delivery failed, unless it was answered since.
+                let answer = Answer::failed(crate::metrics::Cause::Timeout, None);
+                if (self.brokers).on_delivery_answer(&self.kernel, queue, partition, token, answer)
+                {
+                    self.deliver(queue, partition);
+                }
+            }
+            Event::DeliveryPoll { queue, partition } => {
+                self.brokers.on_delivery_poll(queue, partition);
+                self.deliver(queue, partition);
+            }
         }
     }
 
@@ -459,24 +479,16 @@ impl<'t> Simulation<'t> {
         if self.stopped.is_none() {
             self.stopped = Some(RunOutcome::BoundReached {
                 bound,
-                at_ns: self.now.ns(),
+                at_ns: self.kernel.now.ns(),
                 state: self.bound_state(),
             });
         }
     }
 
     /// Whether something arriving now is counted, and in which window.
+    #[inline]
     pub(super) fn counted(&self) -> Counted {
-        let now = self.now.ns();
-        if now < self.config.warmup_ns {
-            return Counted::No;
-        }
-        match self.config.windows {
-            None => Counted::InWindow(0),
-            Some(w) if now < w.during_start_ns => Counted::InWindow(0),
-            Some(w) if now < w.after_start_ns => Counted::InWindow(1),
-            Some(_) => Counted::InWindow(2),
-        }
+        self.kernel.counted()
     }
 
     // ---- end of run -----------------------------------------------------------------------
@@ -491,7 +503,7 @@ impl<'t> Simulation<'t> {
                 self.workload_metrics[caller - node_count].record_in_flight(frame.counted);
             }
         }
-        let end_ns = self.now.ns();
+        let end_ns = self.kernel.now.ns();
         let users = (0..self.topology.workloads.len())
             .map(|w| self.user_stats(w))
             .collect();
@@ -503,18 +515,19 @@ impl<'t> Simulation<'t> {
             metrics.series.close(end_ns);
             metrics.flush();
         }
-        let ejections = self.finish_balancer(end_ns);
-        self.close_queues();
+        let warmup_ns = self.kernel.config.warmup_ns;
+        let ejections = self.balancer.finish(end_ns, warmup_ns, &self.replicas);
+        self.brokers.close(&self.kernel);
         RunResult {
             outcome: self.stopped.unwrap_or(RunOutcome::Completed),
             end_ns,
             events: self.events,
             workloads: self.workload_metrics,
             nodes: self.node_metrics,
-            requests: self.requests,
-            request_keys: self.request_keys,
-            extra_requests: self.extra_requests,
-            autoscaling: self.scaling,
+            requests: self.workloads.requests,
+            request_keys: self.workloads.request_keys,
+            extra_requests: self.workloads.extra_requests,
+            autoscaling: self.autoscaling.finish(),
             ejections,
             edges: self.resilience.finish(end_ns),
             caches: self.caches.finish(end_ns),
@@ -558,9 +571,9 @@ impl<'t> Simulation<'t> {
             fork.account = account;
             fork.plan = plan;
             fork.others_bytes = 0;
-            fork.effect_streams = effect_streams(self.config.seed, plan);
+            fork.faults.replan(self.kernel.config.seed, plan);
             if let Some((time, seq, event)) = fork.held_event.take() {
-                fork.queue.reinsert(time, seq, event);
+                fork.kernel.queue.reinsert(time, seq, event);
             }
             fork.schedule_effects();
             fork
@@ -570,17 +583,19 @@ impl<'t> Simulation<'t> {
     /// Schedules the start and end of every effect that begins within the run.
     fn schedule_effects(&mut self) {
         for (index, effect) in self.plan.effects.iter().enumerate() {
-            if effect.start_ns > self.config.duration_ns {
+            if effect.start_ns > self.kernel.config.duration_ns {
                 continue;
             }
             let effect_id = index as u32;
             let start = SimTime(effect.start_ns);
-            self.queue
+            self.kernel
+                .queue
                 .schedule_reserved(start, Event::EffectStart { effect: effect_id });
             let instantaneous = matches!(effect.action, Action::Flush { .. });
-            if !instantaneous && effect.end_ns <= self.config.duration_ns {
+            if !instantaneous && effect.end_ns <= self.kernel.config.duration_ns {
                 let end = SimTime(effect.end_ns);
-                self.queue
+                self.kernel
+                    .queue
                     .schedule_reserved(end, Event::EffectEnd { effect: effect_id });
             }
         }
@@ -609,14 +624,6 @@ impl NodeStreams {
             external_error: Stream::new(seed, stable_id, Purpose::ExternalError),
         }
     }
-}
-
-/// One stream per effect of `plan`, for its shares and spikes.
-fn effect_streams(seed: u64, plan: &FaultPlan) -> Vec<Stream> {
-    plan.effects
-        .iter()
-        .map(|effect| Stream::new(seed, effect.stream_id, Purpose::Fault))
-        .collect()
 }
 
 /// The one call a workload's client makes: to the target, with the client's timeout.

@@ -6,14 +6,14 @@
 //! spends the node's own service time, then makes the node's calls in order.
 
 use super::Bound;
-use super::cache::CacheKey;
 use super::effects::AtDispatch;
 use super::engine::{Answer, Event, HeldAnswer, Simulation};
-use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_SEQ, NO_ZONE, Parent, Stage};
+use super::frames::{FRAME_NONE_REPLICA, Frame, FrameRef, NO_ZONE, Parent, Stage};
+use super::phases::{AfterFailure, Dequeued, Send};
 use super::policy::backoff_ns;
 use crate::kernel::{SimTime, round_ns};
 use crate::metrics::{Cause, Outcome};
-use crate::model::{Concurrency, NodeId, OnUnavailable, Role, Topology, ZoneId};
+use crate::model::{Concurrency, NodeId, Role, Topology, ZoneId};
 
 impl Simulation<'_> {
     /// Makes the frame's next call, skipping those its probability rules out; finishes the
@@ -38,19 +38,17 @@ impl Simulation<'_> {
             if caller.probability.chance(probability) {
                 frame.attempt = 0;
                 frame.target = to;
-                self.set_fill(at, CacheKey::NONE);
+                self.on_call_start(at);
                 return self.attempt(at);
             }
             frame.call += 1;
         }
     }
 
-    /// Sends one attempt of the current call to its current target — unless the frame's
-    /// propagated deadline has passed, which abandons it.
+    /// Sends one attempt of the current call to its current target — unless the features
+    /// say otherwise (`on_send`): a passed deadline abandons the frame, an open breaker or a
+    /// full bulkhead fails the attempt unsent, a single-flight fetch makes it wait.
     fn attempt(&mut self, at: FrameRef) {
-        if self.past_deadline(at) {
-            return self.abandon(at);
-        }
         let frame = self
             .frames
             .get_mut(at)
@@ -59,24 +57,32 @@ impl Simulation<'_> {
         frame.waiting = true;
         let (token, target, zone) = (frame.token, frame.target, frame.zone);
         let timeout = self.callers[frame.caller as usize].timeout_lanes[frame.call as usize];
-        if let Some(cause) = self.admit_attempt(at) {
-            // An open breaker or a full bulkhead: failed at once, not sent.
-            self.frames.get_mut(at).expect("live").waiting = false;
-            return self.on_call_failed(at, Answer::failed(cause, Some(target)));
-        }
+        let (deadline_due, joined) = match self.on_send(at, token) {
+            Send::Abandon => return self.abandon(at),
+            Send::Refused(cause) => {
+                self.frames.get_mut(at).expect("live").waiting = false;
+                return self.on_call_failed(at, Answer::failed(cause, Some(target)));
+            }
+            Send::Go {
+                deadline_due,
+                joined,
+            } => (deadline_due, joined),
+        };
         let event = Event::CallTimeout { frame: at, token };
-        if let Some(due) = self.deadline_timer(at) {
+        if let Some(due) = deadline_due {
             // The deadline it hands on comes first: a timer of its own, off the lane.
-            self.queue.schedule(SimTime(due), event);
+            self.kernel.queue.schedule(SimTime(due), event);
         } else if let Some(lane) = timeout {
-            self.queue.schedule_in_lane(lane, self.now, event);
+            self.kernel
+                .queue
+                .schedule_in_lane(lane, self.kernel.now, event);
         }
-        if self.join_flight(at, token) {
+        if joined {
             return;
         }
         let parent = Parent::Call { frame: at, token };
         // Only edge-scoped faults read the source: skip the lookup when none is active.
-        let source = if self.call_effects.is_empty() {
+        let source = if !self.faults.on_calls() {
             None
         } else {
             self.edge_source(at)
@@ -96,12 +102,12 @@ impl Simulation<'_> {
         from: ZoneId,
         parent: Parent,
     ) -> Result<(), Cause> {
-        if self.frames.live() - self.clients_live >= self.config.limits.max_calls_in_flight {
+        if self.frames.live() - self.clients_live >= self.kernel.config.limits.max_calls_in_flight {
             self.stop(Bound::CallsInFlight);
             return Ok(());
         }
-        if !self.call_effects.is_empty() {
-            match self.call_effect_at_dispatch(caller, node) {
+        if self.faults.on_calls() {
+            match self.faults.at_dispatch(self.plan, caller, node) {
                 AtDispatch::Pass => {}
                 AtDispatch::Swallow => return Ok(()),
                 AtDispatch::Fail(cause) => return Err(self.refuse(node, cause)),
@@ -119,33 +125,35 @@ impl Simulation<'_> {
         };
         let state = self.replicas.get(replica);
         let zone = state.zone;
-        if !self.call_effects.is_empty() && self.crosses_zone_cut(from, zone) {
+        if self.faults.on_calls() && self.faults.crosses_zone_cut(self.plan, from, zone) {
             return Ok(());
         }
         if !state.up {
-            self.swallow_at_dead_replica(node, replica);
+            // Listed but stopped: the call is swallowed, counted at the node as `lost`.
+            self.on_refused(node, replica, Cause::Lost);
             return Ok(());
         }
         if state.busy < state.workers {
             let frame = self.new_node_frame(node, replica, zone, parent, Stage::Serving);
-            self.replicas.get_mut(replica).add_busy(self.now.ns());
+            self.replicas
+                .get_mut(replica)
+                .add_busy(self.kernel.now.ns());
             self.start_service(frame, node, replica);
         } else if spec
             .queue
             .is_none_or(|limit| (state.waiting.len() as u64) < u64::from(limit))
         {
             let frame = self.new_node_frame(node, replica, zone, parent, Stage::Queued);
-            self.enqueue(replica, frame);
+            (self.queue_clocks).enqueue(&self.kernel, &mut self.replicas, replica, frame);
         } else {
-            self.observe_outcome(replica, true);
-            return Err(self.refuse(node, Cause::Rejected));
+            return Err(self.on_refused(node, replica, Cause::Rejected));
         }
         Ok(())
     }
 
     /// Records a call the node could not take at all, and returns the cause for the caller.
     pub(super) fn refuse(&mut self, node: NodeId, cause: Cause) -> Cause {
-        let (now, counted) = (self.now.ns(), self.counted());
+        let (now, counted) = (self.kernel.now.ns(), self.counted());
         let metrics = &mut self.node_metrics[node.index()];
         metrics.record_arrival(counted);
         metrics.record_refused(now, cause, counted);
@@ -164,7 +172,7 @@ impl Simulation<'_> {
     ) -> FrameRef {
         let counted = self.counted();
         self.node_metrics[node.index()].record_arrival(counted);
-        let now = self.now;
+        let now = self.kernel.now;
         let frame = self.frames.insert_with(|| Frame {
             caller: node.0,
             replica,
@@ -176,7 +184,7 @@ impl Simulation<'_> {
             holds_worker: stage == Stage::Serving && replica != FRAME_NONE_REPLICA,
             ..Frame::NEW
         });
-        self.set_deadline(frame, parent);
+        self.on_frame_created(frame, parent);
         frame
     }
 
@@ -193,8 +201,10 @@ impl Simulation<'_> {
                 delay = round_ns(delay as f64 * slowdown);
             }
         }
-        self.queue
-            .schedule(self.now.after(delay), Event::ServiceDone { frame: at });
+        self.kernel.queue.schedule(
+            self.kernel.now.after(delay),
+            Event::ServiceDone { frame: at },
+        );
     }
 
     pub(super) fn on_service_done(&mut self, at: FrameRef) {
@@ -224,21 +234,9 @@ impl Simulation<'_> {
                 };
                 self.finish(at, answer);
             }
-            Role::Cache { hit_ratio, .. } => {
-                if let Some(answer) = self.content_lookup(at, node) {
-                    return self.finish(at, answer);
-                }
-                let hit_ratio = self.effective_hit_ratio(replica, hit_ratio);
-                let miss = !self.node_streams[node.index()].cache_hit.chance(hit_ratio);
-                let answer = Answer {
-                    miss,
-                    ..Answer::ok(Outcome::Ok)
-                };
+            Role::Cache { .. } | Role::Queue(_) => {
+                let answer = self.on_served(at, node, replica);
                 self.finish(at, answer);
-            }
-            Role::Queue(_) => {
-                self.on_published(node);
-                self.finish(at, Answer::ok(Outcome::Ok));
             }
             // Handled above.
             Role::Service | Role::Database { .. } => {}
@@ -256,25 +254,27 @@ impl Simulation<'_> {
 
     /// Gives a worker of `replica` back, to the next waiting frame if there is one.
     fn free_worker(&mut self, replica: u32) {
-        self.replicas.get_mut(replica).sub_busy(self.now.ns());
+        self.replicas
+            .get_mut(replica)
+            .sub_busy(self.kernel.now.ns());
         self.start_waiting(replica);
     }
 
     /// Gives free workers of a replica to its waiting frames — the oldest, unless the node's
     /// queue policy says otherwise — shedding those that waited too long (`shedding.rs`).
     pub(super) fn start_waiting(&mut self, replica: u32) {
-        let now = self.now.ns();
+        let now = self.kernel.now.ns();
         loop {
             let state = self.replicas.get_mut(replica);
             // An empty queue has nothing to take and nothing to shed: most calls end here.
             if state.busy >= state.workers || state.waiting.is_empty() {
                 return;
             }
-            let (next, shed) = self.take_waiting(replica);
-            if let Some(next) = next.filter(|&next| self.past_deadline(next)) {
+            let (next, shed) = self.on_dequeue(replica);
+            if let Some(Dequeued::Abandon(next)) = next {
                 // Nobody waits for it any more: no worker is spent on it.
                 self.abandon(next);
-            } else if let Some(next) = next {
+            } else if let Some(Dequeued::Serve(next)) = next {
                 self.replicas.get_mut(replica).add_busy(now);
                 let frame = self.frames.get_mut(next).expect("queued frames are live");
                 frame.holds_worker = true;
@@ -324,10 +324,7 @@ impl Simulation<'_> {
         if frame.token != token || !frame.waiting {
             return;
         }
-        self.attempt_ended(at, answer.outcome);
-        if !answer.miss && self.fill_of(at).is_some() {
-            self.on_backing_answer(at, token, &answer);
-        }
+        self.on_answered(at, token, answer);
         let frame = self.frames.get_mut(at).expect("live");
         frame.waiting = false;
         match answer.outcome {
@@ -336,8 +333,6 @@ impl Simulation<'_> {
                 if answer.miss {
                     frame.target = backing_of(self.topology, frame.target);
                     frame.attempt = 0;
-                    let key = self.missed_key(at, token);
-                    self.set_fill(at, key);
                     self.attempt(at);
                 } else {
                     frame.call += 1;
@@ -348,43 +343,73 @@ impl Simulation<'_> {
         }
     }
 
-    /// After a failed attempt: fall through past a cache, retry, skip an optional call, or fail
-    /// — or, past the frame's propagated deadline, give up.
+    /// After a failed attempt, what the features decided (`on_failure`): give up past the
+    /// frame's deadline, fall through past a cache, retry, skip an optional call, or fail.
     fn on_call_failed(&mut self, at: FrameRef, answer: Answer) {
-        if self.past_deadline(at) {
-            return self.abandon(at);
-        }
-        let frame = self.frames.get_mut(at).expect("live");
-        let caller = &mut self.callers[frame.caller as usize];
-        let call = caller.calls[frame.call as usize];
-        if let Role::Cache {
-            backing,
-            on_unavailable: OnUnavailable::Fallthrough,
-            ..
-        } = self.topology.node(frame.target).role
-        {
-            frame.target = backing;
-            frame.attempt = 0;
-            return self.attempt(at);
-        }
-        if u32::from(frame.attempt) < call.retries && self.retry_allowed(at, &answer) {
-            let frame = self.frames.get_mut(at).expect("live");
-            let caller = &mut self.callers[frame.caller as usize];
-            frame.attempt += 1;
-            let delay = backoff_ns(&call, u32::from(frame.attempt), &mut caller.jitter);
-            let token = frame.token;
-            if delay == 0 {
-                return self.attempt(at);
+        match self.on_failure(at, &answer) {
+            AfterFailure::Abandon => self.abandon(at),
+            AfterFailure::Fallthrough(backing) => {
+                let frame = self.frames.get_mut(at).expect("live");
+                frame.target = backing;
+                frame.attempt = 0;
+                self.attempt(at)
             }
-            let due = self.now.after(delay);
-            return self
-                .queue
-                .schedule(due, Event::RetryDue { frame: at, token });
+            AfterFailure::Retry => {
+                let frame = self.frames.get_mut(at).expect("live");
+                let caller = &mut self.callers[frame.caller as usize];
+                let call = &caller.calls[frame.call as usize];
+                frame.attempt += 1;
+                let delay = backoff_ns(call, u32::from(frame.attempt), &mut caller.jitter);
+                let token = frame.token;
+                if delay == 0 {
+                    return self.attempt(at);
+                }
+                let due = self.kernel.now.after(delay);
+                (self.kernel.queue).schedule(due, Event::RetryDue { frame: at, token });
+            }
+            AfterFailure::Skip { fallback_ns } => {
+                // The request is degraded; the frame goes on to its next call, after the
+                // call's fallback latency if it has one.
+                let frame = self.frames.get_mut(at).expect("live");
+                frame.degraded = true;
+                frame.call += 1;
+                let token = frame.token;
+                let Some(fallback_ns) = fallback_ns else {
+                    return self.advance(at);
+                };
+                let due = self.kernel.now.after(fallback_ns);
+                (self.kernel.queue).schedule(due, Event::FallbackDone { frame: at, token });
+            }
+            AfterFailure::Fail => self.finish(at, answer),
         }
-        if call.optional {
-            return self.skip_optional(at);
+    }
+
+    /// A fallback's latency is over: the frame goes on with its next call.
+    pub(super) fn on_fallback_done(&mut self, at: FrameRef, token: u32) {
+        let Some(frame) = self.frames.get(at) else {
+            return;
+        };
+        if frame.token == token && !frame.waiting {
+            self.advance(at);
         }
-        self.finish(at, answer);
+    }
+
+    /// Ends a frame whose deadline has passed: its worker (if it holds one) goes back, no
+    /// further call is made, and its node counts a `deadline_exceeded` failure.
+    pub(super) fn abandon(&mut self, at: FrameRef) {
+        let node = self.frames.get(at).map(|frame| NodeId(frame.caller));
+        self.finish(at, Answer::failed(Cause::DeadlineExceeded, node));
+    }
+
+    /// Answers shed frames at once with `Cause::Shed`, counted at their node.
+    fn shed(&mut self, frames: Vec<FrameRef>) {
+        for at in frames {
+            let Some(frame) = self.frames.get(at) else {
+                continue;
+            };
+            let node = NodeId(frame.caller);
+            self.finish(at, Answer::failed(Cause::Shed, Some(node)));
+        }
     }
 
     fn is_client(&self, frame: &Frame) -> bool {
@@ -401,14 +426,15 @@ impl Simulation<'_> {
             self.observe_outcome(frame.replica, failed);
         }
         let (on_node, delay) = match frame.parent {
-            Parent::Call { frame: parent, .. } if !self.call_effects.is_empty() => {
+            Parent::Call { frame: parent, .. } if self.faults.on_calls() => {
                 let callee = NodeId(frame.caller);
-                self.injected_latency(self.edge_source(parent), callee)
+                let source = self.edge_source(parent);
+                self.faults.injected_latency(self.plan, source, callee)
             }
             _ => (0, 0),
         };
-        let latency = self.now.since(frame.arrived) + on_node;
-        let now = self.now.ns();
+        let latency = self.kernel.now.since(frame.arrived) + on_node;
+        let now = self.kernel.now.ns();
         let node_count = self.topology.nodes.len();
         let caller = frame.caller as usize;
         if caller < node_count {
@@ -419,10 +445,7 @@ impl Simulation<'_> {
             let metrics = &mut self.workload_metrics[workload];
             metrics.record_end(now, latency, answer.outcome, frame.counted);
             self.clients_live -= 1;
-            if frame.seq != NO_SEQ {
-                self.record_end(workload, at, &frame, latency, answer);
-            }
-            self.client_ended(workload, at);
+            self.on_request_end(workload, at, &frame, latency, answer);
         }
         if let Parent::Delivery {
             queue,
@@ -430,7 +453,11 @@ impl Simulation<'_> {
             token,
         } = frame.parent
         {
-            return self.on_delivery_answer(queue, partition, token, answer);
+            let k = &self.kernel;
+            if (self.brokers).on_delivery_answer(k, queue, partition, token, answer) {
+                self.deliver(queue, partition);
+            }
+            return;
         }
         let Parent::Call {
             frame: parent,
@@ -440,14 +467,16 @@ impl Simulation<'_> {
             return;
         };
         if delay > 0 {
-            let due = self.now.after(delay);
+            let due = self.kernel.now.after(delay);
             let held = self.held_answers.insert(HeldAnswer {
                 frame: parent,
                 token,
                 answer,
             });
             let held = u32::try_from(held).expect("held answers bounded by calls in flight");
-            self.queue.schedule(due, Event::DelayedAnswer { held });
+            self.kernel
+                .queue
+                .schedule(due, Event::DelayedAnswer { held });
         } else {
             self.on_answer(parent, token, answer);
         }
@@ -473,6 +502,27 @@ impl Simulation<'_> {
                 Role::Cache { backing, .. } => cache = backing,
                 _ => return None,
             }
+        }
+    }
+
+    // ---- queue deliveries -----------------------------------------------------------------
+
+    /// Sends the head message of an idle partition to the consumer. Failures at dispatch are
+    /// handled in the loop, not by recursion, so a consumer that refuses everything at once
+    /// dead-letters a long backlog without deepening the stack.
+    pub(super) fn deliver(&mut self, queue: u32, partition: u32) {
+        loop {
+            let (kernel, replicas) = (&mut self.kernel, &self.replicas);
+            let Some(d) = (self.brokers).next_delivery(kernel, replicas, queue, partition) else {
+                return;
+            };
+            if self
+                .dispatch(d.consumer, Some(d.from), d.zone, d.parent)
+                .is_ok()
+            {
+                return;
+            }
+            self.brokers.delivery_failed(&self.kernel, queue, partition);
         }
     }
 }

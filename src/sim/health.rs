@@ -19,7 +19,8 @@
 
 use serde::Serialize;
 
-use super::engine::{Event, Simulation};
+use super::engine::{Event, Kernel};
+use super::replicas::Replicas;
 use crate::kernel::SimTime;
 use crate::metrics::Counted;
 use crate::model::{NodeId, Topology};
@@ -86,42 +87,44 @@ impl Balancer {
     }
 }
 
-impl Simulation<'_> {
+impl Balancer {
     /// Schedules every replica's first health check.
-    pub(super) fn schedule_health_checks(&mut self) {
-        for (n, node) in self.topology.nodes.iter().enumerate() {
+    pub(super) fn schedule_checks(&self, k: &mut Kernel, topology: &Topology, replicas: &Replicas) {
+        for (n, node) in topology.nodes.iter().enumerate() {
             let Some(check) = node.policy.health_check else {
                 continue;
             };
-            let range = self.replicas.of_node(NodeId(n as u32));
+            let range = replicas.of_node(NodeId(n as u32));
             let count = u128::from(range.end - range.start);
-            for (k, replica) in range.enumerate() {
-                let offset = u128::from(check.interval_ns) * k as u128 / count;
-                let due = SimTime(offset as u64);
-                if due.ns() <= self.config.duration_ns {
-                    self.queue.schedule(due, Event::HealthCheck { replica });
-                }
+            for (k_th, replica) in range.enumerate() {
+                let offset = u128::from(check.interval_ns) * k_th as u128 / count;
+                k.schedule_within_run(SimTime(offset as u64), Event::HealthCheck { replica });
             }
         }
     }
 
     /// One health check of a replica, and the next one scheduled.
-    pub(super) fn on_health_check(&mut self, replica: u32) {
-        let node = self.queue_clocks.node_of[replica as usize];
-        let check = self
-            .topology
+    pub(super) fn on_health_check(
+        &mut self,
+        k: &mut Kernel,
+        topology: &Topology,
+        replicas: &mut Replicas,
+        replica: u32,
+    ) {
+        let node = replicas.node_of(replica);
+        let check = topology
             .node(node)
             .policy
             .health_check
             .expect("checked node");
-        let next = self.now.after(check.interval_ns);
-        if next.ns() <= self.config.duration_ns {
-            self.queue.schedule(next, Event::HealthCheck { replica });
-        }
-        let counted = self.counts_now();
-        let pass = self.replicas.get(replica).up;
-        let watch = &mut self.balancer.watches[replica as usize];
-        let stats = &mut self.balancer.stats[node.index()];
+        k.schedule_within_run(
+            k.now.after(check.interval_ns),
+            Event::HealthCheck { replica },
+        );
+        let counted = counts_now(k);
+        let pass = replicas.get(replica).up;
+        let watch = &mut self.watches[replica as usize];
+        let stats = &mut self.stats[node.index()];
         if pass {
             watch.failed_checks = 0;
             watch.passed_checks = watch.passed_checks.saturating_add(1);
@@ -137,41 +140,57 @@ impl Simulation<'_> {
                 stats.health_check_ejections += u64::from(counted);
             }
         }
-        self.update_balancer(replica);
+        self.update(k, replicas, replica);
     }
 
     /// A replica stopped or restarted: without health checks the balancer knows at once.
-    pub(super) fn balancer_saw_up(&mut self, replica: u32) {
-        let node = self.queue_clocks.node_of[replica as usize];
-        if self.topology.node(node).policy.health_check.is_none() {
-            self.balancer.watches[replica as usize].view = self.replicas.get(replica).up;
-            self.update_balancer(replica);
+    pub(super) fn saw_up(
+        &mut self,
+        k: &Kernel,
+        topology: &Topology,
+        replicas: &mut Replicas,
+        replica: u32,
+    ) {
+        let node = replicas.node_of(replica);
+        if topology.node(node).policy.health_check.is_none() {
+            self.watches[replica as usize].view = replicas.get(replica).up;
+            self.update(k, replicas, replica);
         }
     }
 
-    /// A call routed to a stopped replica that is still in the balancer: it is swallowed,
-    /// counted at the node as `lost`.
-    pub(super) fn swallow_at_dead_replica(&mut self, node: NodeId, replica: u32) {
-        self.refuse(node, crate::metrics::Cause::Lost);
-        let counted = self.counts_now();
-        self.balancer.stats[node.index()].swallowed_calls += u64::from(counted);
-        self.observe_outcome(replica, true);
+    /// A call routed to a stopped replica that is still in the balancer was swallowed.
+    pub(super) fn count_swallowed(&mut self, k: &Kernel, node: NodeId) {
+        self.stats[node.index()].swallowed_calls += u64::from(counts_now(k));
     }
 
     /// A frame at `replica` ended (or a call to it was refused): outlier detection's input.
-    #[inline]
-    pub(super) fn observe_outcome(&mut self, replica: u32, failed: bool) {
-        if self.balancer.any_outlier {
-            self.observe_for_outliers(replica, failed);
+    #[inline(always)]
+    pub(super) fn observe_outcome(
+        &mut self,
+        k: &mut Kernel,
+        topology: &Topology,
+        replicas: &mut Replicas,
+        replica: u32,
+        failed: bool,
+    ) {
+        if self.any_outlier {
+            self.observe_for_outliers(k, topology, replicas, replica, failed);
         }
     }
 
-    fn observe_for_outliers(&mut self, replica: u32, failed: bool) {
-        let node = self.queue_clocks.node_of[replica as usize];
-        let Some(outlier) = self.topology.node(node).policy.outlier else {
+    fn observe_for_outliers(
+        &mut self,
+        k: &mut Kernel,
+        topology: &Topology,
+        replicas: &mut Replicas,
+        replica: u32,
+        failed: bool,
+    ) {
+        let node = replicas.node_of(replica);
+        let Some(outlier) = topology.node(node).policy.outlier else {
             return;
         };
-        let watch = &mut self.balancer.watches[replica as usize];
+        let watch = &mut self.watches[replica as usize];
         if !failed {
             watch.failures_in_row = 0;
             return;
@@ -180,16 +199,14 @@ impl Simulation<'_> {
         if watch.ejected || watch.failures_in_row < outlier.consecutive_failures {
             return;
         }
-        let range = self.replicas.of_node(node);
+        let range = replicas.of_node(node);
         let count = range.end - range.start;
         let allowed = ((outlier.max_ejected * f64::from(count)).floor() as u32).max(1);
-        let ejected = range
-            .filter(|&r| self.balancer.watches[r as usize].ejected)
-            .count() as u32;
+        let ejected = range.filter(|&r| self.watches[r as usize].ejected).count() as u32;
         if outlier.max_ejected == 0.0 || ejected >= allowed {
             return;
         }
-        let watch = &mut self.balancer.watches[replica as usize];
+        let watch = &mut self.watches[replica as usize];
         watch.ejected = true;
         watch.failures_in_row = 0;
         watch.times_ejected = watch.times_ejected.saturating_add(1);
@@ -197,55 +214,59 @@ impl Simulation<'_> {
             .ejection_ns
             .saturating_mul(u64::from(watch.times_ejected))
             .min(outlier.ejection_ns.max(MAX_EJECTION_NS));
-        let counted = self.counts_now();
-        self.balancer.stats[node.index()].outlier_ejections += u64::from(counted);
-        let due = self.now.after(duration);
-        self.queue.schedule(due, Event::EjectionEnd { replica });
-        self.update_balancer(replica);
+        self.stats[node.index()].outlier_ejections += u64::from(counts_now(k));
+        let due = k.now.after(duration);
+        k.queue.schedule(due, Event::EjectionEnd { replica });
+        self.update(k, replicas, replica);
     }
 
-    pub(super) fn on_ejection_end(&mut self, replica: u32) {
-        let watch = &mut self.balancer.watches[replica as usize];
+    pub(super) fn on_ejection_end(&mut self, k: &Kernel, replicas: &mut Replicas, replica: u32) {
+        let watch = &mut self.watches[replica as usize];
         watch.ejected = false;
         watch.failures_in_row = 0;
-        self.update_balancer(replica);
+        self.update(k, replicas, replica);
     }
 
     /// Sets `in_balancer` from the view and the ejection, timing the spells out.
-    fn update_balancer(&mut self, replica: u32) {
-        let watch = &mut self.balancer.watches[replica as usize];
+    fn update(&mut self, k: &Kernel, replicas: &mut Replicas, replica: u32) {
+        let watch = &mut self.watches[replica as usize];
         let listed = watch.view && !watch.ejected;
-        let state = self.replicas.get_mut(replica);
+        let state = replicas.get_mut(replica);
         if state.in_balancer == listed {
             return;
         }
         state.in_balancer = listed;
-        let now = self.now.ns();
+        let now = k.now.ns();
         if !listed {
             watch.out_since_ns = Some(now);
             return;
         }
         if let Some(since) = watch.out_since_ns.take() {
-            let node = self.queue_clocks.node_of[replica as usize];
-            let from = since.max(self.config.warmup_ns);
-            self.balancer.stats[node.index()].out_of_balancer_ns += now.saturating_sub(from);
+            let node = replicas.node_of(replica);
+            let from = since.max(k.config.warmup_ns);
+            self.stats[node.index()].out_of_balancer_ns += now.saturating_sub(from);
         }
     }
 
     /// The run's balancer counts, closing the spells still open at `end_ns`.
-    pub(super) fn finish_balancer(&mut self, end_ns: u64) -> Vec<EjectionStats> {
-        let warmup = self.config.warmup_ns;
-        for (replica, watch) in self.balancer.watches.iter().enumerate() {
+    pub(super) fn finish(
+        &mut self,
+        end_ns: u64,
+        warmup_ns: u64,
+        replicas: &Replicas,
+    ) -> Vec<EjectionStats> {
+        let mut stats = std::mem::take(&mut self.stats);
+        for (replica, watch) in self.watches.iter().enumerate() {
             if let Some(since) = watch.out_since_ns {
-                let node = self.queue_clocks.node_of[replica];
-                let from = since.max(warmup);
-                self.balancer.stats[node.index()].out_of_balancer_ns += end_ns.saturating_sub(from);
+                let node = replicas.node_of(replica as u32);
+                let from = since.max(warmup_ns);
+                stats[node.index()].out_of_balancer_ns += end_ns.saturating_sub(from);
             }
         }
-        std::mem::take(&mut self.balancer.stats)
+        stats
     }
+}
 
-    fn counts_now(&self) -> bool {
-        self.counted() != Counted::No
-    }
+fn counts_now(k: &Kernel) -> bool {
+    k.counted() != Counted::No
 }

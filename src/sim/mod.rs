@@ -15,6 +15,7 @@ mod engine;
 mod flow;
 mod frames;
 mod health;
+mod phases;
 mod policy;
 mod queue;
 mod replicas;

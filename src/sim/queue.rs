@@ -20,11 +20,12 @@
 
 use std::collections::VecDeque;
 
-use super::engine::{Answer, Event, Simulation};
+use super::engine::{Answer, Event, Kernel};
 use super::frames::Parent;
+use super::replicas::Replicas;
 use crate::kernel::SimTime;
 use crate::metrics::queue::{QueueEvent, QueueMetrics};
-use crate::metrics::{Cause, Counted, Outcome};
+use crate::metrics::{Counted, Outcome};
 use crate::model::{NodeId, QueueSpec, Role, Topology, ZoneId};
 
 /// How often a partition whose consumer has no replica up looks again, as a consumer's poll
@@ -124,12 +125,22 @@ impl Broker {
     }
 }
 
-impl Simulation<'_> {
-    /// A publish was acknowledged: store the message and deliver it if its partition is idle.
-    pub(super) fn on_published(&mut self, node: NodeId) {
-        let (now, counted) = (self.now, self.counted());
-        let queue = self.brokers.of(node);
-        let broker = &mut self.brokers.brokers[queue as usize];
+/// A delivery to send: the consumer, the queue node it comes from, the zone it prefers, and
+/// the parent its answer goes to.
+pub(super) struct Delivery {
+    pub consumer: NodeId,
+    pub from: NodeId,
+    pub zone: ZoneId,
+    pub parent: Parent,
+}
+
+impl Brokers {
+    /// A publish was acknowledged: stores the message, and returns its queue and partition
+    /// for the flow to deliver (if the partition is idle).
+    pub(super) fn on_published(&mut self, k: &Kernel, node: NodeId) -> (u32, u32) {
+        let (now, counted) = (k.now, k.counted());
+        let queue = self.of(node);
+        let broker = &mut self.brokers[queue as usize];
         broker.observe(now, counted);
         let partition = broker.next_partition;
         broker.next_partition = (partition + 1) % broker.partitions.len();
@@ -140,99 +151,90 @@ impl Simulation<'_> {
         });
         broker.stored += 1;
         broker.metrics.count(counted, QueueEvent::Published);
-        self.deliver(queue, partition as u32);
+        (queue, partition as u32)
     }
 
-    /// Sends the head message of an idle partition to the consumer. Failures at dispatch are
-    /// handled in the loop, not by recursion, so a consumer that refuses everything at once
-    /// dead-letters a long backlog without deepening the stack.
-    fn deliver(&mut self, queue: u32, partition: u32) {
-        loop {
-            let broker = &mut self.brokers.brokers[queue as usize];
-            let spec = broker.spec;
-            let part = &mut broker.partitions[partition as usize];
-            let Some(head) = part.messages.front().copied() else {
-                return;
-            };
-            if part.in_flight || part.polling {
-                return;
-            }
-            if !self.consumer_up(spec.consumer) {
-                let part = &mut self.brokers.brokers[queue as usize].partitions[partition as usize];
-                part.polling = true;
-                let due = self.now.after(POLL_NS);
-                return self
-                    .queue
-                    .schedule(due, Event::DeliveryPoll { queue, partition });
-            }
-            let broker = &mut self.brokers.brokers[queue as usize];
-            let (node, zone) = (broker.node, broker.partitions[partition as usize].zone);
-            let part = &mut broker.partitions[partition as usize];
-            part.in_flight = true;
-            part.token = part.token.wrapping_add(1);
-            let token = part.token;
-            broker.metrics.count(head.counted, QueueEvent::Delivered);
-            if head.failures > 0 {
-                broker.metrics.count(head.counted, QueueEvent::Redelivered);
-            }
-            let due = self.now.after(spec.visibility_timeout_ns);
-            let timeout = Event::DeliveryTimeout {
-                queue,
-                partition,
-                token,
-            };
-            self.queue.schedule(due, timeout);
-            let parent = Parent::Delivery {
-                queue,
-                partition,
-                token,
-            };
-            match self.dispatch(spec.consumer, Some(node), zone, parent) {
-                Ok(()) => return,
-                Err(_) => self.delivery_failed(queue, partition),
-            }
+    /// The delivery of an idle partition's head message, its visibility timeout scheduled;
+    /// `None` when the partition is empty or busy, or waits for a consumer replica (a poll
+    /// scheduled).
+    pub(super) fn next_delivery(
+        &mut self,
+        k: &mut Kernel,
+        replicas: &Replicas,
+        queue: u32,
+        partition: u32,
+    ) -> Option<Delivery> {
+        let broker = &mut self.brokers[queue as usize];
+        let spec = broker.spec;
+        let part = &mut broker.partitions[partition as usize];
+        let head = part.messages.front().copied()?;
+        if part.in_flight || part.polling {
+            return None;
         }
+        if !consumer_up(replicas, spec.consumer) {
+            part.polling = true;
+            let due = k.now.after(POLL_NS);
+            k.queue
+                .schedule(due, Event::DeliveryPoll { queue, partition });
+            return None;
+        }
+        let (node, zone) = (broker.node, part.zone);
+        part.in_flight = true;
+        part.token = part.token.wrapping_add(1);
+        let token = part.token;
+        broker.metrics.count(head.counted, QueueEvent::Delivered);
+        if head.failures > 0 {
+            broker.metrics.count(head.counted, QueueEvent::Redelivered);
+        }
+        let due = k.now.after(spec.visibility_timeout_ns);
+        let timeout = Event::DeliveryTimeout {
+            queue,
+            partition,
+            token,
+        };
+        k.queue.schedule(due, timeout);
+        Some(Delivery {
+            consumer: spec.consumer,
+            from: node,
+            zone,
+            parent: Parent::Delivery {
+                queue,
+                partition,
+                token,
+            },
+        })
     }
 
-    fn consumer_up(&self, consumer: NodeId) -> bool {
-        self.replicas
-            .of_node(consumer)
-            .any(|r| self.replicas.get(r).up)
-    }
-
+    /// A partition's poll is over: the flow delivers again.
     pub(super) fn on_delivery_poll(&mut self, queue: u32, partition: u32) {
-        let part = &mut self.brokers.brokers[queue as usize].partitions[partition as usize];
+        let part = &mut self.brokers[queue as usize].partitions[partition as usize];
         part.polling = false;
-        self.deliver(queue, partition);
     }
 
-    pub(super) fn on_delivery_timeout(&mut self, queue: u32, partition: u32, token: u32) {
-        let answer = Answer::failed(Cause::Timeout, None);
-        self.on_delivery_answer(queue, partition, token, answer);
-    }
-
-    /// The consumer answered a delivery (or its visibility timeout expired).
+    /// The consumer answered a delivery (or its visibility timeout expired). Returns false
+    /// for a stale answer; else the flow delivers the partition's next message.
     pub(super) fn on_delivery_answer(
         &mut self,
+        k: &Kernel,
         queue: u32,
         partition: u32,
         token: u32,
         answer: Answer,
-    ) {
-        let part = &self.brokers.brokers[queue as usize].partitions[partition as usize];
+    ) -> bool {
+        let part = &self.brokers[queue as usize].partitions[partition as usize];
         if part.token != token || !part.in_flight {
-            return;
+            return false;
         }
         match answer.outcome {
-            Outcome::Ok | Outcome::Degraded => self.acknowledge(queue, partition),
-            Outcome::Failed(_) => self.delivery_failed(queue, partition),
+            Outcome::Ok | Outcome::Degraded => self.acknowledge(k, queue, partition),
+            Outcome::Failed(_) => self.delivery_failed(k, queue, partition),
         }
-        self.deliver(queue, partition);
+        true
     }
 
-    fn acknowledge(&mut self, queue: u32, partition: u32) {
-        let (now, counted) = (self.now, self.counted());
-        let broker = &mut self.brokers.brokers[queue as usize];
+    fn acknowledge(&mut self, k: &Kernel, queue: u32, partition: u32) {
+        let (now, counted) = (k.now, k.counted());
+        let broker = &mut self.brokers[queue as usize];
         broker.observe(now, counted);
         let part = &mut broker.partitions[partition as usize];
         part.in_flight = false;
@@ -244,9 +246,9 @@ impl Simulation<'_> {
 
     /// A delivery failed: the message stays at the head for redelivery, or is dead-lettered
     /// after `max_deliveries` failures.
-    fn delivery_failed(&mut self, queue: u32, partition: u32) {
-        let (now, counted) = (self.now, self.counted());
-        let broker = &mut self.brokers.brokers[queue as usize];
+    pub(super) fn delivery_failed(&mut self, k: &Kernel, queue: u32, partition: u32) {
+        let (now, counted) = (k.now, k.counted());
+        let broker = &mut self.brokers[queue as usize];
         broker.observe(now, counted);
         let max = broker.spec.max_deliveries;
         let part = &mut broker.partitions[partition as usize];
@@ -263,11 +265,15 @@ impl Simulation<'_> {
     }
 
     /// Closes every queue's series at the end of the run.
-    pub(super) fn close_queues(&mut self) {
-        let (now, counted) = (self.now, self.counted());
-        for broker in &mut self.brokers.brokers {
+    pub(super) fn close(&mut self, k: &Kernel) {
+        let (now, counted) = (k.now, k.counted());
+        for broker in &mut self.brokers {
             let (stored, oldest) = (broker.stored, broker.oldest_ns());
             broker.metrics.close(now.ns(), counted, stored, oldest);
         }
     }
+}
+
+fn consumer_up(replicas: &Replicas, consumer: NodeId) -> bool {
+    replicas.of_node(consumer).any(|r| replicas.get(r).up)
 }

@@ -115,6 +115,8 @@ pub struct Replicas {
     pub replicas: Vec<Replica>,
     /// Per node, its replicas' range.
     ranges: Vec<Range<u32>>,
+    /// Per replica, its node.
+    nodes: Vec<NodeId>,
     /// Per node and zone of the topology, the replicas there (empty if none).
     zone_ranges: Vec<Range<u32>>,
     /// Per node, the round-robin cursor over all its replicas.
@@ -132,6 +134,7 @@ impl Replicas {
         let mut replicas = Vec::new();
         let mut ranges = Vec::with_capacity(topology.nodes.len());
         let mut zone_ranges = vec![0..0; topology.nodes.len() * zone_count];
+        let mut nodes = Vec::new();
         for (n, node) in topology.nodes.iter().enumerate() {
             let start = replicas.len() as u32;
             for &zone in &node.zones {
@@ -164,6 +167,8 @@ impl Replicas {
                 zone_ranges[n * zone_count + zone.index()] = zone_start..replicas.len() as u32;
             }
             ranges.push(start..replicas.len() as u32);
+            let count = node.zones.len() * node.slots_per_zone() as usize;
+            nodes.extend(std::iter::repeat_n(NodeId(n as u32), count));
         }
         let primary = topology
             .nodes
@@ -179,6 +184,7 @@ impl Replicas {
             cursor_any: vec![0; ranges.len()],
             cursor_zone: vec![0; ranges.len() * zone_count],
             ranges,
+            nodes,
             zone_ranges,
             zone_count,
         }
@@ -216,10 +222,10 @@ impl Replicas {
         self.zone_ranges[node.index() * self.zone_count + zone.index()].clone()
     }
 
-    /// The node a replica belongs to (ranges are contiguous, in node order).
+    /// The node a replica belongs to.
+    #[inline]
     pub fn node_of(&self, index: u32) -> NodeId {
-        let position = self.ranges.partition_point(|range| range.end <= index);
-        NodeId(position as u32)
+        self.nodes[index as usize]
     }
 
     /// The storage indices of every replica of a node.

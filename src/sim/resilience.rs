@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::engine::{Answer, Event, Simulation};
-use super::frames::FrameRef;
+use super::engine::{Answer, Caller, Kernel};
+use super::frames::{FrameRef, Frames};
 use crate::metrics::{Cause, Outcome};
 use crate::model::{Call, CircuitBreaker, NodeId, RetryBudget, Topology};
 
@@ -322,27 +322,41 @@ impl Resilience {
     }
 }
 
-impl Simulation<'_> {
-    fn guarded_edge(&self, at: FrameRef) -> Option<usize> {
+impl Resilience {
+    /// No call of the model has a mechanism: every hook has nothing to do.
+    #[inline(always)]
+    pub(super) fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+
+    /// The edge guarding the frame's current attempt, if any.
+    #[inline]
+    fn guarded_edge(&self, frames: &Frames, callers: &[Caller], at: FrameRef) -> Option<usize> {
         // Every attempt asks: answer at once for the models without any guarded edge.
-        if self.resilience.edges.is_empty() {
+        if self.edges.is_empty() {
             return None;
         }
-        let frame = self.frames.get(at)?;
-        let calls = &self.callers.get(frame.caller as usize)?.calls;
-        self.resilience
-            .guarding(frame.caller, frame.call, frame.target, calls)
+        let frame = frames.get(at)?;
+        let calls = &callers.get(frame.caller as usize)?.calls;
+        self.guarding(frame.caller, frame.call, frame.target, calls)
     }
 
     /// Admits the frame's next attempt, or names the cause it fails with at once, unsent: an
     /// open breaker or a full bulkhead. Counts first attempts for the budget.
-    pub(super) fn admit_attempt(&mut self, at: FrameRef) -> Option<Cause> {
-        let e = self.guarded_edge(at)?;
-        let frame = self.frames.get(at).expect("live");
+    #[inline]
+    pub(super) fn admit_attempt(
+        &mut self,
+        k: &Kernel,
+        frames: &Frames,
+        callers: &[Caller],
+        at: FrameRef,
+    ) -> Option<Cause> {
+        let e = self.guarded_edge(frames, callers, at)?;
+        let frame = frames.get(at).expect("live");
         let (first, replica) = (frame.attempt == 0, frame.replica);
-        let now_ns = self.now.ns();
-        let warmup_ns = self.resilience.warmup_ns;
-        let edge = &mut self.resilience.edges[e];
+        let now_ns = k.now.ns();
+        let warmup_ns = self.warmup_ns;
+        let edge = &mut self.edges[e];
         let mut counter = Counter {
             counts: &mut edge.counts,
             now_ns,
@@ -373,14 +387,22 @@ impl Simulation<'_> {
 
     /// The frame's outstanding attempt has ended (answered, failed or timed out): frees its
     /// bulkhead place and tells the breaker.
-    pub(super) fn attempt_ended(&mut self, at: FrameRef, outcome: Outcome) {
-        let Some(e) = self.guarded_edge(at) else {
+    #[inline]
+    pub(super) fn attempt_ended(
+        &mut self,
+        k: &Kernel,
+        frames: &Frames,
+        callers: &[Caller],
+        at: FrameRef,
+        outcome: Outcome,
+    ) {
+        let Some(e) = self.guarded_edge(frames, callers, at) else {
             return;
         };
-        let replica = self.frames.get(at).expect("live").replica;
-        let now_ns = self.now.ns();
-        let warmup_ns = self.resilience.warmup_ns;
-        let edge = &mut self.resilience.edges[e];
+        let replica = frames.get(at).expect("live").replica;
+        let now_ns = k.now.ns();
+        let warmup_ns = self.warmup_ns;
+        let edge = &mut self.edges[e];
         if edge.bulkhead.is_some()
             && let Some(held) = edge.outstanding.get_mut(&replica)
         {
@@ -400,19 +422,26 @@ impl Simulation<'_> {
     /// Whether a failed attempt may be retried (its retries left were checked by the caller):
     /// not after the edge's own breaker refused it, and only within the retry budget. An
     /// allowed retry is counted against the budget now.
-    pub(super) fn retry_allowed(&mut self, at: FrameRef, answer: &Answer) -> bool {
-        let Some(e) = self.guarded_edge(at) else {
+    pub(super) fn retry_allowed(
+        &mut self,
+        k: &Kernel,
+        frames: &Frames,
+        callers: &[Caller],
+        at: FrameRef,
+        answer: &Answer,
+    ) -> bool {
+        let Some(e) = self.guarded_edge(frames, callers, at) else {
             return true;
         };
-        let target = self.frames.get(at).expect("live").target;
+        let target = frames.get(at).expect("live").target;
         let refused_here =
             answer.outcome == Outcome::Failed(Cause::CircuitOpen) && answer.origin == Some(target);
         if refused_here {
             return false;
         }
-        let now_ns = self.now.ns();
-        let warmup_ns = self.resilience.warmup_ns;
-        let edge = &mut self.resilience.edges[e];
+        let now_ns = k.now.ns();
+        let warmup_ns = self.warmup_ns;
+        let edge = &mut self.edges[e];
         let mut counter = Counter {
             counts: &mut edge.counts,
             now_ns,
@@ -432,36 +461,16 @@ impl Simulation<'_> {
         true
     }
 
-    /// An optional call has finally failed: the request is degraded, and the frame goes on
-    /// to its next call — after the call's fallback latency, if it has one.
-    pub(super) fn skip_optional(&mut self, at: FrameRef) {
-        let frame = self.frames.get_mut(at).expect("live");
-        let (caller, call, token) = (frame.caller, frame.call, frame.token);
-        frame.degraded = true;
-        frame.call += 1;
-        let edge = self.resilience.edge_of(caller, call);
-        let Some(edge) = edge.map(|e| &mut self.resilience.edges[e]) else {
-            return self.advance(at);
-        };
-        let Some(fallback_ns) = edge.fallback_ns else {
-            return self.advance(at);
-        };
-        if self.now.ns() >= self.resilience.warmup_ns {
+    /// An optional call (`call` of node or client `caller`) has finally failed: the latency
+    /// of its fallback answer, counted as served, if the call has one.
+    pub(super) fn fallback(&mut self, k: &Kernel, caller: u32, call: u16) -> Option<u64> {
+        let e = self.edge_of(caller, call)?;
+        let edge = &mut self.edges[e];
+        let fallback_ns = edge.fallback_ns?;
+        if k.now.ns() >= self.warmup_ns {
             edge.counts.fallbacks += 1;
         }
-        let due = self.now.after(fallback_ns);
-        self.queue
-            .schedule(due, Event::FallbackDone { frame: at, token });
-    }
-
-    /// A fallback's latency is over: the frame goes on with its next call.
-    pub(super) fn on_fallback_done(&mut self, at: FrameRef, token: u32) {
-        let Some(frame) = self.frames.get(at) else {
-            return;
-        };
-        if frame.token == token && !frame.waiting {
-            self.advance(at);
-        }
+        Some(fallback_ns)
     }
 }
 

@@ -15,52 +15,55 @@
 //!
 //! Nothing here draws randomness; a node without the keys takes `pop_front` as before.
 
-use super::engine::{Answer, Simulation};
-use super::frames::FrameRef;
-use crate::metrics::Cause;
-use crate::model::{NodeId, QueuePolicy, Topology};
+use super::engine::Kernel;
+use super::frames::{FrameRef, Frames};
+use super::replicas::Replicas;
+use crate::model::{QueuePolicy, Topology};
 
 /// Per replica (by storage index), when its queue last went from empty to non-empty.
 #[derive(Clone)]
 pub(super) struct QueueClocks {
     nonempty_since_ns: Vec<u64>,
-    /// The node of each replica.
-    pub(super) node_of: Vec<NodeId>,
 }
 
 impl QueueClocks {
-    pub(super) fn new(topology: &Topology) -> QueueClocks {
-        let mut node_of = Vec::new();
-        for (n, node) in topology.nodes.iter().enumerate() {
-            let count = node.zones.len() * node.slots_per_zone() as usize;
-            node_of.extend(std::iter::repeat_n(NodeId(n as u32), count));
-        }
+    pub(super) fn new(replicas: &Replicas) -> QueueClocks {
         QueueClocks {
-            nonempty_since_ns: vec![0; node_of.len()],
-            node_of,
+            nonempty_since_ns: vec![0; replicas.replicas.len()],
         }
     }
-}
 
-impl Simulation<'_> {
     /// Puts a frame at the back of its replica's queue, noting when the queue stopped being
     /// empty.
-    pub(super) fn enqueue(&mut self, replica: u32, frame: FrameRef) {
-        let state = self.replicas.get_mut(replica);
+    pub(super) fn enqueue(
+        &mut self,
+        k: &Kernel,
+        replicas: &mut Replicas,
+        replica: u32,
+        frame: FrameRef,
+    ) {
+        let state = replicas.get_mut(replica);
         if state.waiting.is_empty() {
-            self.queue_clocks.nonempty_since_ns[replica as usize] = self.now.ns();
+            self.nonempty_since_ns[replica as usize] = k.now.ns();
         }
         state.waiting.push_back(frame);
     }
 
     /// The frame a free worker of `replica` takes next (if any), and the frames shed on the
-    /// way, oldest first, still to be answered by `shed`.
-    pub(super) fn take_waiting(&mut self, replica: u32) -> (Option<FrameRef>, Vec<FrameRef>) {
-        let node = self.queue_clocks.node_of[replica as usize];
-        let policy = &self.topology.node(node).policy;
-        let now = self.now.ns();
-        let since = self.queue_clocks.nonempty_since_ns[replica as usize];
-        let state = self.replicas.get_mut(replica);
+    /// way, oldest first, still to be answered (`Cause::Shed`) by the flow.
+    pub(super) fn take_waiting(
+        &self,
+        k: &Kernel,
+        topology: &Topology,
+        replicas: &mut Replicas,
+        frames: &Frames,
+        replica: u32,
+    ) -> (Option<FrameRef>, Vec<FrameRef>) {
+        let node = replicas.node_of(replica);
+        let policy = &topology.node(node).policy;
+        let now = k.now.ns();
+        let since = self.nonempty_since_ns[replica as usize];
+        let state = replicas.get_mut(replica);
         if policy.queue_timeout_ns.is_none() && policy.queue_policy == QueuePolicy::Fifo {
             return (state.waiting.pop_front(), Vec::new());
         }
@@ -75,7 +78,7 @@ impl Simulation<'_> {
         let mut shed = Vec::new();
         if let Some(limit) = limit {
             while let Some(&oldest) = state.waiting.front() {
-                let frame = self.frames.get(oldest).expect("queued frames are live");
+                let frame = frames.get(oldest).expect("queued frames are live");
                 if now.saturating_sub(frame.arrived.ns()) <= limit {
                     break;
                 }
@@ -88,16 +91,5 @@ impl Simulation<'_> {
             state.waiting.pop_front()
         };
         (next, shed)
-    }
-
-    /// Answers shed frames at once with `Cause::Shed`, counted at their node.
-    pub(super) fn shed(&mut self, frames: Vec<FrameRef>) {
-        for at in frames {
-            let Some(frame) = self.frames.get(at) else {
-                continue;
-            };
-            let node = NodeId(frame.caller);
-            self.finish(at, Answer::failed(Cause::Shed, Some(node)));
-        }
     }
 }

@@ -205,7 +205,7 @@ impl<'t> Simulation<'t> {
     pub(super) fn trace_record(&self, index: u64, event: &Event) -> TraceRecord<'t> {
         let mut record = TraceRecord {
             index,
-            time_ns: self.now.ns(),
+            time_ns: self.kernel.now.ns(),
             kind: EventKind::Arrival,
             subject: Subject::Nobody,
             target: None,
@@ -266,11 +266,11 @@ impl<'t> Simulation<'t> {
             }
             Event::HealthCheck { replica } => {
                 record.kind = EventKind::HealthCheck;
-                record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
+                record.subject = Subject::Node(self.replicas.node_of(replica));
             }
             Event::EjectionEnd { replica } => {
                 record.kind = EventKind::EjectionEnd;
-                record.subject = Subject::Node(self.queue_clocks.node_of[replica as usize]);
+                record.subject = Subject::Node(self.replicas.node_of(replica));
             }
             Event::FallbackDone { frame, token } => {
                 record.kind = EventKind::FallbackDone;
