@@ -4,7 +4,7 @@
 use petgraph::graph::DiGraph;
 
 use super::codes::Code;
-use super::nodes::Edge;
+use super::names::Edge;
 use super::reader::Sink;
 use super::topology::{EdgeKind, NodeId};
 

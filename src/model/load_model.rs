@@ -15,7 +15,8 @@ use super::diagnostic::Diagnostics;
 use super::error::{LoadError, read_text};
 use super::graph::{build_graph, check_cycles, check_reachable};
 use super::node_kinds::{self, NODE_KINDS, concat};
-use super::nodes::{Edge, Names, NodeEntry, read_node, resolve_node};
+use super::names::{Edge, Names, NodeEntry, resolve_node};
+use super::nodes::read_node;
 use super::reader::{Fields, Sink, Value, or_default};
 use super::topology::{Arrival, Node, NodeId, Topology, Workload};
 

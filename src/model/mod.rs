@@ -35,6 +35,7 @@ mod load_scenario;
 mod name_check;
 pub mod node_kinds;
 mod node_policy;
+mod names;
 mod nodes;
 mod queue_node;
 mod rate;

@@ -9,7 +9,7 @@ use crate::kernel::{Dist, stable_id};
 
 use super::codes::Code;
 use super::dist::read_dist;
-use super::nodes::{Edge, Names, NodeEntry, read_node_zones, resolve_node};
+use super::names::{Edge, Names, NodeEntry, read_node_zones, resolve_node};
 use super::reader::{Fields, Sink, or_default};
 use super::scenario::Metric;
 use super::topology::{
