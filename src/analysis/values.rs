@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use super::WindowSpan;
 use crate::metrics::{EndpointMetrics, Latency, Outcomes};
-use crate::sim::RunResult;
 use crate::model::{Metric, Window};
+use crate::sim::RunResult;
 
 /// Every metric of one endpoint in one window of one run. Latencies in nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]

@@ -17,8 +17,8 @@ use super::{Exit, write_stdout};
 use crate::analysis::{Baseline, Findings, Headline, Tolerance, compare, study};
 use crate::model::{Scenario, load_scenario};
 use crate::report::{
-    BaselineStatus, CheckEntry, CheckReport, JunitTiming, annotations, check_markdown,
-    check_text, diagnostic_annotations, step_summary, to_junit,
+    BaselineStatus, CheckEntry, CheckReport, JunitTiming, annotations, check_markdown, check_text,
+    diagnostic_annotations, step_summary, to_junit,
 };
 
 #[derive(clap::Args, Debug)]

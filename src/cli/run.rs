@@ -4,9 +4,9 @@
 use rayon::prelude::*;
 
 use super::{Exit, Format, RunArgs, write_stdout};
+use crate::analysis::Findings;
 use crate::analysis::{Verdict, study};
 use crate::model::{Scenario, load_scenario};
-use crate::analysis::Findings;
 use crate::report::{to_json, to_text};
 
 pub fn run(args: &RunArgs) -> Exit {

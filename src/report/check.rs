@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::analysis::findings::Findings;
 use super::markdown::{blast_headline, code, escape, metric_value, replay_command, to_markdown};
+use crate::analysis::findings::Findings;
 use crate::analysis::{Comparison, HypothesisResult, RecoveryStatus, Verdict};
 use crate::kernel::time::format_duration_ns;
 use crate::model::Topology;

@@ -168,11 +168,7 @@ pub fn step_summary(report: &CheckReport<'_>) -> String {
         out.push_str(&to_mermaid(entry.topology, Some(&highlights)));
         out.push_str("```\n");
     }
-    if report
-        .entries
-        .iter()
-        .any(|e| e.document.with_faults())
-    {
+    if report.entries.iter().any(|e| e.document.with_faults()) {
         out.push_str(
             "\nRed: nodes whose errors rose under the faults; amber: nodes that only got \
              slower. Boxes group nodes by the zones they are placed in.\n",

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::analysis::findings::Findings;
 use super::outline::{Item, Section, Table};
+use crate::analysis::findings::Findings;
 use crate::analysis::{BlastRadius, Deviation, HypothesisResult, Verdict};
 use crate::kernel::time::format_duration_ns;
 use crate::sim::RunOutcome;

@@ -28,7 +28,10 @@ pub struct Section {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     /// A line of prose; depth 1 is directly under the title, 2 under the line before, ...
-    Line { depth: usize, text: String },
+    Line {
+        depth: usize,
+        text: String,
+    },
     Table(Table),
 }
 
@@ -116,7 +119,10 @@ pub(super) fn traffic(doc: &Findings) -> Option<Section> {
         );
         if users.experiment.extra_users > 0 {
             let extra = users.experiment.extra_users;
-            section.line(2, format!("plus {extra} extra users during the traffic spike"));
+            section.line(
+                2,
+                format!("plus {extra} extra users during the traffic spike"),
+            );
         }
     }
     section.unless_empty()
@@ -309,7 +315,6 @@ fn strip(series: &[Option<f64>]) -> String {
         })
         .collect()
 }
-
 
 /// The queues table, a row per queue, window and run, and a line per queue; `None` when the
 /// model has no queue.

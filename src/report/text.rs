@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 
-use crate::analysis::findings::{EndpointReport, Findings};
 use super::outline::{self, Item, Section};
+use crate::analysis::findings::{EndpointReport, Findings};
 use crate::analysis::{
     Amplification, BlastRadius, Deviation, Recovery, RecoveryClass, RecoveryStatus, Verdict,
 };

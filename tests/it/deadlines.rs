@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::{RecoveryStatus, Study, study};
 use blastradius::metrics::Cause;
 use blastradius::model::{Scenario, parse_model};
-use blastradius::analysis::Findings;
-use blastradius::report::{to_json};
+use blastradius::report::to_json;
 use blastradius::sim::{RunConfig, RunOutcome};
 
 use crate::support::load;

@@ -13,8 +13,8 @@ use blastradius::analysis::{Findings, study};
 use blastradius::model::parse_scenario;
 use blastradius::model::scenario::Scenario;
 use blastradius::report::{
-    BaselineStatus, CheckEntry, CheckReport, annotations, check_markdown, check_text,
-    step_summary, to_dot, to_html, to_junit, to_markdown, to_mermaid, to_text,
+    BaselineStatus, CheckEntry, CheckReport, annotations, check_markdown, check_text, step_summary,
+    to_dot, to_html, to_junit, to_markdown, to_mermaid, to_text,
 };
 use proptest::prelude::*;
 

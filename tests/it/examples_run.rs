@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::{Verdict, study, study_recorded};
 use blastradius::model::load_scenario;
-use blastradius::analysis::Findings;
 use blastradius::report::{to_json, to_text};
 use blastradius::sim::RunOutcome;
 

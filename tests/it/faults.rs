@@ -7,12 +7,12 @@
 //! per request, exactly. Where a number is random (a share, a Poisson count) the sample size and
 //! the tolerance (in standard deviations) are written beside the assertion.
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::{Study, study_recorded};
 use blastradius::faults::{self, Action, FaultPlan, ReplicaRef};
 use blastradius::metrics::{Cause, EndpointMetrics, Outcome, Outcomes, WindowStats};
 use blastradius::model::Scenario;
-use blastradius::analysis::Findings;
-use blastradius::report::{to_json};
+use blastradius::report::to_json;
 use blastradius::sim::{RecordStatus, RequestRecord, RunOutcome, Windows};
 
 use crate::support::load;

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::study;
 use blastradius::model::load_scenario;
 use blastradius::report::escape;
 use blastradius::report::outline::{Item, mechanisms};
-use blastradius::analysis::Findings;
 use blastradius::report::{to_html, to_markdown, to_text};
 
 /// Bundled scenarios that use at least one mechanism, one per kind of section.
@@ -32,7 +32,10 @@ fn every_mechanism_section_shows_in_every_format() {
         assert!(!sections.is_empty(), "{file} uses a mechanism");
         let (text, markdown) = (to_text(&doc), to_markdown(&doc));
         let html = to_html(&[(&scenario, &doc)]);
-        assert!(!markdown.contains("```text"), "{file}: Markdown quotes text");
+        assert!(
+            !markdown.contains("```text"),
+            "{file}: Markdown quotes text"
+        );
         assert!(!html.contains("<pre"), "{file}: HTML quotes text");
         for section in &sections {
             // The text report shows balancers per run under its tables, without the suffix.
@@ -69,7 +72,14 @@ fn every_mechanism_section_shows_in_every_format() {
             titles.push(section.title.clone());
         }
     }
-    for kind in ["traffic", "autoscaling", "RESILIENCE", "balancer", "caches", "queues"] {
+    for kind in [
+        "traffic",
+        "autoscaling",
+        "RESILIENCE",
+        "balancer",
+        "caches",
+        "queues",
+    ] {
         assert!(
             titles.iter().any(|t| t.starts_with(kind)),
             "no bundled scenario shows {kind}: {titles:?}"

@@ -21,10 +21,10 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::RngSeed;
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::study_recorded;
 use blastradius::metrics::{EndpointMetrics, Outcomes};
 use blastradius::model::{Diagnostics, parse_model, parse_scenario};
-use blastradius::analysis::Findings;
 use blastradius::report::{to_json, to_text};
 use blastradius::sim::{RecordStatus, RunConfig, RunResult};
 

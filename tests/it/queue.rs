@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::{Study, study};
 use blastradius::metrics::Cause;
 use blastradius::metrics::queue::QueueMetrics;
 use blastradius::model::{Code, Scenario, Topology, load_scenario, parse_model};
-use blastradius::analysis::Findings;
 use blastradius::report::{to_json, to_text};
 use blastradius::sim::{self, RunConfig, RunOutcome, RunResult};
 

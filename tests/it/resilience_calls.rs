@@ -7,10 +7,10 @@
 
 use std::path::Path;
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::{RecoveryStatus, Study, study};
 use blastradius::metrics::Cause;
 use blastradius::model::{Scenario, Topology, load_scenario, parse_model};
-use blastradius::analysis::Findings;
 use blastradius::report::{to_json, to_text};
 use blastradius::sim::trace::{EventKind, Subject, TraceRecord, Tracer};
 use blastradius::sim::{EdgeCounts, RunConfig, RunOutcome, run_traced};

@@ -5,10 +5,10 @@
 //! Models use constant service times, so a request's latency is a known sum and routing can
 //! be read off latencies; where a count is random its sample size and tolerance are stated.
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::{Study, study_recorded};
 use blastradius::metrics::{Cause, EndpointMetrics, Outcome};
 use blastradius::model::{Scenario, load_scenario};
-use blastradius::analysis::Findings;
 use blastradius::report::{to_json, to_text};
 use blastradius::sim::{RecordStatus, RunOutcome};
 

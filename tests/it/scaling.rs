@@ -8,10 +8,10 @@
 //! node can serve — so the first period of the spike measures a utilisation near 1 and
 //! scales each zone out; with 4 per zone the utilisation is 0.625 again.
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::{Study, study_recorded};
 use blastradius::metrics::{Bucket, Cause};
 use blastradius::model::Scenario;
-use blastradius::analysis::Findings;
 use blastradius::report::{to_json, to_text};
 use blastradius::sim::{NodeScaling, RunOutcome};
 

@@ -4,13 +4,13 @@
 
 use std::path::Path;
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::fma::{FmaOptions, candidates, scenario_for};
 use blastradius::analysis::{study, study_against, study_recorded, windows_for};
 use blastradius::faults::{FaultPlan, plan};
 use blastradius::kernel::SimTime;
 use blastradius::model::{Arrival, load_model, load_scenario};
-use blastradius::analysis::Findings;
-use blastradius::report::{to_json};
+use blastradius::report::to_json;
 use blastradius::sim::trace::NoTrace;
 use blastradius::sim::{RunConfig, Simulation, run_with_faults};
 

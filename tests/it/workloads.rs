@@ -8,9 +8,9 @@
 
 use std::path::Path;
 
+use blastradius::analysis::Findings;
 use blastradius::analysis::study_recorded;
 use blastradius::model::{Rate, Scenario, Topology, Traffic, load_scenario, parse_model};
-use blastradius::analysis::Findings;
 use blastradius::report::{to_json, to_text};
 use blastradius::sim::{self, RecordStatus, RequestRecord, RunConfig, RunOutcome, RunResult};
 

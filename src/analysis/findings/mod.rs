@@ -29,8 +29,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::analysis::{
-    Amplification, BlastRadius, Deviation, HypothesisResult, Recovery, Study, Verdict, WindowSpan,
-    PairedValues, deviations,
+    Amplification, BlastRadius, Deviation, HypothesisResult, PairedValues, Recovery, Study,
+    Verdict, WindowSpan, deviations,
 };
 use crate::metrics::{Bucket, Cause, EndpointMetrics, LatencySummary};
 use crate::model::{FaultTarget, NodeId, Scenario, Topology, Window, ZoneId};
@@ -204,11 +204,10 @@ impl Findings {
             .iter()
             .enumerate()
             .map(|(w, workload)| {
-                let (control, experiment, deviation) = report(
-                    &control.workloads[w],
-                    &experiment.workloads[w],
-                    &|window| values.workload(w, window),
-                );
+                let (control, experiment, deviation) =
+                    report(&control.workloads[w], &experiment.workloads[w], &|window| {
+                        values.workload(w, window)
+                    });
                 let target = topology.node(workload.target).name.clone();
                 let report = WorkloadReport {
                     target,
@@ -231,11 +230,10 @@ impl Findings {
             .iter()
             .enumerate()
             .map(|(n, node)| {
-                let (control, experiment, deviation) = report(
-                    &control.nodes[n],
-                    &experiment.nodes[n],
-                    &|window| values.node(n, window),
-                );
+                let (control, experiment, deviation) =
+                    report(&control.nodes[n], &experiment.nodes[n], &|window| {
+                        values.node(n, window)
+                    });
                 let zones = node
                     .zones
                     .iter()
@@ -295,11 +293,7 @@ impl Findings {
                 .collect(),
             workloads,
             nodes,
-            resilience: resilience::edge_reports(
-                topology,
-                &control.edges,
-                &experiment.edges,
-            ),
+            resilience: resilience::edge_reports(topology, &control.edges, &experiment.edges),
             hypotheses: analysis.hypotheses.clone(),
             blast_radius: analysis.blast_radius.clone(),
             recovery: analysis.recovery.clone(),

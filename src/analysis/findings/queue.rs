@@ -11,7 +11,6 @@ use crate::analysis::{Study, WindowSpan};
 use crate::metrics::queue::QueueMetrics;
 use crate::model::{NodeKind, Role, Scenario};
 
-
 #[derive(Clone, Debug, Serialize)]
 pub struct QueueReport {
     pub consumer: String,

@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::model::{Topology, Traffic};
 use crate::sim::{RunResult, UserStats};
 
-
 /// A workload's traffic in the JSON report (`.workloads.NAME.traffic`).
 #[derive(Clone, Debug, Serialize)]
 pub struct TrafficReport {

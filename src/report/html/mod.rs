@@ -16,10 +16,10 @@ mod topology;
 
 use std::fmt::Write;
 
-use crate::analysis::findings::Findings;
 use crate::analysis::Verdict;
-use crate::kernel::time::format_duration_ns;
 use crate::analysis::findings::FaultReport;
+use crate::analysis::findings::Findings;
+use crate::kernel::time::format_duration_ns;
 use crate::model::Scenario;
 
 const STYLE: &str = include_str!("style.css");

@@ -6,12 +6,12 @@ use std::fmt::Write;
 use super::latency::{Row, distribution};
 use super::timeline::{Band, timeline};
 use super::{availability, count, escape, fault_label, percent, show_metric, verdict_word};
+use crate::analysis::findings::{EndpointReport, Findings, WorkloadReport};
 use crate::analysis::{
     Amplification, BlastRadius, Deviation, Recovery, RecoveryClass, RecoveryStatus,
 };
 use crate::kernel::time::format_duration_ns;
 use crate::model::Scenario;
-use crate::analysis::findings::{EndpointReport, Findings, WorkloadReport};
 use crate::report::outline::{Item, Section, Table};
 use crate::sim::RunOutcome;
 

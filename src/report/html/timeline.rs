@@ -3,8 +3,8 @@
 //! time axis in minutes.
 
 use super::svg::{Linear, Path, Svg, nice_ticks};
-use crate::kernel::time::{NS_PER_MS, NS_PER_S, format_duration_ns};
 use crate::analysis::findings::SeriesReport;
+use crate::kernel::time::{NS_PER_MS, NS_PER_S, format_duration_ns};
 
 /// A shaded span of the time axis.
 pub struct Band {

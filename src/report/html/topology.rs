@@ -10,8 +10,8 @@
 use super::routing::{Anchor, Metrics, Routing, route};
 use super::svg::{Path, Svg, num};
 use crate::analysis::BlastRadius;
-use crate::model::{FaultKind, FaultTarget, NodeKind, Role, Scenario, Topology};
 use crate::analysis::findings::Findings;
+use crate::model::{FaultKind, FaultTarget, NodeKind, Role, Scenario, Topology};
 
 const WIDTH: f64 = 1100.0;
 /// The row labels' area, left of the columns.
