@@ -125,9 +125,14 @@ impl WindowValues {
         &self.workloads[w][self.position(window)]
     }
 
-    /// Node `n` in `window`, which must be one of the analysis's windows.
-    pub fn node(&self, n: usize, window: Window) -> &PairedValues {
-        &self.nodes[n][self.position(window)]
+    /// Workload `w` in each of the analysis's windows, in their order.
+    pub fn workload_by_window(&self, w: usize) -> &[PairedValues] {
+        &self.workloads[w]
+    }
+
+    /// Node `n` in each of the analysis's windows, in their order.
+    pub fn node_by_window(&self, n: usize) -> &[PairedValues] {
+        &self.nodes[n]
     }
 
     fn position(&self, window: Window) -> usize {

@@ -33,7 +33,7 @@ use crate::analysis::{
     Verdict, WindowSpan, deviations,
 };
 use crate::metrics::{Bucket, Cause, EndpointMetrics, LatencySummary};
-use crate::model::{FaultTarget, NodeId, Scenario, Topology, Window, ZoneId};
+use crate::model::{FaultTarget, NodeId, Scenario, Topology, ZoneId};
 use crate::sim::{EjectionStats, RunOutcome};
 
 /// What a report says about one scenario: its two runs (control without faults, experiment
@@ -192,11 +192,11 @@ impl Findings {
         let spans = &study.analysis.windows;
         let causes = Cause::listed(topology.propagates_deadlines());
         let values = &study.analysis.values;
-        let report = |c: &EndpointMetrics, e: &EndpointMetrics, paired: &dyn Fn(Window) -> _| {
+        let report = |c: &EndpointMetrics, e: &EndpointMetrics, by_window: &[PairedValues]| {
             (
                 EndpointReport::new(c, measured_ns, causes),
                 EndpointReport::new(e, measured_ns, causes),
-                deviation_by_window(spans, paired),
+                deviation_by_window(spans, by_window),
             )
         };
         let workloads = topology
@@ -204,10 +204,11 @@ impl Findings {
             .iter()
             .enumerate()
             .map(|(w, workload)| {
-                let (control, experiment, deviation) =
-                    report(&control.workloads[w], &experiment.workloads[w], &|window| {
-                        values.workload(w, window)
-                    });
+                let (control, experiment, deviation) = report(
+                    &control.workloads[w],
+                    &experiment.workloads[w],
+                    values.workload_by_window(w),
+                );
                 let target = topology.node(workload.target).name.clone();
                 let report = WorkloadReport {
                     target,
@@ -230,10 +231,11 @@ impl Findings {
             .iter()
             .enumerate()
             .map(|(n, node)| {
-                let (control, experiment, deviation) =
-                    report(&control.nodes[n], &experiment.nodes[n], &|window| {
-                        values.node(n, window)
-                    });
+                let (control, experiment, deviation) = report(
+                    &control.nodes[n],
+                    &experiment.nodes[n],
+                    values.node_by_window(n),
+                );
                 let zones = node
                     .zones
                     .iter()
@@ -343,20 +345,15 @@ fn target_in_words(topology: &Topology, target: &FaultTarget) -> String {
     }
 }
 
-/// Every metric's change per window, from the analysis's values (`paired`: by window).
-fn deviation_by_window<'a>(
+/// Every metric's change per window, from the analysis's values (in the windows' order).
+fn deviation_by_window(
     spans: &[WindowSpan],
-    paired: &dyn Fn(Window) -> &'a PairedValues,
+    by_window: &[PairedValues],
 ) -> IndexMap<&'static str, Vec<Deviation>> {
     spans
         .iter()
-        .map(|span| {
-            let values = paired(span.window);
-            (
-                span.window.as_str(),
-                deviations(&values.control, &values.experiment),
-            )
-        })
+        .zip(by_window)
+        .map(|(span, v)| (span.window.as_str(), deviations(&v.control, &v.experiment)))
         .collect()
 }
 
